@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Settings every Swift target shares: Swift 6 language mode (set by the tools version) plus the
+/// upcoming features that keep dependencies explicit and existentials visible.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "SwiftLVS",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lvsd", targets: ["lvsd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C quarantine: Linux packet-socket headers, ring barriers and the GNU-only calls.
+        .target(name: "CLinuxNet"),
+        // Pure Swift domain core: no syscalls, no clocks it is not handed.
+        .target(name: "LVSCore", swiftSettings: strictSettings),
+        // Front ends that turn files into the core's configuration model.
+        .target(name: "LVSConfig", dependencies: ["LVSCore"], swiftSettings: strictSettings),
+        // Linux I/O: AF_PACKET rings, interfaces, the forwarding worker.
+        .target(name: "LVSDataPlane", dependencies: ["LVSCore", "CLinuxNet"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "lvsd",
+            dependencies: [
+                "LVSCore", "LVSConfig", "LVSDataPlane",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "LVSCoreTests", dependencies: ["LVSCore"], swiftSettings: strictSettings),
+        .testTarget(name: "LVSConfigTests", dependencies: ["LVSConfig", "LVSCore"], swiftSettings: strictSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["LVSCore"], swiftSettings: strictSettings),
+    ]
+)

@@ -1,0 +1,25 @@
+// GNU-only calls for CLinuxNet. They need _GNU_SOURCE in a real translation unit.
+#define _GNU_SOURCE
+#include <sched.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/ioctl.h>
+#include "CLinuxNet.h"
+
+_Static_assert(sizeof(clinuxnet_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr layout twin");
+_Static_assert(offsetof(clinuxnet_mmsghdr, msg_len) == offsetof(struct mmsghdr, msg_len), "mmsghdr layout twin");
+
+int clinuxnet_sendmmsg(int fd, clinuxnet_mmsghdr *msgs, unsigned int count, int flags) {
+    return sendmmsg(fd, (struct mmsghdr *)msgs, count, flags);
+}
+
+int clinuxnet_ioctl_ifreq(int fd, unsigned long request, struct ifreq *ifr) {
+    return ioctl(fd, request, ifr);
+}
+
+int clinuxnet_pin_current_thread(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}

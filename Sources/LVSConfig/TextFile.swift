@@ -1,0 +1,32 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why a file could not be read, with the path and the system's reason.
+public struct FileReadError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public var description: String { "\(path): cannot read: \(reason)" }
+}
+
+/// Reads a whole text file as UTF-8 (invalid bytes are replaced, so a stray byte in a comment
+/// cannot make a file unreadable).
+public func readTextFile(_ path: String) throws(FileReadError) -> String {
+    guard let handle = fopen(path, "r") else {
+        throw FileReadError(path: path, reason: String(cString: strerror(errno)))
+    }
+    defer { fclose(handle) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, handle) }
+        if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
+        if n < chunk.count {
+            if ferror(handle) != 0 { throw FileReadError(path: path, reason: String(cString: strerror(errno))) }
+            break
+        }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}

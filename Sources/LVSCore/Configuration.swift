@@ -1,0 +1,72 @@
+/// The director's configuration model: what `ipvsadm -S` lines, and later keepalived.conf, turn
+/// into. Pure data, compared and copied freely; the data plane builds its runtime state from it.
+public struct VirtualServiceKey: Hashable, Sendable, CustomStringConvertible {
+    public var transport: TransportProtocol
+    public var address: IPv4Address
+    public var port: UInt16
+
+    public init(transport: TransportProtocol, address: IPv4Address, port: UInt16) {
+        self.transport = transport
+        self.address = address
+        self.port = port
+    }
+
+    public var description: String { "\(transport) \(address):\(port)" }
+}
+
+/// How a real server is reached. SwiftLVS forwards by direct routing only; the other IPVS
+/// methods are named so that a rules file that asks for them gets a precise refusal.
+public enum ForwardingMethod: String, Sendable, Hashable {
+    case directRouting = "Route"
+}
+
+public struct RealServerConfig: Sendable, Hashable {
+    public var address: IPv4Address
+    public var port: UInt16
+    public var weight: Int32
+    public var upperThreshold: UInt32
+    public var lowerThreshold: UInt32
+    public var forwarding: ForwardingMethod
+
+    public init(address: IPv4Address, port: UInt16, weight: Int32 = 1, upperThreshold: UInt32 = 0,
+                lowerThreshold: UInt32 = 0, forwarding: ForwardingMethod = .directRouting) {
+        self.address = address
+        self.port = port
+        self.weight = weight
+        self.upperThreshold = upperThreshold
+        self.lowerThreshold = lowerThreshold
+        self.forwarding = forwarding
+    }
+}
+
+public struct VirtualServiceConfig: Sendable, Hashable {
+    public var key: VirtualServiceKey
+    /// The IPVS scheduler name (`rr`, `wrr`, ...), as ipvsadm spells it.
+    public var scheduler: String
+    /// Real servers in the order they were added (`-a` order); the kernel's list order is the reverse.
+    public var realServers: [RealServerConfig]
+
+    public init(key: VirtualServiceKey, scheduler: String, realServers: [RealServerConfig] = []) {
+        self.key = key
+        self.scheduler = scheduler
+        self.realServers = realServers
+    }
+}
+
+public struct DirectorConfiguration: Sendable, Hashable {
+    public var services: [VirtualServiceConfig]
+
+    public init(services: [VirtualServiceConfig] = []) { self.services = services }
+
+    /// Every distinct VIP, in first-seen order: the addresses the director answers ARP for.
+    public var virtualAddresses: [IPv4Address] {
+        var seen = Set<IPv4Address>()
+        return services.map(\.key.address).filter { seen.insert($0).inserted }
+    }
+
+    /// Every distinct real-server address, in first-seen order: the neighbours to resolve.
+    public var realServerAddresses: [IPv4Address] {
+        var seen = Set<IPv4Address>()
+        return services.flatMap { $0.realServers.map(\.address) }.filter { seen.insert($0).inserted }
+    }
+}

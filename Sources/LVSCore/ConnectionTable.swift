@@ -1,0 +1,194 @@
+/// The key IPVS files a connection under: (protocol, client IP, client port, VIP, VIP port).
+/// The real server is not part of it.
+@frozen
+public struct ConnectionKey: Equatable, Sendable {
+    public var clientAddress: UInt32
+    public var virtualAddress: UInt32
+    public var clientPort: UInt16
+    public var virtualPort: UInt16
+    public var transport: UInt8
+
+    public init(transport: UInt8, clientAddress: UInt32, clientPort: UInt16, virtualAddress: UInt32, virtualPort: UInt16) {
+        self.clientAddress = clientAddress
+        self.virtualAddress = virtualAddress
+        self.clientPort = clientPort
+        self.virtualPort = virtualPort
+        self.transport = transport
+    }
+}
+
+/// One slot of the connection table: 32 bytes, so two share a cache line.
+@frozen
+public struct ConnectionEntry: Sendable {
+    public var clientAddress: UInt32
+    public var virtualAddress: UInt32
+    public var clientPort: UInt16
+    public var virtualPort: UInt16
+    public var transport: UInt8
+    public var stateRaw: UInt8
+    /// Bit 0: slot in use.
+    public var flags: UInt8
+    public var reserved: UInt8
+    /// The destination's slot in the engine's destination array.
+    public var destinationSlot: Int32
+    /// The service's index in the engine.
+    public var serviceIndex: UInt16
+    public var reserved2: UInt16
+    /// Monotonic nanoseconds after which the entry is dead.
+    public var expiresAt: UInt64
+
+    public var isOccupied: Bool { flags & 1 != 0 }
+
+    public var state: ConnectionState { ConnectionState(rawValue: stateRaw) ?? .close }
+
+    public func matches(_ k: ConnectionKey) -> Bool {
+        clientAddress == k.clientAddress && virtualAddress == k.virtualAddress
+            && clientPort == k.clientPort && virtualPort == k.virtualPort && transport == k.transport
+    }
+
+    public var key: ConnectionKey {
+        ConnectionKey(transport: transport, clientAddress: clientAddress, clientPort: clientPort,
+                      virtualAddress: virtualAddress, virtualPort: virtualPort)
+    }
+
+    public static let empty = ConnectionEntry(
+        clientAddress: 0, virtualAddress: 0, clientPort: 0, virtualPort: 0, transport: 0, stateRaw: 0,
+        flags: 0, reserved: 0, destinationSlot: -1, serviceIndex: 0, reserved2: 0, expiresAt: 0)
+}
+
+/// A fixed-size open-addressing hash table of connections (linear probing, backward-shift
+/// deletion, so no tombstones). All memory is allocated once, at start: inserting never
+/// allocates, and a full neighbourhood makes `insert` fail instead of growing, so the caller
+/// can fall back to stateless hashing without touching established flows.
+///
+/// It is a class with `let` storage so the hot path pays no exclusivity checks; it belongs to
+/// exactly one worker thread and is not Sendable.
+public final class ConnectionTable {
+    let entries: UnsafeMutablePointer<ConnectionEntry>
+    let mask: Int
+    let seed: UInt64
+    /// Longest probe sequence tried before the table reports itself full around a key.
+    public let maxProbes: Int
+    public private(set) var count = 0
+    var sweepCursor = 0
+
+    /// - Parameters:
+    ///   - capacity: rounded up to a power of two (at least 64).
+    ///   - seed: keys the hash, so that clients cannot aim flows at one bucket.
+    public init(capacity: Int, seed: UInt64, maxProbes: Int = 64) {
+        var size = 64
+        while size < capacity { size <<= 1 }
+        entries = .allocate(capacity: size)
+        entries.initialize(repeating: .empty, count: size)
+        mask = size - 1
+        self.seed = seed
+        self.maxProbes = min(maxProbes, size)
+    }
+
+    deinit {
+        entries.deinitialize(count: mask + 1)
+        entries.deallocate()
+    }
+
+    public var capacity: Int { mask + 1 }
+
+    /// A 64-bit mix of the 5-tuple (multiply-xorshift, the splitmix64 finaliser).
+    @inline(__always)
+    public func hash(_ k: ConnectionKey) -> UInt64 {
+        var h = (UInt64(k.clientAddress) << 32 | UInt64(k.virtualAddress)) ^ seed
+        h &*= 0x9E37_79B9_7F4A_7C15
+        h ^= UInt64(k.clientPort) << 24 | UInt64(k.virtualPort) << 8 | UInt64(k.transport)
+        h ^= h >> 31
+        h &*= 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 29
+        return h
+    }
+
+    /// The slot holding `key`, or -1. Expired entries are still returned: the caller decides
+    /// what expiry means (it must release the entry's counters before reuse).
+
+    public func find(_ key: ConnectionKey) -> Int {
+        var i = Int(truncatingIfNeeded: hash(key)) & mask
+        var probes = 0
+        while probes < maxProbes {
+            let e = entries[i]
+            if !e.isOccupied { return -1 }
+            if e.matches(key) { return i }
+            i = (i &+ 1) & mask
+            probes &+= 1
+        }
+        return -1
+    }
+
+    /// Direct access to a slot returned by `find` or `insert`.
+
+    public func entry(_ slot: Int) -> UnsafeMutablePointer<ConnectionEntry> { entries + slot }
+
+    /// Claims a free slot for `key` (which must not be present) and returns it, or -1 when all
+    /// `maxProbes` slots of its neighbourhood are in use.
+
+    public func insert(_ key: ConnectionKey) -> Int {
+        var i = Int(truncatingIfNeeded: hash(key)) & mask
+        var probes = 0
+        while probes < maxProbes {
+            if !entries[i].isOccupied {
+                var e = ConnectionEntry.empty
+                e.clientAddress = key.clientAddress
+                e.virtualAddress = key.virtualAddress
+                e.clientPort = key.clientPort
+                e.virtualPort = key.virtualPort
+                e.transport = key.transport
+                e.flags = 1
+                entries[i] = e
+                count += 1
+                return i
+            }
+            i = (i &+ 1) & mask
+            probes &+= 1
+        }
+        return -1
+    }
+
+    /// Frees `slot`, shifting later members of its probe run back so that lookups never stop
+    /// early at a hole (Knuth's algorithm R for linear probing).
+    public func remove(_ slot: Int) {
+        var hole = slot
+        var i = (slot + 1) & mask
+        while entries[i].isOccupied {
+            let home = Int(truncatingIfNeeded: hash(entries[i].key)) & mask
+            // Move entry i into the hole if its home is not cyclically within (hole, i].
+            let distanceToHome = (i - home) & mask
+            let distanceToHole = (i - hole) & mask
+            if distanceToHome >= distanceToHole {
+                entries[hole] = entries[i]
+                hole = i
+            }
+            i = (i + 1) & mask
+        }
+        entries[hole] = .empty
+        count -= 1
+    }
+
+    /// Visits up to `budget` slots from where the last sweep stopped and hands every expired
+    /// entry to `expire` before removing it. Called from the worker's idle tick, so expiry costs
+    /// a bounded slice of time and needs no timer per connection.
+    public func sweep(now: UInt64, budget: Int, expire: (ConnectionEntry) -> Void) {
+        var visited = 0
+        while visited < budget {
+            let e = entries[sweepCursor]
+            if e.isOccupied && e.expiresAt <= now {
+                expire(e)
+                remove(sweepCursor)
+                // A later entry may have shifted into this slot: look at it again.
+            } else {
+                sweepCursor = (sweepCursor + 1) & mask
+            }
+            visited += 1
+        }
+    }
+
+    /// Calls `body` for every live entry (for listings; not for the packet path).
+    public func forEach(_ body: (ConnectionEntry) -> Void) {
+        for i in 0...mask where entries[i].isOccupied { body(entries[i]) }
+    }
+}

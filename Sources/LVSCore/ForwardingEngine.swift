@@ -1,0 +1,470 @@
+/// What the worker should do with a frame after the engine has looked at it.
+public enum Verdict: Equatable, Sendable {
+    /// The frame was rewritten in place (a forwarded packet or an ARP reply): send it.
+    case transmit
+    /// The frame is ours but must not go anywhere; a counter says why.
+    case drop
+    /// Not the director's business (another host's frame, the director's own IP traffic).
+    case pass
+}
+
+/// A configuration the engine cannot run, with what to change.
+public struct EngineConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A real server's link-layer address as the director knows it.
+public struct Neighbor: Sendable {
+    public var address: IPv4Address
+    public var mac: MACAddress?
+    /// Configured (like /etc/ethers): never asked for, never overwritten by ARP.
+    public var isStatic: Bool
+    public var lastRequestAt: UInt64?
+    public var lastConfirmedAt: UInt64?
+    /// A packet waited for this MAC: ask again without waiting for the refresh interval.
+    public var isWanted: Bool
+}
+
+/// Per-service runtime state: the scheduler and the kernel-order list of destination slots.
+public struct ServiceRuntime: Sendable {
+    public var key: VirtualServiceKey
+    public var scheduler: SchedulerInstance
+    /// Destination slots in kernel list order (newest first).
+    public var order: [Int32]
+}
+
+/// The forwarding decision of a DR director, in pure Swift: parse, find or create the
+/// connection, pick a real server, rewrite the frame. It is handed frames and the time and
+/// touches nothing else, so every path can be tested with synthetic frames and a fake clock.
+///
+/// One engine belongs to one worker thread (it is not Sendable). Per-packet state (connection
+/// table, destination counters, data-plane counters) lives in flat memory allocated at start;
+/// the per-packet path allocates nothing and takes no lock.
+public final class ForwardingEngine {
+    public let directorMAC: MACAddress
+    /// The director's own IPv4 address on the interface, the sender of its ARP requests.
+    public let directorAddress: IPv4Address
+    public let connections: ConnectionTable
+
+    let destinations: UnsafeMutablePointer<Destination>
+    public let destinationCount: Int
+    let serviceStats: UnsafeMutablePointer<TrafficStats>
+    let counterSlots: UnsafeMutablePointer<UInt64>
+    /// Timeout per connection state, in nanoseconds (indexed by `ConnectionState.rawValue`).
+    let timeoutNanos: UnsafeMutablePointer<UInt64>
+
+    public private(set) var services: [ServiceRuntime]
+    let serviceIndex: [VirtualServiceKey: Int]
+    let virtualAddresses: Set<UInt32>
+    public let virtualAddressList: [IPv4Address]
+    public private(set) var neighbors: [Neighbor]
+    let neighborIndex: [UInt32: Int]
+    /// The last host seen claiming a VIP: (VIP, its MAC). Shown in logs; issue 6 builds on it.
+    public private(set) var lastVIPConflict: (vip: IPv4Address, mac: MACAddress)?
+    /// Set while the connection table cannot take new entries: unknown flows are then hashed
+    /// over the service's servers instead of dropped, so established flows keep going.
+    public private(set) var statelessFallback = false
+
+    /// How often a resolved real server is asked again, and how soon an unanswered request repeats.
+    public var neighborRefreshNanos: UInt64 = 30_000_000_000
+    public var neighborRetryNanos: UInt64 = 1_000_000_000
+
+    public init(configuration: DirectorConfiguration, directorMAC: MACAddress, directorAddress: IPv4Address,
+                connectionCapacity: Int, hashSeed: UInt64, staticNeighbors: [IPv4Address: MACAddress] = [:],
+                timeouts: ConnectionTimeouts = ConnectionTimeouts()) throws(EngineConfigurationError) {
+        self.directorMAC = directorMAC
+        self.directorAddress = directorAddress
+        connections = ConnectionTable(capacity: connectionCapacity, seed: hashSeed)
+
+        var neighborList: [Neighbor] = []
+        var neighborIndex: [UInt32: Int] = [:]
+        for address in configuration.realServerAddresses {
+            neighborIndex[address.value] = neighborList.count
+            let mac = staticNeighbors[address]
+            neighborList.append(Neighbor(address: address, mac: mac, isStatic: mac != nil,
+                                         lastRequestAt: nil, lastConfirmedAt: nil, isWanted: false))
+        }
+        neighbors = neighborList
+        self.neighborIndex = neighborIndex
+
+        let total = configuration.services.reduce(0) { $0 + $1.realServers.count }
+        destinationCount = total
+        destinations = .allocate(capacity: max(total, 1))
+        serviceStats = .allocate(capacity: max(configuration.services.count, 1))
+        serviceStats.initialize(repeating: TrafficStats(), count: max(configuration.services.count, 1))
+        counterSlots = .allocate(capacity: DataPlaneCounter.slotCount)
+        counterSlots.initialize(repeating: 0, count: DataPlaneCounter.slotCount)
+        timeoutNanos = .allocate(capacity: ConnectionState.allCases.count)
+        for state in ConnectionState.allCases {
+            (timeoutNanos + Int(state.rawValue)).initialize(to: UInt64(timeouts[state]) * 1_000_000_000)
+        }
+
+        var runtimes: [ServiceRuntime] = []
+        var index: [VirtualServiceKey: Int] = [:]
+        var slot: Int32 = 0
+        var initialized = 0
+        for service in configuration.services {
+            guard index[service.key] == nil else {
+                destinations.deinitialize(count: initialized)
+                throw EngineConfigurationError("virtual service \(service.key) is defined twice")
+            }
+            var order: [Int32] = []
+            var seen = Set<RealServerConfig.AddressPort>()
+            for rs in service.realServers {
+                guard seen.insert(rs.addressPort).inserted else {
+                    destinations.deinitialize(count: initialized)
+                    throw EngineConfigurationError("real server \(rs.address):\(rs.port) is added twice to \(service.key)")
+                }
+                var d = Destination(address: rs.address, port: rs.port, weight: rs.weight,
+                                    upperThreshold: rs.upperThreshold, lowerThreshold: rs.lowerThreshold,
+                                    neighborIndex: Int32(neighborIndex[rs.address.value] ?? -1))
+                if let mac = staticNeighbors[rs.address] { d.mac = mac }
+                (destinations + Int(slot)).initialize(to: d)
+                initialized += 1
+                // `list_add_rcu`: every new destination goes to the head of the list.
+                order.insert(slot, at: 0)
+                slot += 1
+            }
+            let list = DestinationList(slots: destinations, order: order)
+            guard let scheduler = SchedulerRegistry.make(service.scheduler, destinations: list) else {
+                destinations.deinitialize(count: initialized)
+                throw EngineConfigurationError(
+                    "scheduler '\(service.scheduler)' of \(service.key) is not implemented; use one of: "
+                        + SchedulerRegistry.implemented.joined(separator: ", "))
+            }
+            index[service.key] = runtimes.count
+            runtimes.append(ServiceRuntime(key: service.key, scheduler: scheduler, order: order))
+        }
+        services = runtimes
+        serviceIndex = index
+        virtualAddressList = configuration.virtualAddresses
+        virtualAddresses = Set(configuration.virtualAddresses.map(\.value))
+    }
+
+    deinit {
+        destinations.deinitialize(count: destinationCount)
+        destinations.deallocate()
+        serviceStats.deallocate()
+        counterSlots.deallocate()
+        timeoutNanos.deallocate()
+    }
+
+    // MARK: - The packet path
+
+    @inline(__always)
+    func count(_ counter: DataPlaneCounter, _ amount: UInt64 = 1) {
+        counterSlots[counter.rawValue] &+= amount
+    }
+
+    /// Looks at one received frame and rewrites it in place when it is to be sent.
+
+    public func process(_ frame: FrameBytes, now: UInt64) -> Verdict {
+        count(.receivedFrames)
+        count(.receivedBytes, UInt64(frame.count))
+        let p = FrameParser.parse(frame)
+        switch p.kind {
+        case .ipv4Transport:
+            guard p.destinationMAC == directorMAC else { return notForUs() }
+            return forward(frame, p, now: now)
+        case .arp:
+            return handleARP(frame, p, now: now)
+        case .ipv4Other:
+            guard p.destinationMAC == directorMAC, virtualAddresses.contains(p.ipDestination.value) else {
+                return notForUs()
+            }
+            if p.isFragment {
+                count(.fragments)
+            } else {
+                count(.unsupportedProtocol)
+            }
+            return .drop
+        case .otherEtherType:
+            return notForUs()
+        case .malformed(let reason):
+            // A malformed frame addressed to someone else is not ours to count as an error.
+            guard p.destinationMAC == directorMAC || frame.count < Wire.ethernetHeaderLength else { return notForUs() }
+            counterSlots[DataPlaneCounter.slot(for: reason)] &+= 1
+            return .drop
+        }
+    }
+
+    func notForUs() -> Verdict {
+        count(.notForUs)
+        return .pass
+    }
+
+    func forward(_ frame: FrameBytes, _ p: ParsedFrame, now: UInt64) -> Verdict {
+        if p.isFragment {
+            // A first fragment carries ports but the rest do not; forwarding only part of a
+            // datagram helps nobody. Reassembly is future work.
+            guard virtualAddresses.contains(p.ipDestination.value) else { return notForUs() }
+            count(.fragments)
+            return .drop
+        }
+        let key = ConnectionKey(transport: p.ipProtocol, clientAddress: p.ipSource.value, clientPort: p.sourcePort,
+                                virtualAddress: p.ipDestination.value, virtualPort: p.destinationPort)
+        let isTCP = p.ipProtocol == TransportProtocol.tcp.rawValue
+        var slot = connections.find(key)
+        if slot >= 0 {
+            let e = connections.entry(slot)
+            let expired = e.pointee.expiresAt <= now
+            // conn_reuse_mode=1: a SYN on a connection in TIME_WAIT or CLOSE starts a new one.
+            let reused = isTCP && p.tcpFlags & Wire.tcpSYN != 0
+                && (e.pointee.stateRaw == ConnectionState.timeWait.rawValue
+                    || e.pointee.stateRaw == ConnectionState.close.rawValue)
+            if expired || reused {
+                release(e.pointee)
+                connections.remove(slot)
+                slot = -1
+            }
+        }
+        let destinationSlot: Int32
+        let serviceSlot: Int
+        if slot >= 0 {
+            let e = connections.entry(slot)
+            destinationSlot = e.pointee.destinationSlot
+            serviceSlot = Int(e.pointee.serviceIndex)
+            guard destinations[Int(destinationSlot)].isAvailable else {
+                count(.destinationUnavailable)
+                return .drop
+            }
+            transition(e, isTCP: isTCP, tcpFlags: p.tcpFlags, now: now)
+        } else {
+            guard let s = serviceIndex[VirtualServiceKey(
+                transport: isTCP ? .tcp : .udp, address: p.ipDestination, port: p.destinationPort)]
+            else {
+                guard virtualAddresses.contains(p.ipDestination.value) else { return notForUs() }
+                count(.noService)
+                return .drop
+            }
+            serviceSlot = s
+            // IPVS schedules TCP only on a SYN without RST (sloppy_tcp=0).
+            let schedulable = !isTCP || (p.tcpFlags & (Wire.tcpSYN | Wire.tcpRST) == Wire.tcpSYN)
+            if !schedulable && !statelessFallback {
+                count(.noConnection)
+                return .drop
+            }
+            if statelessFallback {
+                if connections.count < connections.capacity - connections.capacity / 8 { statelessFallback = false }
+            }
+            let context = SchedulingContext(clientAddress: p.ipSource, clientPort: p.sourcePort,
+                                            virtualAddress: p.ipDestination, virtualPort: p.destinationPort)
+            if schedulable, let picked = schedule(service: s, context: context) {
+                let newSlot = connections.insert(key)
+                if newSlot >= 0 {
+                    bind(connections.entry(newSlot), service: s, destination: picked, isTCP: isTCP)
+                    transition(connections.entry(newSlot), isTCP: isTCP, tcpFlags: p.tcpFlags, now: now)
+                    destinationSlot = picked
+                } else {
+                    statelessFallback = true
+                    count(.connectionTableFull)
+                    guard let hashed = statelessPick(service: s, key: key) else {
+                        count(.noDestination)
+                        return .drop
+                    }
+                    destinationSlot = hashed
+                }
+            } else if !schedulable, let hashed = statelessPick(service: s, key: key) {
+                count(.connectionTableFull)
+                destinationSlot = hashed
+            } else {
+                count(.noDestination)
+                return .drop
+            }
+        }
+        let d = destinations + Int(destinationSlot)
+        let bytes = UInt64(p.ipTotalLength)
+        d.pointee.stats.inPackets &+= 1
+        d.pointee.stats.inBytes &+= bytes
+        serviceStats[serviceSlot].inPackets &+= 1
+        serviceStats[serviceSlot].inBytes &+= bytes
+        guard let mac = d.pointee.mac else {
+            count(.neighborUnresolved)
+            let n = Int(d.pointee.neighborIndex)
+            if n >= 0 { neighbors[n].isWanted = true }
+            return .drop
+        }
+        guard p.ipTTL > 1 else {
+            count(.ttlExceeded)
+            return .drop
+        }
+        DirectRoutingTransmitter.rewrite(frame, realServerMAC: mac, directorMAC: directorMAC)
+        count(.forwardedFrames)
+        count(.forwardedBytes, UInt64(frame.count))
+        return .transmit
+    }
+
+    /// Runs the scheduler of service `s` and returns the chosen destination's slot.
+    func schedule(service s: Int, context: SchedulingContext) -> Int32? {
+        let list = DestinationList(slots: destinations, order: services[s].order)
+        guard let position = services[s].scheduler.schedule(list, context: context) else { return nil }
+        return list.slot(at: position)
+    }
+
+    /// Stateless choice used only while the table is full: a hash of the flow over the service's
+    /// servers with a positive weight, so every packet of a flow lands on the same server.
+    func statelessPick(service s: Int, key: ConnectionKey) -> Int32? {
+        let order = services[s].order
+        var eligible = 0
+        for slot in order where destinations[Int(slot)].weight > 0 && destinations[Int(slot)].isAvailable { eligible += 1 }
+        guard eligible > 0 else { return nil }
+        var target = Int(connections.hash(key) % UInt64(eligible))
+        for slot in order where destinations[Int(slot)].weight > 0 && destinations[Int(slot)].isAvailable {
+            if target == 0 { return slot }
+            target -= 1
+        }
+        return nil
+    }
+
+    /// `ip_vs_bind_dest`: a new connection starts inactive and may set the OVERLOAD flag.
+    func bind(_ e: UnsafeMutablePointer<ConnectionEntry>, service s: Int, destination slot: Int32, isTCP: Bool) {
+        e.pointee.destinationSlot = slot
+        e.pointee.serviceIndex = UInt16(s)
+        e.pointee.stateRaw = isTCP ? ConnectionState.none.rawValue : ConnectionState.udp.rawValue
+        let d = destinations + Int(slot)
+        d.pointee.inactiveConnections += 1
+        d.pointee.stats.connections &+= 1
+        serviceStats[s].connections &+= 1
+        let total = UInt32(max(0, d.pointee.activeConnections + d.pointee.inactiveConnections))
+        if d.pointee.upperThreshold != 0 && total >= d.pointee.upperThreshold { d.pointee.isOverloaded = true }
+    }
+
+    /// Applies the DR state machine to one client segment and restarts the entry's timer.
+
+    func transition(_ e: UnsafeMutablePointer<ConnectionEntry>, isTCP: Bool, tcpFlags: UInt8, now: UInt64) {
+        let old = e.pointee.state
+        let new = isTCP ? TCPStateMachine.next(from: old, tcpFlags: tcpFlags) : .udp
+        if new != old {
+            e.pointee.stateRaw = new.rawValue
+            let wasActive = old.isActive
+            if wasActive != new.isActive {
+                let d = destinations + Int(e.pointee.destinationSlot)
+                if new.isActive {
+                    d.pointee.activeConnections += 1
+                    d.pointee.inactiveConnections -= 1
+                } else {
+                    d.pointee.activeConnections -= 1
+                    d.pointee.inactiveConnections += 1
+                }
+            }
+        }
+        e.pointee.expiresAt = now &+ timeoutNanos[Int(new.rawValue)]
+    }
+
+    /// `ip_vs_unbind_dest`: the connection leaves its server's counts; OVERLOAD may clear.
+    func release(_ e: ConnectionEntry) {
+        let d = destinations + Int(e.destinationSlot)
+        if e.state.isActive {
+            d.pointee.activeConnections -= 1
+        } else {
+            d.pointee.inactiveConnections -= 1
+        }
+        let total = UInt32(max(0, d.pointee.activeConnections + d.pointee.inactiveConnections))
+        if d.pointee.lowerThreshold != 0 {
+            if total < d.pointee.lowerThreshold { d.pointee.isOverloaded = false }
+        } else if d.pointee.upperThreshold != 0 {
+            if total * 4 < d.pointee.upperThreshold * 3 { d.pointee.isOverloaded = false }
+        } else {
+            d.pointee.isOverloaded = false
+        }
+    }
+
+    // MARK: - ARP
+
+    func handleARP(_ frame: FrameBytes, _ p: ParsedFrame, now: UInt64) -> Verdict {
+        guard p.destinationMAC == directorMAC || p.destinationMAC == .broadcast else { return notForUs() }
+        if virtualAddresses.contains(p.arpSenderAddress.value) && p.arpSenderMAC != directorMAC {
+            // Another host says it owns a VIP: a real server that answers ARP for it, or a second
+            // director. Count it and remember who, for the operator.
+            count(.vipConflicts)
+            lastVIPConflict = (p.arpSenderAddress, p.arpSenderMAC)
+        }
+        if let n = neighborIndex[p.arpSenderAddress.value], !neighbors[n].isStatic, p.arpSenderMAC != .zero,
+           !p.arpSenderMAC.isMulticast {
+            learn(neighbor: n, mac: p.arpSenderMAC, now: now)
+        }
+        if p.arpOperation == Wire.arpRequest, virtualAddresses.contains(p.arpTargetAddress.value),
+           p.arpSenderAddress != p.arpTargetAddress {
+            ARPFrame.rewriteRequestIntoReply(frame, directorMAC: directorMAC)
+            count(.arpRepliesSent)
+            return .transmit
+        }
+        return .pass
+    }
+
+    func learn(neighbor n: Int, mac: MACAddress, now: UInt64) {
+        if neighbors[n].mac != mac {
+            neighbors[n].mac = mac
+            count(.neighborUpdates)
+            for i in 0..<destinationCount where destinations[i].neighborIndex == Int32(n) {
+                destinations[i].mac = mac
+            }
+        }
+        neighbors[n].lastConfirmedAt = now
+        neighbors[n].isWanted = false
+    }
+
+    /// Real servers to ask for now: unresolved ones every `neighborRetryNanos` (at once when a
+    /// packet waits), resolved ones every `neighborRefreshNanos`. The caller sends the requests
+    /// and reports each with `noteRequestSent`.
+    public func neighborsDue(now: UInt64) -> [Int] {
+        var due: [Int] = []
+        for (i, n) in neighbors.enumerated() where !n.isStatic {
+            let sinceRequest = n.lastRequestAt.map { now &- $0 } ?? UInt64.max
+            if n.mac == nil {
+                if sinceRequest >= neighborRetryNanos || (n.isWanted && sinceRequest >= neighborRetryNanos / 10) {
+                    due.append(i)
+                }
+            } else {
+                let sinceConfirmed = n.lastConfirmedAt.map { now &- $0 } ?? UInt64.max
+                if sinceConfirmed >= neighborRefreshNanos && sinceRequest >= neighborRetryNanos { due.append(i) }
+            }
+        }
+        return due
+    }
+
+    public func noteRequestSent(neighbor n: Int, now: UInt64) {
+        neighbors[n].lastRequestAt = now
+        count(.arpRequestsSent)
+    }
+
+    public func noteGratuitousARPSent() { count(.gratuitousARPsSent) }
+
+    /// Lets the I/O layer count what it sees (transmit errors, ring drops, oversize frames).
+    public func add(_ counter: DataPlaneCounter, _ amount: UInt64 = 1) { count(counter, amount) }
+
+    // MARK: - Housekeeping and observation
+
+    /// Expires up to `budget` connection slots' worth of dead entries.
+    public func expireConnections(now: UInt64, budget: Int) {
+        connections.sweep(now: now, budget: budget) { release($0) }
+    }
+
+    public func counter(_ c: DataPlaneCounter) -> UInt64 { counterSlots[c.rawValue] }
+    public func counter(_ reason: MalformedReason) -> UInt64 { counterSlots[DataPlaneCounter.slot(for: reason)] }
+
+    /// A copy of every counter slot, in `DataPlaneCounter.slotNames` order.
+    public func counterSnapshot() -> [UInt64] {
+        Array(UnsafeBufferPointer(start: counterSlots, count: DataPlaneCounter.slotCount))
+    }
+
+    public func destination(slot: Int32) -> Destination { destinations[Int(slot)] }
+    public func stats(service s: Int) -> TrafficStats { serviceStats[s] }
+
+    /// The live connection entries (for listings and tests).
+    public func connectionEntries(now: UInt64) -> [ConnectionEntry] {
+        var all: [ConnectionEntry] = []
+        connections.forEach { if $0.expiresAt > now { all.append($0) } }
+        return all
+    }
+}
+
+extension RealServerConfig {
+    struct AddressPort: Hashable {
+        var address: IPv4Address
+        var port: UInt16
+    }
+
+    var addressPort: AddressPort { AddressPort(address: address, port: port) }
+}

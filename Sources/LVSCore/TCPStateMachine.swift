@@ -1,0 +1,96 @@
+/// IPVS connection states (the kernel's `IP_VS_TCP_S_*` numbering) plus UDP's single state.
+public enum ConnectionState: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    case none = 0, established, synSent, synReceived, finWait, timeWait, close, closeWait, lastAck, listen, synAck
+    /// UDP connections have one state; ipvsadm prints it as `UDP`.
+    case udp
+
+    public var description: String {
+        switch self {
+        case .none: "NONE"
+        case .established: "ESTABLISHED"
+        case .synSent: "SYN_SENT"
+        case .synReceived: "SYN_RECV"
+        case .finWait: "FIN_WAIT"
+        case .timeWait: "TIME_WAIT"
+        case .close: "CLOSE"
+        case .closeWait: "CLOSE_WAIT"
+        case .lastAck: "LAST_ACK"
+        case .listen: "LISTEN"
+        case .synAck: "SYNACK"
+        case .udp: "UDP"
+        }
+    }
+
+    /// `tcp_state_active_table`: a connection in these states counts in ActiveConn, the rest in InActConn.
+    @inlinable
+    public var isActive: Bool {
+        switch self {
+        case .established, .synSent, .synReceived, .synAck: true
+        default: false
+        }
+    }
+}
+
+/// The TCP state machine a DR director runs: the kernel's INPUT_ONLY rows of `tcp_states[]`
+/// (IPVS-SEMANTICS.md §3.4), because a DR director sees only client-to-server packets.
+public enum TCPStateMachine {
+    /// Rows: syn, fin, ack, rst. Columns: the current state's raw value (NONE ... SYNACK).
+    @usableFromInline
+    static let inputOnly: [[ConnectionState]] = {
+        let (NO, ES, SS, SR, FW, TW, CL, CW, LA, LI, SA): (ConnectionState, ConnectionState, ConnectionState,
+            ConnectionState, ConnectionState, ConnectionState, ConnectionState, ConnectionState,
+            ConnectionState, ConnectionState, ConnectionState) =
+            (.none, .established, .synSent, .synReceived, .finWait, .timeWait, .close, .closeWait, .lastAck, .listen, .synAck)
+        _ = NO
+        return [
+            /* syn */ [SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SR],
+            /* fin */ [CL, FW, SS, TW, FW, TW, CL, CW, LA, LI, TW],
+            /* ack */ [ES, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES],
+            /* rst */ [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL],
+        ]
+    }()
+
+    /// The next state for a client-to-server segment with `flags`. The event is chosen in the
+    /// kernel's priority order rst > syn > fin > ack; a segment with none of them closes.
+    @inlinable
+    public static func next(from state: ConnectionState, tcpFlags flags: UInt8) -> ConnectionState {
+        let row: Int
+        if flags & Wire.tcpRST != 0 {
+            row = 3
+        } else if flags & Wire.tcpSYN != 0 {
+            row = 0
+        } else if flags & Wire.tcpFIN != 0 {
+            row = 1
+        } else if flags & Wire.tcpACK != 0 {
+            row = 2
+        } else {
+            return .close
+        }
+        let column = Int(state.rawValue)
+        guard column < 11 else { return state }
+        return inputOnly[row][column]
+    }
+}
+
+/// Connection timeouts in seconds: the kernel's `tcp_timeouts[]` and `udp_timeouts[]`.
+/// `ipvsadm --set tcp tcpfin udp` changes the ESTABLISHED, FIN_WAIT and UDP entries only.
+public struct ConnectionTimeouts: Sendable, Equatable {
+    public var seconds: [UInt32]
+
+    public init() {
+        //          NONE EST  SS   SR  FW   TW   CL  CW  LA  LI   SA   UDP
+        seconds = [2, 900, 120, 60, 120, 120, 10, 60, 30, 120, 120, 300]
+    }
+
+    public subscript(state: ConnectionState) -> UInt32 {
+        get { seconds[Int(state.rawValue)] }
+        set { seconds[Int(state.rawValue)] = newValue }
+    }
+
+    /// `--set tcp tcpfin udp`: 0 leaves a value unchanged, as the kernel does.
+    public mutating func set(tcp: UInt32, tcpFin: UInt32, udp: UInt32) {
+        if tcp != 0 { self[.established] = tcp }
+        if tcpFin != 0 { self[.finWait] = tcpFin }
+        if udp != 0 { self[.udp] = udp }
+    }
+}

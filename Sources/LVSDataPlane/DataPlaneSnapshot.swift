@@ -1,0 +1,78 @@
+import LVSCore
+
+/// What the worker publishes about itself once per tick, for the stats file and the logs.
+/// Built off the packet path (it allocates), read by the control thread under a lock.
+public struct DataPlaneSnapshot: Sendable {
+    public struct DestinationSnapshot: Sendable {
+        public var address: IPv4Address
+        public var port: UInt16
+        public var weight: Int32
+        public var activeConnections: Int32
+        public var inactiveConnections: Int32
+        public var mac: MACAddress?
+        public var stats: TrafficStats
+    }
+
+    public struct ServiceSnapshot: Sendable {
+        public var key: VirtualServiceKey
+        public var scheduler: String
+        public var stats: TrafficStats
+        /// In kernel list order.
+        public var destinations: [DestinationSnapshot]
+    }
+
+    public var counters: [UInt64] = Array(repeating: 0, count: DataPlaneCounter.slotCount)
+    public var services: [ServiceSnapshot] = []
+    public var connections = 0
+    public var connectionCapacity = 0
+    public var lastVIPConflict: (vip: IPv4Address, mac: MACAddress)?
+
+    public init() {}
+
+    public subscript(counter: DataPlaneCounter) -> UInt64 { counters[counter.rawValue] }
+
+    init(engine: ForwardingEngine) {
+        counters = engine.counterSnapshot()
+        connections = engine.connections.count
+        connectionCapacity = engine.connections.capacity
+        lastVIPConflict = engine.lastVIPConflict
+        services = engine.services.enumerated().map { index, service in
+            ServiceSnapshot(
+                key: service.key, scheduler: service.scheduler.name, stats: engine.stats(service: index),
+                destinations: service.order.map { slot in
+                    let d = engine.destination(slot: slot)
+                    return DestinationSnapshot(address: d.address, port: d.port, weight: d.weight,
+                                               activeConnections: d.activeConnections,
+                                               inactiveConnections: d.inactiveConnections, mac: d.mac, stats: d.stats)
+                })
+        }
+    }
+
+    /// The snapshot as one JSON object (hand-written: the daemon stays free of Foundation).
+    public func json() -> String {
+        func q(_ s: String) -> String { "\"" + s + "\"" }
+        var out = "{\n  \"counters\": {"
+        out += zip(DataPlaneCounter.slotNames, counters).map { "\n    \(q($0)): \($1)" }.joined(separator: ",")
+        out += "\n  },\n  \"connections\": \(connections),\n  \"connection_capacity\": \(connectionCapacity),\n"
+        if let c = lastVIPConflict {
+            out += "  \"last_vip_conflict\": {\"vip\": \(q(c.vip.description)), \"mac\": \(q(c.mac.description))},\n"
+        }
+        out += "  \"services\": ["
+        out += services.map { s in
+            var o = "\n    {\"protocol\": \(q(s.key.transport.description)), \"address\": \(q(s.key.address.description)), "
+            o += "\"port\": \(s.key.port), \"scheduler\": \(q(s.scheduler)), "
+            o += "\"conns\": \(s.stats.connections), \"inpkts\": \(s.stats.inPackets), \"inbytes\": \(s.stats.inBytes), "
+            o += "\"real_servers\": ["
+            o += s.destinations.map { d in
+                "\n      {\"address\": \(q(d.address.description)), \"port\": \(d.port), \"weight\": \(d.weight), "
+                    + "\"active\": \(d.activeConnections), \"inactive\": \(d.inactiveConnections), "
+                    + "\"mac\": \(d.mac.map { q($0.description) } ?? "null"), "
+                    + "\"conns\": \(d.stats.connections), \"inpkts\": \(d.stats.inPackets), \"inbytes\": \(d.stats.inBytes)}"
+            }.joined(separator: ",")
+            o += "\n    ]}"
+            return o
+        }.joined(separator: ",")
+        out += "\n  ]\n}\n"
+        return out
+    }
+}

@@ -1,0 +1,213 @@
+import CLinuxNet
+import Glibc
+import LVSCore
+import Synchronization
+
+/// State the worker shares with the control thread: a stop request and the latest snapshot.
+public final class WorkerShared: Sendable {
+    public let stopRequested = Atomic<Bool>(false)
+    public let ready = Atomic<Bool>(false)
+    public let snapshot = Mutex(DataPlaneSnapshot())
+    public init() {}
+}
+
+/// The forwarding loop of one worker: read frames from the ring, let the engine decide,
+/// send the rewritten ones in batches, and do the housekeeping (ARP for real servers,
+/// connection expiry, counters) between batches.
+///
+/// The worker owns its socket and engine; after `start()` only its thread touches them.
+public final class DataPlaneWorker: @unchecked Sendable {
+    // @unchecked: the socket, engine and buffers are handed to the worker thread in `start()`
+    // and used by that thread only; the control thread talks to it through `shared`.
+    let socket: PacketSocket
+    let engine: ForwardingEngine
+    public let shared = WorkerShared()
+    let batch: TransmitBatch
+    let batchSize: Int
+    /// Whole frames that did not fit a ring slot (GSO super-frames), read from the socket queue.
+    let oversize: UnsafeMutableRawPointer
+    let oversizeCapacity = 256 * 1024
+    /// Buffer for the ARP frames the director originates (vnet header + 60 bytes).
+    let arpBuffer: UnsafeMutableRawPointer
+    var thread: pthread_t?
+    /// Time the worker may wait for real-server MACs before it declares itself ready.
+    public var resolveWait: UInt64 = 2_000_000_000
+    /// Called once, on the worker thread, when forwarding starts (after initial ARP resolution).
+    public var onReady: @Sendable (_ unresolved: [IPv4Address]) -> Void = { _ in }
+
+    public init(socket: PacketSocket, engine: ForwardingEngine, options: RingOptions) {
+        self.socket = socket
+        self.engine = engine
+        batchSize = max(1, options.batchSize)
+        batch = TransmitBatch(capacity: batchSize)
+        oversize = .allocate(byteCount: oversizeCapacity, alignment: 64)
+        arpBuffer = .allocate(byteCount: 128, alignment: 64)
+        arpBuffer.initializeMemory(as: UInt8.self, repeating: 0, count: 128)
+    }
+
+    deinit {
+        oversize.deallocate()
+        arpBuffer.deallocate()
+    }
+
+    /// Starts the worker thread.
+    public func start() throws(SystemError) {
+        let box = Unmanaged.passRetained(self)
+        var tid = pthread_t()
+        let r = pthread_create(&tid, nil, { arg in
+            let worker = Unmanaged<DataPlaneWorker>.fromOpaque(arg!).takeRetainedValue()
+            worker.run()
+            return nil
+        }, box.toOpaque())
+        guard r == 0 else {
+            box.release()
+            throw SystemError(call: "pthread_create", subject: "data-plane worker", errno: r)
+        }
+        thread = tid
+    }
+
+    /// Asks the loop to stop and waits for it.
+    public func stop() {
+        shared.stopRequested.store(true, ordering: .releasing)
+        if let thread { pthread_join(thread, nil) }
+        thread = nil
+    }
+
+    // MARK: - The loop
+
+    func run() {
+        let frameCount = socket.frameCount
+        let vnet = socket.vnetHeaderLength
+        var head = 0
+        let tickNanos: UInt64 = 100_000_000
+        let publishNanos: UInt64 = 1_000_000_000
+        var now = Linux.monotonicNanos()
+        let startedAt = now
+        var nextTick: UInt64 = 0
+        var nextPublish = now &+ publishNanos
+        let sweepBudget = max(1024, engine.connections.capacity / 100)
+
+        announceVirtualAddresses()
+
+        while !shared.stopRequested.load(ordering: .relaxed) {
+            now = Linux.monotonicNanos()
+            var pending = 0
+            while pending < batchSize {
+                let slot = socket.slot((head + pending) % frameCount)
+                let status = clinuxnet_tpacket2_status_acquire(slot)
+                if status & UInt32(TP_STATUS_USER) == 0 { break }
+                let header = slot.assumingMemoryBound(to: tpacket2_hdr.self)
+                if status & UInt32(TP_STATUS_COPY) != 0 {
+                    // Send and hand back what came before, then take the whole frame from the queue.
+                    finish(&head, pending, frameCount: frameCount)
+                    pending = 0
+                    forwardOversize(now: now)
+                    clinuxnet_tpacket2_release(slot)
+                    head = (head + 1) % frameCount
+                    continue
+                }
+                let frameStart = slot + Int(header.pointee.tp_mac)
+                let length = Int(header.pointee.tp_snaplen)
+                if engine.process(FrameBytes(base: frameStart, count: length), now: now) == .transmit {
+                    batch.append(frameStart - vnet, length: length + vnet)
+                }
+                pending += 1
+            }
+            finish(&head, pending, frameCount: frameCount)
+
+            if now >= nextTick {
+                housekeeping(now: now, sweepBudget: sweepBudget)
+                nextTick = now &+ tickNanos
+                if !shared.ready.load(ordering: .relaxed) {
+                    let unresolved = engine.neighbors.filter { $0.mac == nil }.map(\.address)
+                    if unresolved.isEmpty || now &- startedAt >= resolveWait {
+                        shared.ready.store(true, ordering: .releasing)
+                        onReady(unresolved)
+                    }
+                }
+            }
+            if now >= nextPublish {
+                publish()
+                nextPublish = now &+ publishNanos
+            }
+            if pending == 0 {
+                // Idle: sleep until a frame arrives or the next tick is due.
+                var pfd = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
+                let waitMillis = Int32(min(100, max(1, (nextTick &- min(nextTick, Linux.monotonicNanos())) / 1_000_000)))
+                _ = poll(&pfd, 1, waitMillis)
+            }
+        }
+        publish()
+    }
+
+    /// Sends the queued frames and returns `count` ring slots from `head` to the kernel.
+    @inline(__always)
+    func finish(_ head: inout Int, _ count: Int, frameCount: Int) {
+        if batch.count > 0 {
+            let failed = batch.flush(fd: socket.fd)
+            if failed > 0 { engine.add(.transmitErrors, UInt64(failed)) }
+        }
+        var i = 0
+        while i < count {
+            clinuxnet_tpacket2_release(socket.slot((head + i) % frameCount))
+            i += 1
+        }
+        head = (head + count) % frameCount
+    }
+
+    /// Reads one whole frame from the socket queue (vnet header first) and forwards it.
+    func forwardOversize(now: UInt64) {
+        let r = recv(socket.fd, oversize, oversizeCapacity, Int32(MSG_DONTWAIT) | Int32(MSG_TRUNC))
+        let vnet = socket.vnetHeaderLength
+        guard r > vnet, r <= oversizeCapacity else {
+            // Queue empty (the kernel could not queue the copy) or larger than our buffer.
+            engine.add(.ringDrops)
+            return
+        }
+        engine.add(.oversizeFrames)
+        let frame = FrameBytes(base: oversize + vnet, count: r - vnet)
+        if engine.process(frame, now: now) == .transmit {
+            batch.append(oversize, length: r)
+            let failed = batch.flush(fd: socket.fd)
+            if failed > 0 { engine.add(.transmitErrors, UInt64(failed)) }
+        }
+    }
+
+    func housekeeping(now: UInt64, sweepBudget: Int) {
+        let drops = socket.takeDropCount()
+        if drops > 0 { engine.add(.ringDrops, drops) }
+        for n in engine.neighborsDue(now: now) {
+            sendARP(operation: Wire.arpRequest, ethernetDestination: .broadcast,
+                    senderIP: engine.directorAddress, targetMAC: .zero, targetIP: engine.neighbors[n].address)
+            engine.noteRequestSent(neighbor: n, now: now)
+        }
+        engine.expireConnections(now: now, budget: sweepBudget)
+    }
+
+    /// Gratuitous ARP for every VIP, so that neighbours that already know a VIP (after a
+    /// failover, say) point it at this director at once.
+    func announceVirtualAddresses() {
+        for vip in engine.virtualAddressList {
+            sendARP(operation: Wire.arpRequest, ethernetDestination: .broadcast,
+                    senderIP: vip, targetMAC: .zero, targetIP: vip)
+            engine.noteGratuitousARPSent()
+        }
+    }
+
+    func sendARP(operation: UInt16, ethernetDestination: MACAddress, senderIP: IPv4Address,
+                 targetMAC: MACAddress, targetIP: IPv4Address) {
+        let vnet = socket.vnetHeaderLength
+        arpBuffer.initializeMemory(as: UInt8.self, repeating: 0, count: vnet)
+        ARPFrame.write(into: FrameBytes(base: arpBuffer + vnet, count: ARPFrame.paddedLength), operation: operation,
+                       ethernetDestination: ethernetDestination, senderMAC: engine.directorMAC, senderIP: senderIP,
+                       targetMAC: targetMAC, targetIP: targetIP)
+        if send(socket.fd, arpBuffer, vnet + ARPFrame.paddedLength, 0) < 0 {
+            engine.add(.transmitErrors)
+        }
+    }
+
+    func publish() {
+        let snapshot = DataPlaneSnapshot(engine: engine)
+        shared.snapshot.withLock { $0 = snapshot }
+    }
+}
