@@ -1,0 +1,89 @@
+import Foundation
+
+/// lvsd running in the test bed's director namespace, on its eth0.
+final class DirectorProcess {
+    let process = Process()
+    let directory: URL
+    let logFile: URL
+    let statsFile: URL
+    private var stopped = false
+
+    /// Writes `rules` to a file and starts lvsd with it; returns once lvsd logged `lvsd: ready`.
+    init(bed: TestBed, rules: String, extraArguments: [String] = []) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lvsd-\(bed.prefix)\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let rulesFile = directory.appendingPathComponent("rules")
+        try rules.write(to: rulesFile, atomically: true, encoding: .utf8)
+        logFile = directory.appendingPathComponent("lvsd.log")
+        statsFile = directory.appendingPathComponent("stats.json")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["ip", "netns", "exec", bed.namespace("director"), Shell.lvsdPath,
+                             "--interface", "eth0", "--rules", rulesFile.path, "--stats-file", statsFile.path]
+            + extraArguments
+        let logHandle = try FileHandle(forWritingTo: logFile)
+        process.standardError = logHandle
+        process.standardOutput = logHandle
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if log(contains: "lvsd: ready") { return }
+            if !process.isRunning {
+                throw IntegrationError(description: "lvsd exited \(process.terminationStatus) before it was ready:\n\(self.log)")
+            }
+            usleep(50_000)
+        }
+        stop()
+        throw IntegrationError(description: "lvsd was not ready within 10 s:\n\(self.log)")
+    }
+
+    deinit { stop() }
+
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    func log(contains text: String) -> Bool { log.contains(text) }
+
+    /// Stops lvsd with SIGTERM (bounded wait, then SIGKILL) and returns its exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        guard !stopped else { return process.terminationStatus }
+        stopped = true
+        if process.isRunning {
+            process.terminate()
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// The stats file lvsd writes every second and at exit, parsed.
+    func stats() throws -> Stats {
+        let data = try Data(contentsOf: statsFile)
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw IntegrationError(description: "stats file is not a JSON object")
+        }
+        return Stats(object: object)
+    }
+
+    struct Stats {
+        var object: [String: Any]
+
+        func counter(_ name: String) -> Int {
+            ((object["counters"] as? [String: Any])?[name] as? NSNumber)?.intValue ?? -1
+        }
+
+        /// Connections per real-server address for the service on `port`.
+        func connectionsPerServer(port: Int, protocol proto: String = "TCP") -> [String: Int] {
+            var result: [String: Int] = [:]
+            for service in object["services"] as? [[String: Any]] ?? [] {
+                guard (service["port"] as? NSNumber)?.intValue == port, service["protocol"] as? String == proto else { continue }
+                for rs in service["real_servers"] as? [[String: Any]] ?? [] {
+                    if let a = rs["address"] as? String { result[a] = (rs["conns"] as? NSNumber)?.intValue ?? -1 }
+                }
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+
+/// One namespace test bed (scripts/testbed.sh): client, director, rs1..rs3 on one bridge.
+/// Built in `init`, removed by `tearDown()` — call it in a `defer` right after creating the bed
+/// so a failing test still cleans up; `deinit` removes it as a last resort.
+final class TestBed {
+    static let vip = "10.200.0.100"
+    static let clientIP = "10.200.0.10"
+    static let directorIP = "10.200.0.2"
+    static let directorMAC = "02:00:0a:c8:00:02"
+    static let realServers = ["rs1": "10.200.0.11", "rs2": "10.200.0.12", "rs3": "10.200.0.13"]
+    static let realServerMACs = ["rs1": "02:00:0a:c8:00:0b", "rs2": "02:00:0a:c8:00:0c", "rs3": "02:00:0a:c8:00:0d"]
+
+    let prefix: String
+    private var isUp = true
+
+    init() throws {
+        try Shell.requireRoot()
+        let r = try Shell.run([Shell.testbedScript, "up"], timeout: 60)
+        guard r.status == 0, let last = r.stdout.split(separator: "\n").last else {
+            throw IntegrationError(description: "testbed.sh up failed (\(r.status)):\n\(r.stderr)")
+        }
+        prefix = String(last)
+    }
+
+    deinit { tearDown() }
+
+    func tearDown() {
+        guard isUp else { return }
+        isUp = false
+        _ = try? Shell.run([Shell.testbedScript, "down", prefix], timeout: 60)
+    }
+
+    func namespace(_ host: String) -> String { prefix + host }
+
+    /// Runs `command` with sh in `host`'s namespace.
+    @discardableResult
+    func sh(_ host: String, _ command: String, timeout: TimeInterval = 60) throws -> CommandResult {
+        try Shell.run(["ip", "netns", "exec", namespace(host), "sh", "-c", command], timeout: timeout)
+    }
+
+    /// Like `sh`, but a non-zero exit is an error carrying the command's stderr.
+    @discardableResult
+    func check(_ host: String, _ command: String, timeout: TimeInterval = 60) throws -> String {
+        let r = try sh(host, command, timeout: timeout)
+        guard r.status == 0 else {
+            throw IntegrationError(description: "[\(host)] `\(command)` exited \(r.status): \(r.stderr)")
+        }
+        return r.stdout
+    }
+}
