@@ -74,6 +74,26 @@ struct DirectRoutingTests {
         #expect(stats.counter("transmit_errors") == 0)
     }
 
+    @Test("wrr 3:2:1 over 600 sequential connections gives exactly 300/200/100")
+    func weightedRoundRobinOverSixHundredConnections() throws {
+        let bed = try TestBed()
+        defer { bed.tearDown() }
+        let director = try DirectorProcess(bed: bed, rules: """
+            -A -t 10.200.0.100:80 -s wrr
+            -a -t 10.200.0.100:80 -r 10.200.0.11:80 -g -w 3
+            -a -t 10.200.0.100:80 -r 10.200.0.12:80 -g -w 2
+            -a -t 10.200.0.100:80 -r 10.200.0.13:80 -g -w 1
+
+            """)
+        defer { director.stop() }
+        let out = try bed.check("client", """
+            for i in $(seq 600); do curl -s --max-time 3 http://10.200.0.100/ || echo failed; done
+            """, timeout: 300)
+        var answers: [String: Int] = [:]
+        for line in out.split(separator: "\n") { answers[String(line), default: 0] += 1 }
+        #expect(answers == ["rs1": 300, "rs2": 200, "rs3": 100], "answers per real server: \(answers)")
+    }
+
     @Test("20 MB download and 20 MB upload through the VIP arrive intact, with veth offloads at their defaults")
     func bulkTransfersSurviveOffloads() throws {
         let bed = try TestBed()
