@@ -90,7 +90,7 @@ public struct IpvsadmRules {
             return tokens[i]
         }
         func setCommand(_ c: String) throws(ConfigurationError) {
-            guard o.command == nil else { throw fail("multiple commands specified (\(o.command!) and \(c))") }
+            if let previous = o.command { throw fail("multiple commands specified (\(previous) and \(c))") }
             o.command = c
         }
         while i < tokens.count {

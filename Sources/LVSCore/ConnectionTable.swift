@@ -154,7 +154,9 @@ public final class ConnectionTable {
     public func remove(_ slot: Int) {
         var hole = slot
         var i = (slot + 1) & mask
-        while entries[i].isOccupied {
+        // `i != slot` bounds the walk when every slot is occupied (a tiny or adversarially
+        // filled table): after one lap there is nothing left to shift.
+        while entries[i].isOccupied && i != slot {
             let home = Int(truncatingIfNeeded: hash(entries[i].key)) & mask
             // Move entry i into the hole if its home is not cyclically within (hole, i].
             let distanceToHome = (i - home) & mask

@@ -55,7 +55,8 @@ public final class DataPlaneWorker: @unchecked Sendable {
         let box = Unmanaged.passRetained(self)
         var tid = pthread_t()
         let r = pthread_create(&tid, nil, { arg in
-            let worker = Unmanaged<DataPlaneWorker>.fromOpaque(arg!).takeRetainedValue()
+            guard let arg else { return nil }
+            let worker = Unmanaged<DataPlaneWorker>.fromOpaque(arg).takeRetainedValue()
             worker.run()
             return nil
         }, box.toOpaque())

@@ -11,9 +11,10 @@ public enum Log {
         var text = line
         text.append("\n")
         text.withUTF8 { buffer in
+            guard let base = buffer.baseAddress else { return }
             var offset = 0
             while offset < buffer.count {
-                let r = write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                let r = write(2, base + offset, buffer.count - offset)
                 if r <= 0 {
                     if r < 0 && errno == EINTR { continue }
                     return
