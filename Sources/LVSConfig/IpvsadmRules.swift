@@ -32,7 +32,7 @@ public struct IpvsadmRules {
         var services: [VirtualServiceConfig] = []
         var index: [VirtualServiceKey: Int] = [:]
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in lines(of: text) {
             lineNumber += 1
             let trimmed = rawLine.drop(while: { $0 == " " || $0 == "\t" })
             if trimmed.first == "#" { continue }

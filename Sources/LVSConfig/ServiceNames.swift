@@ -8,7 +8,7 @@ public struct ServiceNames: Sendable {
 
     /// Parses services(5) text: `name port/proto [aliases...] [# comment]`.
     public init(servicesFileText text: String) {
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: true) {
+        for rawLine in lines(of: text) {
             let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard fields.count >= 2 else { continue }

@@ -16,7 +16,7 @@ public enum StaticNeighbors {
     public static func parse(_ text: String, file: String) throws(ConfigurationError) -> [IPv4Address: MACAddress] {
         var entries: [IPv4Address: MACAddress] = [:]
         var lineNumber = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for raw in lines(of: text) {
             lineNumber += 1
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })

@@ -11,6 +11,12 @@ public struct FileReadError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(path): cannot read: \(reason)" }
 }
 
+/// Splits text into lines at LF. Swift treats CR LF as one `Character` that is not equal to
+/// "\n", so splitting on "\n" alone would read a CRLF file as a single line; both end a line here.
+func lines(of text: String) -> [Substring] {
+    text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+}
+
 /// Reads a whole text file as UTF-8 (invalid bytes are replaced, so a stray byte in a comment
 /// cannot make a file unreadable).
 public func readTextFile(_ path: String) throws(FileReadError) -> String {

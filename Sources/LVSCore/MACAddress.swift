@@ -16,11 +16,15 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `aa:bb:cc:dd:ee:ff` (also with `-` separators, as /etc/ethers allows either).
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(whereSeparator: { $0 == ":" || $0 == "-" })
+        // Empty parts are kept so that `02::00:…` or a trailing `:` is refused, not skipped.
+        let parts = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == ":" || $0 == "-" })
         guard parts.count == 6 else { return nil }
         var v: UInt64 = 0
         for part in parts {
-            guard part.count >= 1, part.count <= 2, let byte = UInt8(part, radix: 16) else { return nil }
+            // Hex digits only: `UInt8(_:radix:)` alone would also take a sign (`+f`, `-0`).
+            guard part.count >= 1, part.count <= 2, part.allSatisfy(\.isHexDigit),
+                  let byte = UInt8(part, radix: 16)
+            else { return nil }
             v = v << 8 | UInt64(byte)
         }
         value = v
