@@ -43,12 +43,16 @@ public struct VirtualServiceConfig: Sendable, Hashable {
     public var key: VirtualServiceKey
     /// The IPVS scheduler name (`rr`, `wrr`, ...), as ipvsadm spells it.
     public var scheduler: String
+    /// `-b`: scheduler flags (sh/mh fallback and port, flag-1..3).
+    public var schedulerFlags: SchedulerFlags
     /// Real servers in the order they were added (`-a` order); the kernel's list order is the reverse.
     public var realServers: [RealServerConfig]
 
-    public init(key: VirtualServiceKey, scheduler: String, realServers: [RealServerConfig] = []) {
+    public init(key: VirtualServiceKey, scheduler: String, schedulerFlags: SchedulerFlags = [],
+                realServers: [RealServerConfig] = []) {
         self.key = key
         self.scheduler = scheduler
+        self.schedulerFlags = schedulerFlags
         self.realServers = realServers
     }
 }

@@ -76,6 +76,7 @@ public final class ForwardingEngine {
         self.directorMAC = directorMAC
         self.directorAddress = directorAddress
         connections = ConnectionTable(capacity: connectionCapacity, seed: hashSeed)
+        randomState = (hashSeed ^ 0x9E37_79B9_7F4A_7C15) | 1
 
         var neighborList: [Neighbor] = []
         var neighborIndex: [UInt32: Int] = [:]
@@ -127,7 +128,7 @@ public final class ForwardingEngine {
                 slot += 1
             }
             let list = DestinationList(slots: destinations, order: order)
-            guard let scheduler = SchedulerRegistry.make(service.scheduler, destinations: list) else {
+            guard let scheduler = SchedulerRegistry.make(service.scheduler, destinations: list, flags: service.schedulerFlags) else {
                 destinations.deinitialize(count: initialized)
                 throw EngineConfigurationError(
                     "scheduler '\(service.scheduler)' of \(service.key) is not implemented; use one of: "
@@ -249,7 +250,8 @@ public final class ForwardingEngine {
                 if connections.count < connections.capacity - connections.capacity / 8 { statelessFallback = false }
             }
             let context = SchedulingContext(clientAddress: p.ipSource, clientPort: p.sourcePort,
-                                            virtualAddress: p.ipDestination, virtualPort: p.destinationPort)
+                                            virtualAddress: p.ipDestination, virtualPort: p.destinationPort,
+                                            now: now, random: nextRandomPair())
             if schedulable, let picked = schedule(service: s, context: context) {
                 let newSlot = connections.insert(key)
                 if newSlot >= 0 {
@@ -293,6 +295,18 @@ public final class ForwardingEngine {
         count(.forwardedFrames)
         count(.forwardedBytes, UInt64(frame.count))
         return .transmit
+    }
+
+    /// xorshift64* state for the schedulers' random draws (twos): cheap, per engine, seeded
+    /// from the hash seed so two directors do not draw alike.
+    var randomState: UInt64
+
+    func nextRandomPair() -> (UInt32, UInt32) {
+        randomState ^= randomState >> 12
+        randomState ^= randomState << 25
+        randomState ^= randomState >> 27
+        let r = randomState &* 0x2545_F491_4F6C_DD1D
+        return (UInt32(truncatingIfNeeded: r), UInt32(truncatingIfNeeded: r >> 32))
     }
 
     /// Runs the scheduler of service `s` and returns the chosen destination's slot.

@@ -1,17 +1,40 @@
 /// What a scheduler sees of the packet that opens a connection: the inputs that hashing
-/// schedulers (sh, dh, mh) need, and nothing per packet beyond that.
+/// schedulers (sh, dh, mh, lblc, lblcr) need, the time for those that keep caches, and two
+/// random draws for twos. The engine fills it; tests inject every field.
 public struct SchedulingContext: Sendable {
     public var clientAddress: IPv4Address
     public var clientPort: UInt16
     public var virtualAddress: IPv4Address
     public var virtualPort: UInt16
+    /// Monotonic nanoseconds (the engine's clock).
+    public var now: UInt64
+    /// Two uniformly random 32-bit numbers, fresh for every decision.
+    public var random: (UInt32, UInt32)
 
-    public init(clientAddress: IPv4Address, clientPort: UInt16, virtualAddress: IPv4Address, virtualPort: UInt16) {
+    public init(clientAddress: IPv4Address, clientPort: UInt16, virtualAddress: IPv4Address, virtualPort: UInt16,
+                now: UInt64 = 0, random: (UInt32, UInt32) = (0, 0)) {
         self.clientAddress = clientAddress
         self.clientPort = clientPort
         self.virtualAddress = virtualAddress
         self.virtualPort = virtualPort
+        self.now = now
+        self.random = random
     }
+}
+
+/// A service's scheduler flags (`ipvsadm -b`): the kernel's IP_VS_SVC_F_SCHED1..3. sh and mh
+/// read them as fallback (1) and port (2).
+public struct SchedulerFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    public static let flag1 = SchedulerFlags(rawValue: 1)
+    public static let flag2 = SchedulerFlags(rawValue: 2)
+    public static let flag3 = SchedulerFlags(rawValue: 4)
+    /// `sh-fallback` / `mh-fallback`.
+    public static let fallback = flag1
+    /// `sh-port` / `mh-port`.
+    public static let port = flag2
 }
 
 /// An IPVS scheduler. The requirements mirror the kernel's `ip_vs_scheduler` hooks
@@ -22,8 +45,9 @@ public protocol Scheduler: Sendable {
     /// The name ipvsadm and keepalived use (`rr`, `wrr`, ...).
     static var name: String { get }
 
-    /// `init_service`: the scheduler starts on a service's current list.
-    init(destinations: DestinationList)
+    /// `init_service`: the scheduler starts on a service's current list, with the service's
+    /// scheduler flags.
+    init(destinations: DestinationList, flags: SchedulerFlags)
 
     /// `add_dest`: a destination was inserted at the head of the list (position 0).
     mutating func destinationAdded(_ destinations: DestinationList)
@@ -39,6 +63,9 @@ public protocol Scheduler: Sendable {
 }
 
 extension Scheduler {
+    /// A scheduler for a service without scheduler flags.
+    public init(destinations: DestinationList) { self.init(destinations: destinations, flags: []) }
+
     public mutating func destinationAdded(_ destinations: DestinationList) {}
     public mutating func destinationRemoved(at position: Int, _ destinations: DestinationList) {}
     public mutating func destinationUpdated(_ destinations: DestinationList) {}
@@ -105,10 +132,11 @@ public enum SchedulerRegistry {
         "rr", "wrr", "lc", "wlc", "sed", "nq", "fo", "ovf", "lblc", "lblcr", "dh", "sh", "mh", "twos", "none",
     ]
 
-    public static func make(_ name: String, destinations: DestinationList) -> SchedulerInstance? {
+    public static func make(_ name: String, destinations: DestinationList, flags: SchedulerFlags = []) -> SchedulerInstance? {
         switch name {
-        case RoundRobinScheduler.name: .roundRobin(RoundRobinScheduler(destinations: destinations))
-        case WeightedRoundRobinScheduler.name: .weightedRoundRobin(WeightedRoundRobinScheduler(destinations: destinations))
+        case RoundRobinScheduler.name: .roundRobin(RoundRobinScheduler(destinations: destinations, flags: flags))
+        case WeightedRoundRobinScheduler.name:
+            .weightedRoundRobin(WeightedRoundRobinScheduler(destinations: destinations, flags: flags))
         default: nil
         }
     }

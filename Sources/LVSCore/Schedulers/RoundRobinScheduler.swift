@@ -6,7 +6,7 @@ public struct RoundRobinScheduler: Scheduler {
     /// Position of the last server picked; -1 is the list head (nothing picked yet).
     public private(set) var cursor: Int = -1
 
-    public init(destinations: DestinationList) {}
+    public init(destinations: DestinationList, flags: SchedulerFlags) {}
 
     /// A server inserted at the head shifts every position by one; the cursor follows its server.
     public mutating func destinationAdded(_ destinations: DestinationList) {

@@ -12,7 +12,7 @@ public struct WeightedRoundRobinScheduler: Scheduler {
     public private(set) var maxWeight: Int32 = 0
     public private(set) var currentWeight: Int32 = 0
 
-    public init(destinations: DestinationList) {
+    public init(destinations: DestinationList, flags: SchedulerFlags) {
         cursor = -1
         gcdWeight = Self.gcd(destinations)
         maxWeight = Self.max(destinations) - (gcdWeight - 1)
