@@ -450,6 +450,27 @@ public final class ForwardingEngine {
 
     // MARK: - Housekeeping and observation
 
+    /// Rate estimators per service and per destination slot, sampled by `sampleRates` every
+    /// `RateEstimator.periodNanos` from the housekeeping tick, never from the packet path.
+    public private(set) var serviceRates: [RateEstimator] = []
+    public private(set) var destinationRates: [RateEstimator] = []
+
+    /// One estimator tick (the kernel's 2-second timer): folds the counters into the averages.
+    public func sampleRates() {
+        if serviceRates.count != services.count {
+            serviceRates = (0..<services.count).map { RateEstimator(startingAt: serviceStats[$0]) }
+            destinationRates = (0..<destinationCount).map { RateEstimator(startingAt: destinations[$0].stats) }
+            return
+        }
+        for i in 0..<services.count { serviceRates[i].sample(serviceStats[i]) }
+        for i in 0..<destinationCount { destinationRates[i].sample(destinations[i].stats) }
+    }
+
+    public func rate(service s: Int) -> RateEstimator { s < serviceRates.count ? serviceRates[s] : RateEstimator() }
+    public func rate(slot: Int32) -> RateEstimator {
+        Int(slot) < destinationRates.count ? destinationRates[Int(slot)] : RateEstimator()
+    }
+
     /// Expires up to `budget` connection slots' worth of dead entries.
     public func expireConnections(now: UInt64, budget: Int) {
         connections.sweep(now: now, budget: budget) { release($0) }

@@ -11,12 +11,14 @@ public struct DataPlaneSnapshot: Sendable {
         public var inactiveConnections: Int32
         public var mac: MACAddress?
         public var stats: TrafficStats
+        public var rate: RateEstimator
     }
 
     public struct ServiceSnapshot: Sendable {
         public var key: VirtualServiceKey
         public var scheduler: String
         public var stats: TrafficStats
+        public var rate: RateEstimator
         /// In kernel list order.
         public var destinations: [DestinationSnapshot]
     }
@@ -39,11 +41,13 @@ public struct DataPlaneSnapshot: Sendable {
         services = engine.services.enumerated().map { index, service in
             ServiceSnapshot(
                 key: service.key, scheduler: service.scheduler.name, stats: engine.stats(service: index),
+                rate: engine.rate(service: index),
                 destinations: service.order.map { slot in
                     let d = engine.destination(slot: slot)
                     return DestinationSnapshot(address: d.address, port: d.port, weight: d.weight,
                                                activeConnections: d.activeConnections,
-                                               inactiveConnections: d.inactiveConnections, mac: d.mac, stats: d.stats)
+                                               inactiveConnections: d.inactiveConnections, mac: d.mac, stats: d.stats,
+                                               rate: engine.rate(slot: slot))
                 })
         }
     }
@@ -62,12 +66,14 @@ public struct DataPlaneSnapshot: Sendable {
             var o = "\n    {\"protocol\": \(q(s.key.transport.description)), \"address\": \(q(s.key.address.description)), "
             o += "\"port\": \(s.key.port), \"scheduler\": \(q(s.scheduler)), "
             o += "\"conns\": \(s.stats.connections), \"inpkts\": \(s.stats.inPackets), \"inbytes\": \(s.stats.inBytes), "
+            o += "\"cps\": \(s.rate.connectionsPerSecond), \"inpps\": \(s.rate.inPacketsPerSecond), \"inbps\": \(s.rate.inBytesPerSecond), "
             o += "\"real_servers\": ["
             o += s.destinations.map { d in
                 "\n      {\"address\": \(q(d.address.description)), \"port\": \(d.port), \"weight\": \(d.weight), "
                     + "\"active\": \(d.activeConnections), \"inactive\": \(d.inactiveConnections), "
                     + "\"mac\": \(d.mac.map { q($0.description) } ?? "null"), "
-                    + "\"conns\": \(d.stats.connections), \"inpkts\": \(d.stats.inPackets), \"inbytes\": \(d.stats.inBytes)}"
+                    + "\"conns\": \(d.stats.connections), \"inpkts\": \(d.stats.inPackets), \"inbytes\": \(d.stats.inBytes), "
+                    + "\"cps\": \(d.rate.connectionsPerSecond), \"inpps\": \(d.rate.inPacketsPerSecond), \"inbps\": \(d.rate.inBytesPerSecond)}"
             }.joined(separator: ",")
             o += "\n    ]}"
             return o

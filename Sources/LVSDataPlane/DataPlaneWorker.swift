@@ -86,6 +86,8 @@ public final class DataPlaneWorker: @unchecked Sendable {
         let startedAt = now
         var nextTick: UInt64 = 0
         var nextPublish = now &+ publishNanos
+        var nextRateSample = now
+
         let sweepBudget = max(1024, engine.connections.capacity / 100)
 
         announceVirtualAddresses()
@@ -126,6 +128,10 @@ public final class DataPlaneWorker: @unchecked Sendable {
                         onReady(unresolved)
                     }
                 }
+            }
+            if now >= nextRateSample {
+                engine.sampleRates()
+                nextRateSample = now &+ RateEstimator.periodNanos
             }
             if now >= nextPublish {
                 publish()
