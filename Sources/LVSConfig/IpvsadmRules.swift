@@ -75,6 +75,9 @@ public struct IpvsadmRules {
         var weight: String?
         var upperThreshold: String?
         var lowerThreshold: String?
+        /// `-p` given: "" without a timeout, else the timeout text.
+        var persistent: String?
+        var netmask: String?
     }
 
     func parseCommand(_ tokens: [String], fail: (String) -> ConfigurationError) throws(ConfigurationError) -> Command {
@@ -117,8 +120,20 @@ public struct IpvsadmRules {
                 throw fail("SCTP services are not supported; use -t (TCP) or -u (UDP)")
             case "-s", "--scheduler":
                 o.scheduler = try value(for: name, inline: inline)
-            case "-p", "--persistent", "-M", "--netmask", "--pe":
-                throw fail("persistence ('\(name)') is not supported yet; remove it to balance each connection independently")
+            case "-p", "--persistent":
+                // popt's optional argument: the next token is the timeout only if it is a number.
+                if let inline {
+                    o.persistent = inline
+                } else if i + 1 < tokens.count, !tokens[i + 1].isEmpty, tokens[i + 1].allSatisfy(\.isNumber) {
+                    i += 1
+                    o.persistent = tokens[i]
+                } else {
+                    o.persistent = ""
+                }
+            case "-M", "--netmask":
+                o.netmask = try value(for: name, inline: inline)
+            case "--pe":
+                throw fail("persistence engines (--pe) are not supported: SwiftLVS has no SIP engine")
             case "-o", "--ops":
                 throw fail("one-packet scheduling (-o) is not supported yet")
             case "-b", "--sched-flags":
@@ -159,7 +174,27 @@ public struct IpvsadmRules {
             where present {
                 throw fail("Illegal '\(option)' option with the 'add-service' command")
             }
-            guard key.port != 0 else { throw fail("Zero port specified for non-persistent service") }
+            var persistence: Persistence?
+            if let p = o.persistent {
+                var timeout = Persistence.defaultTimeout
+                if !p.isEmpty {
+                    guard let t = UInt32(p), t >= 1, t <= 2_678_400 else {
+                        throw fail("invalid timeout value `\(p)' specified (expected 1..2678400 seconds)")
+                    }
+                    timeout = t
+                }
+                var mask = IPv4Address(0xFFFF_FFFF)
+                if let m = o.netmask {
+                    guard let parsed = IPv4Address(m) else {
+                        throw fail("invalid netmask `\(m)' specified (expected dotted IPv4, e.g. 255.255.255.0)")
+                    }
+                    mask = parsed
+                }
+                persistence = Persistence(timeout: timeout, netmask: mask)
+            } else if let m = o.netmask, IPv4Address(m) == nil {
+                throw fail("invalid netmask `\(m)' specified (expected dotted IPv4, e.g. 255.255.255.0)")
+            }
+            guard key.port != 0 || persistence != nil else { throw fail("Zero port specified for non-persistent service") }
             let scheduler = o.scheduler ?? "wlc"
             guard SchedulerRegistry.known.contains(scheduler) else {
                 throw fail("unknown scheduler '\(scheduler)'; use one of: \(SchedulerRegistry.implemented.joined(separator: ", "))")
@@ -168,9 +203,11 @@ public struct IpvsadmRules {
                 let hint = o.scheduler == nil ? " (ipvsadm's default when -s is absent)" : ""
                 throw fail("scheduler '\(scheduler)'\(hint) is not implemented yet; use -s with one of: \(SchedulerRegistry.implemented.joined(separator: ", "))")
             }
-            return .addService(VirtualServiceConfig(key: key, scheduler: scheduler))
+            return .addService(VirtualServiceConfig(key: key, scheduler: scheduler, persistence: persistence))
         }
         if o.scheduler != nil { throw fail("Illegal 'scheduler' option with the 'add-server' command") }
+        if o.persistent != nil { throw fail("Illegal 'persistent' option with the 'add-server' command") }
+        if o.netmask != nil { throw fail("Illegal 'netmask' option with the 'add-server' command") }
         guard let rsText = o.realServer else {
             throw fail("You need to supply the 'real-server' option for the 'add-server' command (-r RIP[:PORT])")
         }

@@ -39,20 +39,38 @@ public struct RealServerConfig: Sendable, Hashable {
     }
 }
 
+/// `-p [timeout] [-M netmask]`: every connection from one client network goes to the server
+/// its first connection got, for `timeout` seconds after the last one.
+public struct Persistence: Sendable, Hashable {
+    /// Seconds; ipvsadm's default for a bare `-p` is 360 (libipvs), though its man page says 300.
+    public var timeout: UInt32
+    public var netmask: IPv4Address
+
+    public static let defaultTimeout: UInt32 = 360
+
+    public init(timeout: UInt32 = Persistence.defaultTimeout, netmask: IPv4Address = IPv4Address(0xFFFF_FFFF)) {
+        self.timeout = timeout
+        self.netmask = netmask
+    }
+}
+
 public struct VirtualServiceConfig: Sendable, Hashable {
     public var key: VirtualServiceKey
     /// The IPVS scheduler name (`rr`, `wrr`, ...), as ipvsadm spells it.
     public var scheduler: String
     /// `-b`: scheduler flags (sh/mh fallback and port, flag-1..3).
     public var schedulerFlags: SchedulerFlags
+    /// `-p`/`-M`, or nil for a service without persistence.
+    public var persistence: Persistence?
     /// Real servers in the order they were added (`-a` order); the kernel's list order is the reverse.
     public var realServers: [RealServerConfig]
 
     public init(key: VirtualServiceKey, scheduler: String, schedulerFlags: SchedulerFlags = [],
-                realServers: [RealServerConfig] = []) {
+                persistence: Persistence? = nil, realServers: [RealServerConfig] = []) {
         self.key = key
         self.scheduler = scheduler
         self.schedulerFlags = schedulerFlags
+        self.persistence = persistence
         self.realServers = realServers
     }
 }

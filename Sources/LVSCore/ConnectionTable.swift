@@ -26,18 +26,29 @@ public struct ConnectionEntry: Sendable {
     public var virtualPort: UInt16
     public var transport: UInt8
     public var stateRaw: UInt8
-    /// Bit 0: slot in use.
+    /// Bit 0: slot in use. Bit 1: a persistence template. Bit 2: controlled by a template.
     public var flags: UInt8
     public var reserved: UInt8
     /// The destination's slot in the engine's destination array.
     public var destinationSlot: Int32
     /// The service's index in the engine.
     public var serviceIndex: UInt16
-    public var reserved2: UInt16
+    /// For a template: how many live connections it controls (the kernel's `n_control`),
+    /// saturating at 65535.
+    public var controlledCount: UInt16
     /// Monotonic nanoseconds after which the entry is dead.
     public var expiresAt: UInt64
 
     public var isOccupied: Bool { flags & 1 != 0 }
+
+    public static let templateFlag: UInt8 = 2
+    public static let controlledFlag: UInt8 = 4
+
+    /// A persistence template (`IP_VS_CONN_F_TEMPLATE`): remembers a client network's server.
+    public var isTemplate: Bool { flags & Self.templateFlag != 0 }
+
+    /// A connection created through a template, which must be told when it goes away.
+    public var isControlled: Bool { flags & Self.controlledFlag != 0 }
 
     public var state: ConnectionState { ConnectionState(rawValue: stateRaw) ?? .close }
 
@@ -53,7 +64,7 @@ public struct ConnectionEntry: Sendable {
 
     public static let empty = ConnectionEntry(
         clientAddress: 0, virtualAddress: 0, clientPort: 0, virtualPort: 0, transport: 0, stateRaw: 0,
-        flags: 0, reserved: 0, destinationSlot: -1, serviceIndex: 0, reserved2: 0, expiresAt: 0)
+        flags: 0, reserved: 0, destinationSlot: -1, serviceIndex: 0, controlledCount: 0, expiresAt: 0)
 }
 
 /// A fixed-size open-addressing hash table of connections (linear probing, backward-shift
@@ -175,11 +186,19 @@ public final class ConnectionTable {
     /// entry to `expire` before removing it. Called from the worker's idle tick, so expiry costs
     /// a bounded slice of time and needs no timer per connection.
     public func sweep(now: UInt64, budget: Int, expire: (ConnectionEntry) -> Void) {
+        sweep(now: now, budget: budget) { (entry: UnsafeMutablePointer<ConnectionEntry>) -> Bool in
+            expire(entry.pointee)
+            return true
+        }
+    }
+
+    /// Like `sweep(now:budget:expire:)`, but `shouldRemove` may keep an expired entry (after
+    /// re-arming it, as the kernel re-arms a template that still controls connections).
+    public func sweep(now: UInt64, budget: Int, shouldRemove: (UnsafeMutablePointer<ConnectionEntry>) -> Bool) {
         var visited = 0
         while visited < budget {
-            let e = entries[sweepCursor]
-            if e.isOccupied && e.expiresAt <= now {
-                expire(e)
+            let e = entries + sweepCursor
+            if e.pointee.isOccupied && e.pointee.expiresAt <= now && shouldRemove(e) {
                 remove(sweepCursor)
                 // A later entry may have shifted into this slot: look at it again.
             } else {

@@ -32,6 +32,7 @@ public struct ServiceRuntime: Sendable {
     public var scheduler: SchedulerInstance
     /// Destination slots in kernel list order (newest first).
     public var order: [Int32]
+    public var persistence: Persistence?
 }
 
 /// The forwarding decision of a DR director, in pure Swift: parse, find or create the
@@ -135,7 +136,12 @@ public final class ForwardingEngine {
                         + SchedulerRegistry.implemented.joined(separator: ", "))
             }
             index[service.key] = runtimes.count
-            runtimes.append(ServiceRuntime(key: service.key, scheduler: scheduler, order: order))
+            guard service.key.port != 0 || service.persistence != nil else {
+                destinations.deinitialize(count: initialized)
+                throw EngineConfigurationError("\(service.key): Zero port specified for non-persistent service")
+            }
+            runtimes.append(ServiceRuntime(key: service.key, scheduler: scheduler, order: order,
+                                           persistence: service.persistence))
         }
         services = runtimes
         serviceIndex = index
@@ -211,7 +217,7 @@ public final class ForwardingEngine {
             let e = connections.entry(slot)
             let expired = e.pointee.expiresAt <= now
             // conn_reuse_mode=1: a SYN on a connection in TIME_WAIT or CLOSE starts a new one.
-            let reused = isTCP && p.tcpFlags & Wire.tcpSYN != 0
+            let reused = isTCP && p.tcpFlags & Wire.tcpSYN != 0 && !e.pointee.isControlled
                 && (e.pointee.stateRaw == ConnectionState.timeWait.rawValue
                     || e.pointee.stateRaw == ConnectionState.close.rawValue)
             if expired || reused {
@@ -232,8 +238,10 @@ public final class ForwardingEngine {
             }
             transition(e, isTCP: isTCP, tcpFlags: p.tcpFlags, now: now)
         } else {
-            guard let s = serviceIndex[VirtualServiceKey(
-                transport: isTCP ? .tcp : .udp, address: p.ipDestination, port: p.destinationPort)]
+            let transport: TransportProtocol = isTCP ? .tcp : .udp
+            // The exact service first, then a port-0 (all ports) persistent service on the VIP.
+            guard let s = serviceIndex[VirtualServiceKey(transport: transport, address: p.ipDestination, port: p.destinationPort)]
+                ?? serviceIndex[VirtualServiceKey(transport: transport, address: p.ipDestination, port: 0)]
             else {
                 guard virtualAddresses.contains(p.ipDestination.value) else { return notForUs() }
                 count(.noService)
@@ -252,10 +260,23 @@ public final class ForwardingEngine {
             let context = SchedulingContext(clientAddress: p.ipSource, clientPort: p.sourcePort,
                                             virtualAddress: p.ipDestination, virtualPort: p.destinationPort,
                                             now: now, random: nextRandomPair())
-            if schedulable, let picked = schedule(service: s, context: context) {
+            let template = schedulable && services[s].persistence != nil
+                ? persistentTemplate(service: s, key: key, context: context, now: now) : -1
+            let picked: Int32? = template >= 0
+                ? connections.entry(template).pointee.destinationSlot
+                : (schedulable ? schedule(service: s, context: context) : nil)
+            if schedulable, let picked {
                 let newSlot = connections.insert(key)
                 if newSlot >= 0 {
                     bind(connections.entry(newSlot), service: s, destination: picked, isTCP: isTCP)
+                    if template >= 0 {
+                        // `ip_vs_control_add` + `ip_vs_conn_put(ct)`: the template now controls this
+                        // connection and its timer restarts.
+                        let t = connections.entry(template)
+                        if t.pointee.controlledCount < UInt16.max { t.pointee.controlledCount += 1 }
+                        t.pointee.expiresAt = now &+ UInt64(services[s].persistence?.timeout ?? 0) &* 1_000_000_000
+                        connections.entry(newSlot).pointee.flags |= ConnectionEntry.controlledFlag
+                    }
                     transition(connections.entry(newSlot), isTCP: isTCP, tcpFlags: p.tcpFlags, now: now)
                     destinationSlot = picked
                 } else {
@@ -307,6 +328,54 @@ public final class ForwardingEngine {
         randomState ^= randomState >> 27
         let r = randomState &* 0x2545_F491_4F6C_DD1D
         return (UInt32(truncatingIfNeeded: r), UInt32(truncatingIfNeeded: r >> 32))
+    }
+
+    /// How long a template that still controls connections is kept after its timeout, per step.
+    static let templateRearmNanos: UInt64 = 60_000_000_000
+
+    /// The template key of `ip_vs_sched_persist`: (protocol, client network, port 0, VIP, VIP
+    /// port), the port 0 for an all-ports service and for FTP. The protocol's top bit marks a
+    /// template so it can never match a real connection.
+    func templateKey(service s: Int, transport: UInt8, clientAddress: UInt32, virtualAddress: UInt32,
+                     virtualPort: UInt16) -> ConnectionKey {
+        let mask = services[s].persistence?.netmask.value ?? 0xFFFF_FFFF
+        let servicePort = services[s].key.port
+        let port: UInt16 = servicePort == 0 || servicePort == 21 ? 0 : virtualPort
+        return ConnectionKey(transport: transport | 0x80, clientAddress: clientAddress & mask, clientPort: 0,
+                             virtualAddress: virtualAddress, virtualPort: port)
+    }
+
+    /// Finds the client network's template, or schedules and creates one. Returns its slot, or
+    /// -1 when no server can be picked or the table has no room (the caller then schedules
+    /// without persistence or drops).
+    func persistentTemplate(service s: Int, key: ConnectionKey, context: SchedulingContext, now: UInt64) -> Int {
+        guard let persistence = services[s].persistence else { return -1 }
+        let tkey = templateKey(service: s, transport: key.transport, clientAddress: key.clientAddress,
+                               virtualAddress: key.virtualAddress, virtualPort: key.virtualPort)
+        var slot = connections.find(tkey)
+        if slot >= 0 {
+            let t = connections.entry(slot)
+            let expired = t.pointee.expiresAt <= now && t.pointee.controlledCount == 0
+            // `ip_vs_check_template`: a template whose server was removed is dropped; one whose
+            // server has weight 0 stays valid (expire_quiescent_template=0).
+            if expired || !destinations[Int(t.pointee.destinationSlot)].isAvailable {
+                release(t.pointee)
+                connections.remove(slot)
+                slot = -1
+            }
+        }
+        if slot >= 0 { return slot }
+        guard let picked = schedule(service: s, context: context) else { return -1 }
+        slot = connections.insert(tkey)
+        guard slot >= 0 else { return -1 }
+        let t = connections.entry(slot)
+        t.pointee.flags |= ConnectionEntry.templateFlag
+        t.pointee.destinationSlot = picked
+        t.pointee.serviceIndex = UInt16(s)
+        t.pointee.stateRaw = ConnectionState.none.rawValue
+        t.pointee.expiresAt = now &+ UInt64(persistence.timeout) &* 1_000_000_000
+        destinations[Int(picked)].persistentConnections += 1
+        return slot
     }
 
     /// Runs the scheduler of service `s` and returns the chosen destination's slot.
@@ -369,6 +438,19 @@ public final class ForwardingEngine {
     /// `ip_vs_unbind_dest`: the connection leaves its server's counts; OVERLOAD may clear.
     func release(_ e: ConnectionEntry) {
         let d = destinations + Int(e.destinationSlot)
+        if e.isTemplate {
+            d.pointee.persistentConnections -= 1
+            return
+        }
+        if e.isControlled {
+            let s = Int(e.serviceIndex)
+            let tkey = templateKey(service: s, transport: e.transport, clientAddress: e.clientAddress,
+                                   virtualAddress: e.virtualAddress, virtualPort: e.virtualPort)
+            let t = connections.find(tkey)
+            if t >= 0, connections.entry(t).pointee.controlledCount > 0 {
+                connections.entry(t).pointee.controlledCount -= 1
+            }
+        }
         if e.state.isActive {
             d.pointee.activeConnections -= 1
         } else {
@@ -473,7 +555,15 @@ public final class ForwardingEngine {
 
     /// Expires up to `budget` connection slots' worth of dead entries.
     public func expireConnections(now: UInt64, budget: Int) {
-        connections.sweep(now: now, budget: budget) { release($0) }
+        connections.sweep(now: now, budget: budget) { (e: UnsafeMutablePointer<ConnectionEntry>) -> Bool in
+            if e.pointee.isTemplate && e.pointee.controlledCount > 0 {
+                // A template outlives the connections it controls, re-armed in 60 s steps.
+                e.pointee.expiresAt = now &+ Self.templateRearmNanos
+                return false
+            }
+            release(e.pointee)
+            return true
+        }
     }
 
     public func counter(_ c: DataPlaneCounter) -> UInt64 { counterSlots[c.rawValue] }

@@ -237,10 +237,30 @@ import LVSConfig
         }
     }
 
-    // Persistence and friends are not supported yet, and say so.
-    @Test func persistenceNotSupported() {
-        expectFailure("-A -t 10.0.0.100:80 -s rr -p 300", line: 1, "persistence ('-p') is not supported yet")
-        expectFailure("-A -t 10.0.0.100:80 -s rr -M 255.255.255.0", line: 1, "persistence ('-M') is not supported yet")
+    // -p with and without a timeout (popt's optional argument: the default is libipvs's 360 s),
+    // -M masks the client address; a port-0 service needs persistence (§5.2, §5.3, §3.7).
+    @Test func persistence() throws {
+        let config = try parse("""
+            -A -t 10.0.0.100:80 -s rr -p 300
+            -A -t 10.0.0.100:443 -s rr -p -M 255.255.255.0
+            -A -t 10.0.0.101:0 -s rr --persistent=60
+            -A -u 10.0.0.100:53 -s rr
+            """)
+        #expect(config.services[0].persistence == Persistence(timeout: 300))
+        #expect(config.services[1].persistence == Persistence(timeout: 360, netmask: IPv4Address(255, 255, 255, 0)))
+        #expect(config.services[2].key.port == 0 && config.services[2].persistence?.timeout == 60)
+        #expect(config.services[3].persistence == nil)
+        expectFailure("-A -t 10.0.0.100:80 -s rr -p 0", line: 1, "invalid timeout value `0' specified")
+        expectFailure("-A -t 10.0.0.100:80 -s rr -p 2678401", line: 1, "invalid timeout value `2678401' specified")
+        expectFailure("-A -t 10.0.0.100:80 -s rr -p -M 255.255.0", line: 1, "invalid netmask")
+        expectFailure("-A -t 10.0.0.100:0 -s rr", line: 1, "Zero port specified for non-persistent service")
+        expectFailure("-A -t 10.0.0.100:80 -s rr\n-a -t 10.0.0.100:80 -r 10.0.0.11 -p", line: 2,
+                      "Illegal 'persistent' option with the 'add-server' command")
+    }
+
+    // What is still missing says so.
+    @Test func notSupportedYet() {
+        expectFailure("-A -t 10.0.0.100:80 -s rr --pe sip", line: 1, "persistence engines (--pe) are not supported")
         expectFailure("-A -f 1 -s rr", line: 1, "firewall-mark services (-f) are not supported yet")
         expectFailure("-A -u 10.0.0.100:53 -s rr -o", line: 1, "one-packet scheduling (-o) is not supported yet")
     }
