@@ -41,6 +41,14 @@ public enum DataPlaneCounter: Int, CaseIterable, Sendable, CustomStringConvertib
     case oversizeFrames
     /// Frames the transmit call refused (counted per frame).
     case transmitErrors
+    /// ICMP errors sent to clients (port unreachable, time exceeded, fragmentation needed).
+    case icmpErrorsSent
+    /// ICMP errors not sent because of the rate limit (1000/s, as the kernel's icmp_msgs_per_sec).
+    case icmpRateLimited
+    /// ICMP errors about a known connection relayed to its real server (path MTU discovery).
+    case icmpErrorsRelayed
+    /// DF packets larger than the MTU (answered with fragmentation needed).
+    case tooBig
     /// Frames the kernel dropped because the ring was full (PACKET_STATISTICS tp_drops).
     case ringDrops
 
@@ -67,6 +75,10 @@ public enum DataPlaneCounter: Int, CaseIterable, Sendable, CustomStringConvertib
         case .connectionTableFull: "connection_table_full"
         case .oversizeFrames: "oversize_frames"
         case .transmitErrors: "transmit_errors"
+        case .icmpErrorsSent: "icmp_errors_sent"
+        case .icmpRateLimited: "icmp_rate_limited"
+        case .icmpErrorsRelayed: "icmp_errors_relayed"
+        case .tooBig: "drop_too_big"
         case .ringDrops: "ring_drops"
         }
     }

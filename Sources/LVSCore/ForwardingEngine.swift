@@ -6,6 +6,9 @@ public enum Verdict: Equatable, Sendable {
     case drop
     /// Not the director's business (another host's frame, the director's own IP traffic).
     case pass
+    /// The frame is dropped and the engine wrote a reply (an ICMP error) of `generatedLength`
+    /// bytes at `generatedFrame`: send that instead.
+    case transmitGenerated
 }
 
 /// A configuration the engine cannot run, with what to change.
@@ -71,10 +74,29 @@ public final class ForwardingEngine {
     public var neighborRefreshNanos: UInt64 = 30_000_000_000
     public var neighborRetryNanos: UInt64 = 1_000_000_000
 
+    /// The interface MTU: DF packets larger than this get "fragmentation needed".
+    public let mtu: Int
+    /// Headroom in front of `generatedFrame`, so the I/O layer can prepend its own header
+    /// (the 10-byte virtio-net header) without a copy.
+    public static let generatedHeadroom = 16
+    let generated: UnsafeMutableRawPointer
+    /// The frame written for `.transmitGenerated`.
+    public var generatedFrame: UnsafeMutableRawPointer { generated + Self.generatedHeadroom }
+    public private(set) var generatedLength = 0
+    /// ICMP rate limit: a token bucket of 1000 per second with a burst of 50.
+    var icmpTokens: UInt64 = 50
+    var icmpLastRefill: UInt64 = 0
+
     public init(configuration: DirectorConfiguration, directorMAC: MACAddress, directorAddress: IPv4Address,
                 connectionCapacity: Int, hashSeed: UInt64, staticNeighbors: [IPv4Address: MACAddress] = [:],
-                timeouts: ConnectionTimeouts = ConnectionTimeouts()) throws(EngineConfigurationError) {
+                timeouts: ConnectionTimeouts = ConnectionTimeouts(), mtu: Int = 1500) throws(EngineConfigurationError) {
+        // Refuse a bad configuration before any memory is allocated (a throwing class
+        // initializer does not run deinit).
+        try Self.validate(configuration)
         self.directorMAC = directorMAC
+        self.mtu = mtu
+        generated = .allocate(byteCount: Self.generatedHeadroom + ICMPMessage.maximumLength, alignment: 16)
+        generated.initializeMemory(as: UInt8.self, repeating: 0, count: Self.generatedHeadroom + ICMPMessage.maximumLength)
         self.directorAddress = directorAddress
         connections = ConnectionTable(capacity: connectionCapacity, seed: hashSeed)
         randomState = (hashSeed ^ 0x9E37_79B9_7F4A_7C15) | 1
@@ -149,7 +171,30 @@ public final class ForwardingEngine {
         virtualAddresses = Set(configuration.virtualAddresses.map(\.value))
     }
 
+    /// The checks the kernel and ipvsadm make on a service table, in one place.
+    static func validate(_ configuration: DirectorConfiguration) throws(EngineConfigurationError) {
+        var keys = Set<VirtualServiceKey>()
+        for service in configuration.services {
+            guard keys.insert(service.key).inserted else {
+                throw EngineConfigurationError("virtual service \(service.key) is defined twice")
+            }
+            var seen = Set<RealServerConfig.AddressPort>()
+            for rs in service.realServers where !seen.insert(rs.addressPort).inserted {
+                throw EngineConfigurationError("real server \(rs.address):\(rs.port) is added twice to \(service.key)")
+            }
+            guard SchedulerRegistry.implemented.contains(service.scheduler) else {
+                throw EngineConfigurationError(
+                    "scheduler '\(service.scheduler)' of \(service.key) is not implemented; use one of: "
+                        + SchedulerRegistry.implemented.joined(separator: ", "))
+            }
+            guard service.key.port != 0 || service.persistence != nil else {
+                throw EngineConfigurationError("\(service.key): Zero port specified for non-persistent service")
+            }
+        }
+    }
+
     deinit {
+        generated.deallocate()
         destinations.deinitialize(count: destinationCount)
         destinations.deallocate()
         serviceStats.deallocate()
@@ -166,14 +211,17 @@ public final class ForwardingEngine {
 
     /// Looks at one received frame and rewrites it in place when it is to be sent.
 
-    public func process(_ frame: FrameBytes, now: UInt64) -> Verdict {
+    ///
+    /// `isSuperFrame`: the frame is a GSO super-frame that the kernel segments on transmit, so
+    /// its length is not held against the MTU.
+    public func process(_ frame: FrameBytes, now: UInt64, isSuperFrame: Bool = false) -> Verdict {
         count(.receivedFrames)
         count(.receivedBytes, UInt64(frame.count))
         let p = FrameParser.parse(frame)
         switch p.kind {
         case .ipv4Transport:
             guard p.destinationMAC == directorMAC else { return notForUs() }
-            return forward(frame, p, now: now)
+            return forward(frame, p, now: now, isSuperFrame: isSuperFrame)
         case .arp:
             return handleARP(frame, p, now: now)
         case .ipv4Other:
@@ -182,9 +230,12 @@ public final class ForwardingEngine {
             }
             if p.isFragment {
                 count(.fragments)
-            } else {
-                count(.unsupportedProtocol)
+                return .drop
             }
+            if let key = ICMPMessage.quotedConnection(frame, parsed: p) {
+                return relayICMP(frame, p, about: key, now: now)
+            }
+            count(.unsupportedProtocol)
             return .drop
         case .otherEtherType:
             return notForUs()
@@ -201,7 +252,7 @@ public final class ForwardingEngine {
         return .pass
     }
 
-    func forward(_ frame: FrameBytes, _ p: ParsedFrame, now: UInt64) -> Verdict {
+    func forward(_ frame: FrameBytes, _ p: ParsedFrame, now: UInt64, isSuperFrame: Bool) -> Verdict {
         if p.isFragment {
             // A first fragment carries ports but the rest do not; forwarding only part of a
             // datagram helps nobody. Reassembly is future work.
@@ -292,8 +343,10 @@ public final class ForwardingEngine {
                 count(.connectionTableFull)
                 destinationSlot = hashed
             } else {
+                // `ip_vs_leave`: no server for a packet a service should take: port unreachable.
                 count(.noDestination)
-                return .drop
+                return icmpError(about: frame, p, type: ICMPMessage.destinationUnreachable,
+                                 code: ICMPMessage.portUnreachable, now: now)
             }
         }
         let d = destinations + Int(destinationSlot)
@@ -310,7 +363,13 @@ public final class ForwardingEngine {
         }
         guard p.ipTTL > 1 else {
             count(.ttlExceeded)
-            return .drop
+            return icmpError(about: frame, p, type: ICMPMessage.timeExceeded, code: 0, now: now)
+        }
+        // DR adds no header, so the limit is the plain interface MTU; DF is bit 14 of the flags.
+        if p.ipTotalLength > mtu && !isSuperFrame && frame.u16(Wire.ethernetHeaderLength + 6) & 0x4000 != 0 {
+            count(.tooBig)
+            return icmpError(about: frame, p, type: ICMPMessage.destinationUnreachable,
+                             code: ICMPMessage.fragmentationNeeded, nextHopMTU: UInt16(clamping: mtu), now: now)
         }
         DirectRoutingTransmitter.rewrite(frame, realServerMAC: mac, directorMAC: directorMAC)
         count(.forwardedFrames)
@@ -328,6 +387,55 @@ public final class ForwardingEngine {
         randomState ^= randomState >> 27
         let r = randomState &* 0x2545_F491_4F6C_DD1D
         return (UInt32(truncatingIfNeeded: r), UInt32(truncatingIfNeeded: r >> 32))
+    }
+
+    /// Writes an ICMP error about `frame` into the generated-frame buffer, within the rate limit.
+    func icmpError(about frame: FrameBytes, _ p: ParsedFrame, type: UInt8, code: UInt8, nextHopMTU: UInt16 = 0,
+                   now: UInt64) -> Verdict {
+        // Refill 1 token per millisecond (1000/s), at most 50 in the bucket.
+        let elapsedMillis = (now &- icmpLastRefill) / 1_000_000
+        if elapsedMillis > 0 {
+            icmpTokens = min(50, icmpTokens &+ elapsedMillis)
+            icmpLastRefill = now
+        }
+        guard icmpTokens > 0 else {
+            count(.icmpRateLimited)
+            return .drop
+        }
+        icmpTokens -= 1
+        let out = FrameBytes(base: generatedFrame, count: ICMPMessage.maximumLength)
+        generatedLength = ICMPMessage.write(into: out, about: frame, parsed: p, type: type, code: code,
+                                            nextHopMTU: nextHopMTU, source: p.ipDestination, directorMAC: directorMAC)
+        count(.icmpErrorsSent)
+        return .transmitGenerated
+    }
+
+    /// An ICMP error about a connection we forward (a router on the return path telling the
+    /// VIP that the real server's reply was too big, say) goes to that connection's real
+    /// server, which sent the packet it quotes: path MTU discovery then works through DR.
+    func relayICMP(_ frame: FrameBytes, _ p: ParsedFrame, about key: ConnectionKey, now: UInt64) -> Verdict {
+        let slot = connections.find(key)
+        guard slot >= 0 else {
+            count(.unsupportedProtocol)
+            return .drop
+        }
+        let e = connections.entry(slot)
+        guard e.pointee.expiresAt > now, !e.pointee.isTemplate else {
+            count(.unsupportedProtocol)
+            return .drop
+        }
+        let d = destinations + Int(e.pointee.destinationSlot)
+        guard d.pointee.isAvailable, let mac = d.pointee.mac, p.ipTTL > 1 else {
+            count(.destinationUnavailable)
+            return .drop
+        }
+        d.pointee.stats.inPackets &+= 1
+        d.pointee.stats.inBytes &+= UInt64(p.ipTotalLength)
+        DirectRoutingTransmitter.rewrite(frame, realServerMAC: mac, directorMAC: directorMAC)
+        count(.icmpErrorsRelayed)
+        count(.forwardedFrames)
+        count(.forwardedBytes, UInt64(frame.count))
+        return .transmit
     }
 
     /// How long a template that still controls connections is kept after its timeout, per step.

@@ -111,8 +111,10 @@ public final class DataPlaneWorker: @unchecked Sendable {
                 }
                 let frameStart = slot + Int(header.pointee.tp_mac)
                 let length = Int(header.pointee.tp_snaplen)
-                if engine.process(FrameBytes(base: frameStart, count: length), now: now) == .transmit {
-                    batch.append(frameStart - vnet, length: length + vnet)
+                switch engine.process(FrameBytes(base: frameStart, count: length), now: now) {
+                case .transmit: batch.append(frameStart - vnet, length: length + vnet)
+                case .transmitGenerated: sendGenerated()
+                case .drop, .pass: break
                 }
                 pending += 1
             }
@@ -173,10 +175,27 @@ public final class DataPlaneWorker: @unchecked Sendable {
         }
         engine.add(.oversizeFrames)
         let frame = FrameBytes(base: oversize + vnet, count: r - vnet)
-        if engine.process(frame, now: now) == .transmit {
+        // A GSO super-frame is segmented by the kernel on transmit: its length is not an MTU
+        // violation. A whole frame that merely did not fit a slot (a jumbo on a small ring) is.
+        let isSuperFrame = oversize.load(fromByteOffset: 1, as: UInt8.self) != 0  // virtio_net_hdr.gso_type
+        switch engine.process(frame, now: now, isSuperFrame: isSuperFrame) {
+        case .transmit:
             batch.append(oversize, length: r)
             let failed = batch.flush(fd: socket.fd)
             if failed > 0 { engine.add(.transmitErrors, UInt64(failed)) }
+        case .transmitGenerated: sendGenerated()
+        case .drop, .pass: break
+        }
+    }
+
+    /// Sends the frame the engine generated (an ICMP error) with a zeroed virtio-net header in
+    /// the headroom the engine leaves for it. Rare and rate-limited, so one send() each.
+    func sendGenerated() {
+        let vnet = socket.vnetHeaderLength
+        let start = engine.generatedFrame - vnet
+        start.initializeMemory(as: UInt8.self, repeating: 0, count: vnet)
+        if send(socket.fd, start, vnet + engine.generatedLength, 0) < 0 {
+            engine.add(.transmitErrors)
         }
     }
 

@@ -85,7 +85,7 @@ struct Director {
         let seed = random.next()
         return try ForwardingEngine(configuration: configuration, directorMAC: interface.mac,
                                     directorAddress: interface.address, connectionCapacity: connectionCapacity,
-                                    hashSeed: seed, staticNeighbors: staticNeighbors)
+                                    hashSeed: seed, staticNeighbors: staticNeighbors, mtu: interface.mtu)
     }
 
     /// Non-zero counters and per-server connection counts, on one line.

@@ -275,12 +275,13 @@ import LVSCore
         #expect(e.connections.count == 0)
     }
 
-    // TTL 1 would reach 0 on the way to the server: dropped and counted, frame untouched.
+    // TTL 1 would reach 0 on the way to the server: not forwarded (the engine answers with
+    // ICMP time exceeded instead, see ICMPMessageTests), counted, frame untouched.
     @Test func ttlOneDropped() throws {
         let e = try Self.engine()
         let syn = TestNetwork.tcp(flags: Wire.tcpSYN, ttl: 1)
         let (verdict, out) = Self.send(e, syn, at: 0)
-        #expect(verdict == .drop)
+        #expect(verdict == .transmitGenerated)
         #expect(out == syn)
         #expect(e.counter(.ttlExceeded) == 1)
         #expect(e.counter(.forwardedFrames) == 0)
@@ -468,10 +469,11 @@ import LVSCore
         #expect(Self.counts(e, Self.udpRS1Slot) == (0, 0))
     }
 
-    // Weight 0 everywhere: the service matches but rr finds nobody (§2 rr) → drop, noDestination.
+    // Weight 0 everywhere: the service matches but rr finds nobody (§2 rr) → not forwarded,
+    // noDestination; the client gets ICMP port unreachable (§3.12, see ICMPMessageTests).
     @Test func allWeightsZeroDropped() throws {
         let e = try Self.engine(tcpWeights: [0, 0, 0])
-        #expect(Self.send(e, TestNetwork.tcp(flags: Wire.tcpSYN), at: 0).verdict == .drop)
+        #expect(Self.send(e, TestNetwork.tcp(flags: Wire.tcpSYN), at: 0).verdict == .transmitGenerated)
         #expect(e.counter(.noDestination) == 1)
         #expect(e.connections.count == 0)
     }
@@ -500,7 +502,7 @@ import LVSCore
         duplicateServer.services[0].realServers.append(RealServerConfig(address: TestNetwork.rs2, port: 80, weight: 5))
         #expect(throws: EngineConfigurationError.self) { try make(duplicateServer) }
 
-        for scheduler in ["foo", "wlc", ""] {
+        for scheduler in ["foo", "no-such-scheduler", ""] {
             #expect(throws: EngineConfigurationError.self) { try make(Self.configuration(scheduler: scheduler)) }
         }
         #expect(throws: Never.self) { try make(Self.configuration(scheduler: "wrr")) }
