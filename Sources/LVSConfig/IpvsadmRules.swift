@@ -78,6 +78,8 @@ public struct IpvsadmRules {
         /// `-p` given: "" without a timeout, else the timeout text.
         var persistent: String?
         var netmask: String?
+        /// `-b` text, parsed once the scheduler is known (as ipvsadm does after its option loop).
+        var schedulerFlags: String?
     }
 
     func parseCommand(_ tokens: [String], fail: (String) -> ConfigurationError) throws(ConfigurationError) -> Command {
@@ -137,7 +139,8 @@ public struct IpvsadmRules {
             case "-o", "--ops":
                 throw fail("one-packet scheduling (-o) is not supported yet")
             case "-b", "--sched-flags":
-                throw fail("scheduler flags (-b) are not supported yet")
+                guard o.schedulerFlags == nil else { throw fail("multiple 'sched-flags' options specified") }
+                o.schedulerFlags = try value(for: name, inline: inline)
             case "-r", "--real-server":
                 o.realServer = try value(for: name, inline: inline)
             case "-g", "--gatewaying":
@@ -168,6 +171,10 @@ public struct IpvsadmRules {
             throw fail("illegal virtual server address[:port] specified: '\(addressText)' (expected IPv4:PORT, e.g. 10.0.0.100:80)")
         }
         let key = VirtualServiceKey(transport: transport, address: vip, port: vport ?? 0)
+        var schedulerFlags: SchedulerFlags = []
+        if let text = o.schedulerFlags, !text.isEmpty {
+            schedulerFlags = try parseSchedulerFlags(text, scheduler: o.scheduler ?? "wlc", fail: fail)
+        }
         if command == "-A" {
             for (present, option) in [(o.realServer != nil, "real-server"), (o.weight != nil, "weight"),
                                       (o.upperThreshold != nil, "u-threshold"), (o.lowerThreshold != nil, "l-threshold")]
@@ -203,11 +210,13 @@ public struct IpvsadmRules {
                 let hint = o.scheduler == nil ? " (ipvsadm's default when -s is absent)" : ""
                 throw fail("scheduler '\(scheduler)'\(hint) is not implemented yet; use -s with one of: \(SchedulerRegistry.implemented.joined(separator: ", "))")
             }
-            return .addService(VirtualServiceConfig(key: key, scheduler: scheduler, persistence: persistence))
+            return .addService(VirtualServiceConfig(key: key, scheduler: scheduler, schedulerFlags: schedulerFlags,
+                                                    persistence: persistence))
         }
         if o.scheduler != nil { throw fail("Illegal 'scheduler' option with the 'add-server' command") }
         if o.persistent != nil { throw fail("Illegal 'persistent' option with the 'add-server' command") }
         if o.netmask != nil { throw fail("Illegal 'netmask' option with the 'add-server' command") }
+        if o.schedulerFlags != nil { throw fail("Illegal 'sched-flags' option with the 'add-server' command") }
         guard let rsText = o.realServer else {
             throw fail("You need to supply the 'real-server' option for the 'add-server' command (-r RIP[:PORT])")
         }
@@ -250,5 +259,33 @@ public struct IpvsadmRules {
         if portText.allSatisfy(\.isNumber) { return nil }
         guard let port = serviceNames.port(named: portText, transport: transport) else { return nil }
         return (address, port)
+    }
+}
+
+extension IpvsadmRules {
+    /// ipvsadm's `parse_sched_flags`: a comma list (empty items skipped, as `strtok` does) of
+    /// `flag-1..3` for any scheduler, `sh-fallback`/`sh-port` only with sh and `mh-fallback`/
+    /// `mh-port` only with mh (they are the same bits, SCHED1 and SCHED2). The scheduler is the
+    /// one given with -s, or wlc.
+    func parseSchedulerFlags(_ text: String, scheduler: String,
+                             fail: (String) -> ConfigurationError) throws(ConfigurationError) -> SchedulerFlags {
+        var flags: SchedulerFlags = []
+        let items = text.split(separator: ",")
+        guard !items.isEmpty else { throw fail("invalid scheduler flag `\(text)'") }
+        for item in items {
+            switch item {
+            case "flag-1": flags.insert(.flag1)
+            case "flag-2": flags.insert(.flag2)
+            case "flag-3": flags.insert(.flag3)
+            case "sh-fallback", "sh-port", "mh-fallback", "mh-port":
+                guard item.hasPrefix(scheduler + "-") else {
+                    throw fail("incompatible scheduler flag `\(item)' (it needs -s \(item.prefix(2)), not \(scheduler))")
+                }
+                flags.insert(item.hasSuffix("-fallback") ? .fallback : .port)
+            default:
+                throw fail("invalid scheduler flag `\(item)' (expected a comma list of flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback, mh-port)")
+            }
+        }
+        return flags
     }
 }

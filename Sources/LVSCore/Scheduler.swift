@@ -77,11 +77,35 @@ extension Scheduler {
 public enum SchedulerInstance: Sendable {
     case roundRobin(RoundRobinScheduler)
     case weightedRoundRobin(WeightedRoundRobinScheduler)
+    case leastConnection(LeastConnectionScheduler)
+    case weightedLeastConnection(WeightedLeastConnectionScheduler)
+    case shortestExpectedDelay(ShortestExpectedDelayScheduler)
+    case neverQueue(NeverQueueScheduler)
+    case weightedFailover(WeightedFailoverScheduler)
+    case weightedOverflow(WeightedOverflowScheduler)
+    case powerOfTwoChoices(PowerOfTwoChoicesScheduler)
+    case sourceHashing(SourceHashingScheduler)
+    case destinationHashing(DestinationHashingScheduler)
+    case maglevHash(MaglevHashScheduler)
+    case localityBasedLeastConnection(LocalityBasedLeastConnectionScheduler)
+    case localityBasedLeastConnectionReplication(LocalityBasedLeastConnectionReplicationScheduler)
 
     public var name: String {
         switch self {
         case .roundRobin: RoundRobinScheduler.name
         case .weightedRoundRobin: WeightedRoundRobinScheduler.name
+        case .leastConnection: LeastConnectionScheduler.name
+        case .weightedLeastConnection: WeightedLeastConnectionScheduler.name
+        case .shortestExpectedDelay: ShortestExpectedDelayScheduler.name
+        case .neverQueue: NeverQueueScheduler.name
+        case .weightedFailover: WeightedFailoverScheduler.name
+        case .weightedOverflow: WeightedOverflowScheduler.name
+        case .powerOfTwoChoices: PowerOfTwoChoicesScheduler.name
+        case .sourceHashing: SourceHashingScheduler.name
+        case .destinationHashing: DestinationHashingScheduler.name
+        case .maglevHash: MaglevHashScheduler.name
+        case .localityBasedLeastConnection: LocalityBasedLeastConnectionScheduler.name
+        case .localityBasedLeastConnectionReplication: LocalityBasedLeastConnectionReplicationScheduler.name
         }
     }
 
@@ -95,6 +119,54 @@ public enum SchedulerInstance: Sendable {
             let r = s.schedule(list, context: context)
             self = .weightedRoundRobin(s)
             return r
+        case .leastConnection(var s):
+            let r = s.schedule(list, context: context)
+            self = .leastConnection(s)
+            return r
+        case .weightedLeastConnection(var s):
+            let r = s.schedule(list, context: context)
+            self = .weightedLeastConnection(s)
+            return r
+        case .shortestExpectedDelay(var s):
+            let r = s.schedule(list, context: context)
+            self = .shortestExpectedDelay(s)
+            return r
+        case .neverQueue(var s):
+            let r = s.schedule(list, context: context)
+            self = .neverQueue(s)
+            return r
+        case .weightedFailover(var s):
+            let r = s.schedule(list, context: context)
+            self = .weightedFailover(s)
+            return r
+        case .weightedOverflow(var s):
+            let r = s.schedule(list, context: context)
+            self = .weightedOverflow(s)
+            return r
+        case .powerOfTwoChoices(var s):
+            let r = s.schedule(list, context: context)
+            self = .powerOfTwoChoices(s)
+            return r
+        case .sourceHashing(var s):
+            let r = s.schedule(list, context: context)
+            self = .sourceHashing(s)
+            return r
+        case .destinationHashing(var s):
+            let r = s.schedule(list, context: context)
+            self = .destinationHashing(s)
+            return r
+        case .maglevHash(var s):
+            let r = s.schedule(list, context: context)
+            self = .maglevHash(s)
+            return r
+        case .localityBasedLeastConnection(var s):
+            let r = s.schedule(list, context: context)
+            self = .localityBasedLeastConnection(s)
+            return r
+        case .localityBasedLeastConnectionReplication(var s):
+            let r = s.schedule(list, context: context)
+            self = .localityBasedLeastConnectionReplication(s)
+            return r
         }
     }
 
@@ -102,6 +174,18 @@ public enum SchedulerInstance: Sendable {
         switch self {
         case .roundRobin(var s): s.destinationAdded(list); self = .roundRobin(s)
         case .weightedRoundRobin(var s): s.destinationAdded(list); self = .weightedRoundRobin(s)
+        case .leastConnection(var s): s.destinationAdded(list); self = .leastConnection(s)
+        case .weightedLeastConnection(var s): s.destinationAdded(list); self = .weightedLeastConnection(s)
+        case .shortestExpectedDelay(var s): s.destinationAdded(list); self = .shortestExpectedDelay(s)
+        case .neverQueue(var s): s.destinationAdded(list); self = .neverQueue(s)
+        case .weightedFailover(var s): s.destinationAdded(list); self = .weightedFailover(s)
+        case .weightedOverflow(var s): s.destinationAdded(list); self = .weightedOverflow(s)
+        case .powerOfTwoChoices(var s): s.destinationAdded(list); self = .powerOfTwoChoices(s)
+        case .sourceHashing(var s): s.destinationAdded(list); self = .sourceHashing(s)
+        case .destinationHashing(var s): s.destinationAdded(list); self = .destinationHashing(s)
+        case .maglevHash(var s): s.destinationAdded(list); self = .maglevHash(s)
+        case .localityBasedLeastConnection(var s): s.destinationAdded(list); self = .localityBasedLeastConnection(s)
+        case .localityBasedLeastConnectionReplication(var s): s.destinationAdded(list); self = .localityBasedLeastConnectionReplication(s)
         }
     }
 
@@ -109,6 +193,19 @@ public enum SchedulerInstance: Sendable {
         switch self {
         case .roundRobin(var s): s.destinationRemoved(at: position, list); self = .roundRobin(s)
         case .weightedRoundRobin(var s): s.destinationRemoved(at: position, list); self = .weightedRoundRobin(s)
+        case .leastConnection(var s): s.destinationRemoved(at: position, list); self = .leastConnection(s)
+        case .weightedLeastConnection(var s): s.destinationRemoved(at: position, list); self = .weightedLeastConnection(s)
+        case .shortestExpectedDelay(var s): s.destinationRemoved(at: position, list); self = .shortestExpectedDelay(s)
+        case .neverQueue(var s): s.destinationRemoved(at: position, list); self = .neverQueue(s)
+        case .weightedFailover(var s): s.destinationRemoved(at: position, list); self = .weightedFailover(s)
+        case .weightedOverflow(var s): s.destinationRemoved(at: position, list); self = .weightedOverflow(s)
+        case .powerOfTwoChoices(var s): s.destinationRemoved(at: position, list); self = .powerOfTwoChoices(s)
+        case .sourceHashing(var s): s.destinationRemoved(at: position, list); self = .sourceHashing(s)
+        case .destinationHashing(var s): s.destinationRemoved(at: position, list); self = .destinationHashing(s)
+        case .maglevHash(var s): s.destinationRemoved(at: position, list); self = .maglevHash(s)
+        case .localityBasedLeastConnection(var s): s.destinationRemoved(at: position, list); self = .localityBasedLeastConnection(s)
+        case .localityBasedLeastConnectionReplication(var s):
+            s.destinationRemoved(at: position, list); self = .localityBasedLeastConnectionReplication(s)
         }
     }
 
@@ -116,15 +213,34 @@ public enum SchedulerInstance: Sendable {
         switch self {
         case .roundRobin(var s): s.destinationUpdated(list); self = .roundRobin(s)
         case .weightedRoundRobin(var s): s.destinationUpdated(list); self = .weightedRoundRobin(s)
+        case .leastConnection(var s): s.destinationUpdated(list); self = .leastConnection(s)
+        case .weightedLeastConnection(var s): s.destinationUpdated(list); self = .weightedLeastConnection(s)
+        case .shortestExpectedDelay(var s): s.destinationUpdated(list); self = .shortestExpectedDelay(s)
+        case .neverQueue(var s): s.destinationUpdated(list); self = .neverQueue(s)
+        case .weightedFailover(var s): s.destinationUpdated(list); self = .weightedFailover(s)
+        case .weightedOverflow(var s): s.destinationUpdated(list); self = .weightedOverflow(s)
+        case .powerOfTwoChoices(var s): s.destinationUpdated(list); self = .powerOfTwoChoices(s)
+        case .sourceHashing(var s): s.destinationUpdated(list); self = .sourceHashing(s)
+        case .destinationHashing(var s): s.destinationUpdated(list); self = .destinationHashing(s)
+        case .maglevHash(var s): s.destinationUpdated(list); self = .maglevHash(s)
+        case .localityBasedLeastConnection(var s): s.destinationUpdated(list); self = .localityBasedLeastConnection(s)
+        case .localityBasedLeastConnectionReplication(var s): s.destinationUpdated(list); self = .localityBasedLeastConnectionReplication(s)
         }
     }
 }
 
 /// The schedulers SwiftLVS implements, by name.
 public enum SchedulerRegistry {
-    /// Names accepted today. The rest of ipvsadm's list (`lc wlc sed nq fo ovf lblc lblcr dh sh mh twos`)
-    /// is refused with a message that says so, rather than silently replaced.
-    public static let implemented: [String] = [RoundRobinScheduler.name, WeightedRoundRobinScheduler.name]
+    /// Names accepted today. A name of `known` that is missing here is refused with a message
+    /// that says so, rather than silently replaced.
+    public static let implemented: [String] = [
+        RoundRobinScheduler.name, WeightedRoundRobinScheduler.name,
+        LeastConnectionScheduler.name, WeightedLeastConnectionScheduler.name, ShortestExpectedDelayScheduler.name,
+        NeverQueueScheduler.name, WeightedFailoverScheduler.name, WeightedOverflowScheduler.name,
+        PowerOfTwoChoicesScheduler.name,
+        SourceHashingScheduler.name, DestinationHashingScheduler.name, MaglevHashScheduler.name,
+        LocalityBasedLeastConnectionScheduler.name, LocalityBasedLeastConnectionReplicationScheduler.name,
+    ]
 
     /// Every scheduler name IPVS knows, so that an unknown name and a not-yet-implemented one
     /// get different messages.
@@ -137,6 +253,29 @@ public enum SchedulerRegistry {
         case RoundRobinScheduler.name: .roundRobin(RoundRobinScheduler(destinations: destinations, flags: flags))
         case WeightedRoundRobinScheduler.name:
             .weightedRoundRobin(WeightedRoundRobinScheduler(destinations: destinations, flags: flags))
+        case LeastConnectionScheduler.name:
+            .leastConnection(LeastConnectionScheduler(destinations: destinations, flags: flags))
+        case WeightedLeastConnectionScheduler.name:
+            .weightedLeastConnection(WeightedLeastConnectionScheduler(destinations: destinations, flags: flags))
+        case ShortestExpectedDelayScheduler.name:
+            .shortestExpectedDelay(ShortestExpectedDelayScheduler(destinations: destinations, flags: flags))
+        case NeverQueueScheduler.name: .neverQueue(NeverQueueScheduler(destinations: destinations, flags: flags))
+        case WeightedFailoverScheduler.name:
+            .weightedFailover(WeightedFailoverScheduler(destinations: destinations, flags: flags))
+        case WeightedOverflowScheduler.name:
+            .weightedOverflow(WeightedOverflowScheduler(destinations: destinations, flags: flags))
+        case PowerOfTwoChoicesScheduler.name:
+            .powerOfTwoChoices(PowerOfTwoChoicesScheduler(destinations: destinations, flags: flags))
+        case SourceHashingScheduler.name:
+            .sourceHashing(SourceHashingScheduler(destinations: destinations, flags: flags))
+        case DestinationHashingScheduler.name:
+            .destinationHashing(DestinationHashingScheduler(destinations: destinations, flags: flags))
+        case MaglevHashScheduler.name:
+            .maglevHash(MaglevHashScheduler(destinations: destinations, flags: flags))
+        case LocalityBasedLeastConnectionScheduler.name:
+            .localityBasedLeastConnection(LocalityBasedLeastConnectionScheduler(destinations: destinations, flags: flags))
+        case LocalityBasedLeastConnectionReplicationScheduler.name:
+            .localityBasedLeastConnectionReplication(LocalityBasedLeastConnectionReplicationScheduler(destinations: destinations, flags: flags))
         default: nil
         }
     }

@@ -265,12 +265,21 @@ import LVSConfig
         expectFailure("-A -u 10.0.0.100:53 -s rr -o", line: 1, "one-packet scheduling (-o) is not supported yet")
     }
 
-    // Scheduler names: unknown ones and known-but-not-implemented ones get different messages;
-    // with no -s the ipvsadm default wlc applies (§5.3), which is not implemented yet.
+    // Without -s, -A gets ipvsadm's default scheduler, wlc (§5.3); the other schedulers of §2
+    // are accepted by name.
+    @Test func defaultSchedulerIsWeightedLeastConnection() throws {
+        let c = try parse("-A -t 10.0.0.100:80\n-a -t 10.0.0.100:80 -r 10.0.0.11")
+        #expect(c.services == [VirtualServiceConfig(key: Self.tcp80, scheduler: "wlc", realServers: [Self.server(11)])])
+        for name in ["lc", "wlc", "sed", "nq", "fo", "ovf", "twos"] {
+            #expect(try parse("-A -t 10.0.0.100:80 -s \(name)").services.first?.scheduler == name)
+        }
+    }
+
+    // Scheduler names: unknown ones and known-but-not-implemented ones get different messages.
+    // `none` (which ip_vs_add_service accepts) is the only known name SwiftLVS does not run.
     @Test func schedulerErrors() {
         expectFailure("-A -t 10.0.0.100:80 -s foo", line: 1, "unknown scheduler 'foo'")
-        expectFailure("-A -t 10.0.0.100:80 -s lc", line: 1, "scheduler 'lc' is not implemented yet")
-        expectFailure("-A -t 10.0.0.100:80", line: 1, "scheduler 'wlc' (ipvsadm's default when -s is absent) is not implemented yet")
+        expectFailure("-A -t 10.0.0.100:80 -s none", line: 1, "scheduler 'none' is not implemented yet")
         expectFailure("-A -t 10.0.0.100:80 -s rr\n-a -t 10.0.0.100:80 -r 10.0.0.11 -s wrr", line: 2,
                       "Illegal 'scheduler' option with the 'add-server' command")
         expectFailure("-A -t 10.0.0.100:80 -s rr -w 2", line: 1, "Illegal 'weight' option with the 'add-service' command")

@@ -7,10 +7,17 @@ import LVSCore
         let f = DestinationFixture(["A": 1, "B": 1])
         #expect(SchedulerRegistry.make("rr", destinations: f.list)?.name == "rr")
         #expect(SchedulerRegistry.make("wrr", destinations: f.list)?.name == "wrr")
-        for name in ["wlc", "lc", "sh", "none", "RR", ""] {
+        for name in SchedulerRegistry.implemented {
+            #expect(SchedulerRegistry.make(name, destinations: f.list)?.name == name, "\(name)")
+        }
+        // "none" is a name IPVS knows (a service that never schedules) but SwiftLVS does not run.
+        for name in ["none", "RR", "WLC", ""] {
             #expect(SchedulerRegistry.make(name, destinations: f.list) == nil, "\(name)")
         }
         #expect(Set(SchedulerRegistry.implemented).isSubset(of: SchedulerRegistry.known))
+        // Every scheduler of §2 runs; only "none" is refused.
+        #expect(Set(SchedulerRegistry.implemented) == SchedulerRegistry.known.subtracting(["none"]))
+        #expect(SchedulerRegistry.implemented.count == SchedulerRegistry.known.count - 1)
         // §2's list plus "none" (ip_vs_add_service accepts it).
         #expect(SchedulerRegistry.known == ["rr", "wrr", "lc", "wlc", "sed", "nq", "fo", "ovf", "lblc", "lblcr",
                                             "dh", "sh", "mh", "twos", "none"])

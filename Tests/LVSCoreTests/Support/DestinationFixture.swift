@@ -34,7 +34,9 @@ final class DestinationFixture {
     func add(_ name: String, weight: Int32) -> Int32 {
         precondition(used < capacity)
         let slot = Int32(used)
-        (slots + used).initialize(to: Destination(address: IPv4Address(10, 0, 1, UInt8(used + 1)), port: 80, weight: weight))
+        // 10.0.1.1 ... 10.0.1.250, then 10.0.2.1 ..., so that large services get distinct addresses.
+        let address = IPv4Address(10, 0, UInt8(1 + used / 250), UInt8(used % 250 + 1))
+        (slots + used).initialize(to: Destination(address: address, port: 80, weight: weight))
         used += 1
         names.append(name)
         order.insert(slot, at: 0)
