@@ -74,6 +74,8 @@ public final class ForwardingEngine {
     public var neighborRefreshNanos: UInt64 = 30_000_000_000
     public var neighborRetryNanos: UInt64 = 1_000_000_000
 
+    /// The sysctl-like switches and timeouts in force.
+    public let settings: DirectorSettings
     /// The interface MTU: DF packets larger than this get "fragmentation needed".
     public let mtu: Int
     /// Headroom in front of `generatedFrame`, so the I/O layer can prepend its own header
@@ -89,12 +91,14 @@ public final class ForwardingEngine {
 
     public init(configuration: DirectorConfiguration, directorMAC: MACAddress, directorAddress: IPv4Address,
                 connectionCapacity: Int, hashSeed: UInt64, staticNeighbors: [IPv4Address: MACAddress] = [:],
-                timeouts: ConnectionTimeouts = ConnectionTimeouts(), mtu: Int = 1500) throws(EngineConfigurationError) {
+                settings: DirectorSettings = DirectorSettings(), mtu: Int = 1500) throws(EngineConfigurationError) {
         // Refuse a bad configuration before any memory is allocated (a throwing class
         // initializer does not run deinit).
         try Self.validate(configuration)
         self.directorMAC = directorMAC
         self.mtu = mtu
+        self.settings = settings
+        let timeouts = settings.timeouts
         generated = .allocate(byteCount: Self.generatedHeadroom + ICMPMessage.maximumLength, alignment: 16)
         generated.initializeMemory(as: UInt8.self, repeating: 0, count: Self.generatedHeadroom + ICMPMessage.maximumLength)
         self.directorAddress = directorAddress
@@ -267,11 +271,25 @@ public final class ForwardingEngine {
         if slot >= 0 {
             let e = connections.entry(slot)
             let expired = e.pointee.expiresAt <= now
-            // conn_reuse_mode=1: a SYN on a connection in TIME_WAIT or CLOSE starts a new one.
-            let reused = isTCP && p.tcpFlags & Wire.tcpSYN != 0 && !e.pointee.isControlled
-                && (e.pointee.stateRaw == ConnectionState.timeWait.rawValue
-                    || e.pointee.stateRaw == ConnectionState.close.rawValue)
-            if expired || reused {
+            var reused = false
+            if isTCP && p.tcpFlags & Wire.tcpSYN != 0 {
+                // `is_new_conn_expected`: TIME_WAIT or CLOSE (conn_reuse_mode 1), also FIN_WAIT
+                // with mode bit 2; never for a connection a template controls.
+                let mode = settings.connectionReuseMode
+                let state = e.pointee.stateRaw
+                reused = mode != 0 && !e.pointee.isControlled
+                    && (state == ConnectionState.timeWait.rawValue || state == ConnectionState.close.rawValue
+                        || (mode & 2 != 0 && state == ConnectionState.finWait.rawValue))
+                // expire_nodest_conn: a SYN to a quiesced server is scheduled afresh.
+                if settings.expireNoDestinationConnections && destinations[Int(e.pointee.destinationSlot)].weight == 0 {
+                    reused = true
+                }
+            }
+            // expire_nodest_conn: a connection whose server was removed ends; the packet goes on
+            // as a new one (and is dropped below unless it may open a connection).
+            let orphaned = settings.expireNoDestinationConnections
+                && !destinations[Int(e.pointee.destinationSlot)].isAvailable
+            if expired || reused || orphaned {
                 release(e.pointee)
                 connections.remove(slot)
                 slot = -1
@@ -300,7 +318,9 @@ public final class ForwardingEngine {
             }
             serviceSlot = s
             // IPVS schedules TCP only on a SYN without RST (sloppy_tcp=0).
+            // With sloppy_tcp any segment but a RST may open a connection.
             let schedulable = !isTCP || (p.tcpFlags & (Wire.tcpSYN | Wire.tcpRST) == Wire.tcpSYN)
+                || (settings.sloppyTCP && p.tcpFlags & Wire.tcpRST == 0)
             if !schedulable && !statelessFallback {
                 count(.noConnection)
                 return .drop
@@ -465,8 +485,9 @@ public final class ForwardingEngine {
             let t = connections.entry(slot)
             let expired = t.pointee.expiresAt <= now && t.pointee.controlledCount == 0
             // `ip_vs_check_template`: a template whose server was removed is dropped; one whose
-            // server has weight 0 stays valid (expire_quiescent_template=0).
-            if expired || !destinations[Int(t.pointee.destinationSlot)].isAvailable {
+            // server has weight 0 stays valid unless expire_quiescent_template is set.
+            let server = destinations[Int(t.pointee.destinationSlot)]
+            if expired || !server.isAvailable || (settings.expireQuiescentTemplates && server.weight == 0) {
                 release(t.pointee)
                 connections.remove(slot)
                 slot = -1

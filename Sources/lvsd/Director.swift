@@ -15,6 +15,7 @@ struct Director {
     var connectionCapacity: Int
     var ringFrames: Int
     var batch: Int
+    var settings: DirectorSettings
 
     func run() throws {
         let interface: NetworkInterface
@@ -85,7 +86,8 @@ struct Director {
         let seed = random.next()
         return try ForwardingEngine(configuration: configuration, directorMAC: interface.mac,
                                     directorAddress: interface.address, connectionCapacity: connectionCapacity,
-                                    hashSeed: seed, staticNeighbors: staticNeighbors, mtu: interface.mtu)
+                                    hashSeed: seed, staticNeighbors: staticNeighbors, settings: settings,
+                                    mtu: interface.mtu)
     }
 
     /// Non-zero counters and per-server connection counts, on one line.

@@ -43,6 +43,44 @@ struct LVSDaemon: ParsableCommand {
     @Flag(name: .long, help: "Check the rules file and exit without forwarding.")
     var check = false
 
+    @Option(name: .long, help: ArgumentHelp("Timeouts in seconds as `ipvsadm --set` takes them: TCP,TCPFIN,UDP (0 keeps a value).",
+                                            valueName: "tcp,tcpfin,udp"))
+    var timeouts: String?
+
+    @Option(name: .long, help: "The conn_reuse_mode sysctl: 0, 1 (kernel default) or 3.")
+    var connReuseMode: UInt8 = 1
+
+    @Flag(name: .long, help: "The expire_nodest_conn sysctl: expire connections whose real server is gone.")
+    var expireNodestConn = false
+
+    @Flag(name: .long, help: "The expire_quiescent_template sysctl: stop honouring templates of weight-0 servers.")
+    var expireQuiescentTemplate = false
+
+    @Flag(name: .long, help: "The sloppy_tcp sysctl: let any TCP segment, not only a SYN, open a connection.")
+    var sloppyTcp = false
+
+    /// The settings the options ask for; `validate()` has checked them.
+    var settings: DirectorSettings {
+        var s = DirectorSettings()
+        s.connectionReuseMode = connReuseMode
+        s.expireNoDestinationConnections = expireNodestConn
+        s.expireQuiescentTemplates = expireQuiescentTemplate
+        s.sloppyTCP = sloppyTcp
+        if let values = timeouts.flatMap(Self.parseTimeouts) {
+            s.timeouts.set(tcp: values.0, tcpFin: values.1, udp: values.2)
+        }
+        return s
+    }
+
+    /// `TCP,TCPFIN,UDP`, each 0 (unchanged) to 31 days, as ipvsadm caps them.
+    static func parseTimeouts(_ text: String) -> (UInt32, UInt32, UInt32)? {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { UInt32($0) }
+        guard parts.count == 3, let tcp = parts[0], let fin = parts[1], let udp = parts[2],
+              [tcp, fin, udp].allSatisfy({ $0 <= 31 * 24 * 3600 })
+        else { return nil }
+        return (tcp, fin, udp)
+    }
+
     func validate() throws {
         guard connections >= 64, connections <= 1 << 28 else {
             throw ValidationError("--connections must be between 64 and \(1 << 28)")
@@ -52,6 +90,10 @@ struct LVSDaemon: ParsableCommand {
         }
         guard batch >= 1, batch <= 1024 else { throw ValidationError("--batch must be between 1 and 1024") }
         if !check && interface == nil { throw ValidationError("--interface is required (unless --check)") }
+        if let timeouts, Self.parseTimeouts(timeouts) == nil {
+            throw ValidationError("--timeouts expects TCP,TCPFIN,UDP in seconds (0 keeps a value, at most 31 days), e.g. 900,120,300")
+        }
+        guard [0, 1, 2, 3].contains(connReuseMode) else { throw ValidationError("--conn-reuse-mode must be 0, 1, 2 or 3") }
     }
 
     func run() throws {
@@ -78,6 +120,7 @@ struct LVSDaemon: ParsableCommand {
         }
         guard let interfaceName = interface else { throw ExitCode(2) }
         try Director(configuration: configuration, staticNeighbors: staticNeighbors, interfaceName: interfaceName,
-                     statsFile: statsFile, connectionCapacity: connections, ringFrames: ringFrames, batch: batch).run()
+                     statsFile: statsFile, connectionCapacity: connections, ringFrames: ringFrames, batch: batch,
+                     settings: settings).run()
     }
 }

@@ -39,6 +39,16 @@ struct DaemonErrorTests {
         #expect(r.stderr.contains("nosuchif0") && r.stderr.contains("ip link"), "stderr: \(r.stderr)")
     }
 
+    @Test("A malformed --timeouts value is refused with what is expected")
+    func badTimeouts() throws {
+        try Shell.requireRoot()
+        let path = try Self.writeTemporary("-A -t 10.200.0.100:80 -s rr\n", name: "rules")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try Shell.run([Shell.lvsdPath, "--rules", path, "--check", "--timeouts", "900,120"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("TCP,TCPFIN,UDP"), "stderr: \(r.stderr)")
+    }
+
     @Test("--check validates a rules file without touching the network")
     func checkOnly() throws {
         try Shell.requireRoot()
