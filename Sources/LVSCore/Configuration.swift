@@ -62,15 +62,20 @@ public struct VirtualServiceConfig: Sendable, Hashable {
     public var schedulerFlags: SchedulerFlags
     /// `-p`/`-M`, or nil for a service without persistence.
     public var persistence: Persistence?
+    /// `-o`: one-packet scheduling (UDP only): every datagram is scheduled on its own and no
+    /// connection is kept, for DNS-like services where a client port carries many requests.
+    public var onePacketScheduling: Bool
     /// Real servers in the order they were added (`-a` order); the kernel's list order is the reverse.
     public var realServers: [RealServerConfig]
 
     public init(key: VirtualServiceKey, scheduler: String, schedulerFlags: SchedulerFlags = [],
-                persistence: Persistence? = nil, realServers: [RealServerConfig] = []) {
+                persistence: Persistence? = nil, onePacketScheduling: Bool = false,
+                realServers: [RealServerConfig] = []) {
         self.key = key
         self.scheduler = scheduler
         self.schedulerFlags = schedulerFlags
         self.persistence = persistence
+        self.onePacketScheduling = onePacketScheduling
         self.realServers = realServers
     }
 }

@@ -36,6 +36,7 @@ public struct ServiceRuntime: Sendable {
     /// Destination slots in kernel list order (newest first).
     public var order: [Int32]
     public var persistence: Persistence?
+    public var onePacketScheduling: Bool
 }
 
 /// The forwarding decision of a DR director, in pure Swift: parse, find or create the
@@ -167,7 +168,8 @@ public final class ForwardingEngine {
                 throw EngineConfigurationError("\(service.key): Zero port specified for non-persistent service")
             }
             runtimes.append(ServiceRuntime(key: service.key, scheduler: scheduler, order: order,
-                                           persistence: service.persistence))
+                                           persistence: service.persistence,
+                                           onePacketScheduling: service.onePacketScheduling))
         }
         services = runtimes
         serviceIndex = index
@@ -193,6 +195,9 @@ public final class ForwardingEngine {
             }
             guard service.key.port != 0 || service.persistence != nil else {
                 throw EngineConfigurationError("\(service.key): Zero port specified for non-persistent service")
+            }
+            guard !service.onePacketScheduling || service.key.transport == .udp else {
+                throw EngineConfigurationError("\(service.key): One-Packet Scheduling is only for UDP virtual services")
             }
         }
     }
@@ -336,7 +341,17 @@ public final class ForwardingEngine {
             let picked: Int32? = template >= 0
                 ? connections.entry(template).pointee.destinationSlot
                 : (schedulable ? schedule(service: s, context: context) : nil)
-            if schedulable, let picked {
+            if schedulable, let picked, services[s].onePacketScheduling {
+                // `-o`: the connection is created and expires with its one packet; nothing is
+                // kept but the statistics (and the template's restarted timer, if persistent).
+                destinations[Int(picked)].stats.connections &+= 1
+                serviceStats[s].connections &+= 1
+                if template >= 0 {
+                    connections.entry(template).pointee.expiresAt =
+                        now &+ UInt64(services[s].persistence?.timeout ?? 0) &* 1_000_000_000
+                }
+                destinationSlot = picked
+            } else if schedulable, let picked {
                 let newSlot = connections.insert(key)
                 if newSlot >= 0 {
                     bind(connections.entry(newSlot), service: s, destination: picked, isTCP: isTCP)

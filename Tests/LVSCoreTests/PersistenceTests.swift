@@ -129,3 +129,45 @@ import Testing
         }
     }
 }
+
+/// One-packet scheduling (`-o`, UDP only), IPVS-SEMANTICS.md §3.6: each datagram is scheduled
+/// on its own and no connection is kept.
+@Suite struct OnePacketSchedulingTests {
+    static func engine() throws -> ForwardingEngine {
+        let config = DirectorConfiguration(services: [
+            VirtualServiceConfig(key: VirtualServiceKey(transport: .udp, address: TestNetwork.vip, port: 53),
+                                 scheduler: "rr", onePacketScheduling: true,
+                                 realServers: [RealServerConfig(address: TestNetwork.rs1, port: 53),
+                                               RealServerConfig(address: TestNetwork.rs2, port: 53)]),
+        ])
+        return try ForwardingEngine(configuration: config, directorMAC: TestNetwork.directorMAC,
+                                    directorAddress: TestNetwork.directorIP, connectionCapacity: 64, hashSeed: 5,
+                                    staticNeighbors: [TestNetwork.rs1: TestNetwork.rs1MAC, TestNetwork.rs2: TestNetwork.rs2MAC])
+    }
+
+    // Four datagrams from one client port alternate rs2, rs1, rs2, rs1 (list rs2, rs1), and the
+    // table stays empty while the connection counters count each datagram.
+    @Test func everyDatagramIsScheduled() throws {
+        let e = try Self.engine()
+        var picks: [String] = []
+        for _ in 0..<4 {
+            let r = ForwardingEngineTests.send(e, TestNetwork.udp(sourcePort: 5353), at: 0)
+            picks.append(r.verdict == .transmit ? ForwardingEngineTests.server(r.frame) : "-")
+        }
+        #expect(picks == ["rs2", "rs1", "rs2", "rs1"])
+        #expect(e.connections.count == 0)
+        #expect(e.stats(service: 0).connections == 4 && e.stats(service: 0).inPackets == 4)
+    }
+
+    // -o on a TCP service is refused, with ipvsadm's words.
+    @Test func tcpServiceRefused() {
+        let config = DirectorConfiguration(services: [
+            VirtualServiceConfig(key: VirtualServiceKey(transport: .tcp, address: TestNetwork.vip, port: 80),
+                                 scheduler: "rr", onePacketScheduling: true),
+        ])
+        #expect(throws: EngineConfigurationError.self) {
+            try ForwardingEngine(configuration: config, directorMAC: TestNetwork.directorMAC,
+                                 directorAddress: TestNetwork.directorIP, connectionCapacity: 64, hashSeed: 1)
+        }
+    }
+}
