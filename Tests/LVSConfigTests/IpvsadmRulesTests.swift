@@ -275,6 +275,31 @@ import LVSConfig
         }
     }
 
+    // -b (§5.2, ipvsadm's parse_sched_flags): a comma list; sh-* need -s sh and mh-* need -s mh
+    // (without -s the scheduler is wlc), flag-N go with any scheduler; sh-fallback/mh-fallback
+    // are SCHED1 and sh-port/mh-port SCHED2.
+    @Test func schedulerFlags() throws {
+        let config = try parse("""
+            -A -t 10.0.0.100:80 -s sh -b sh-fallback,sh-port
+            -A -t 10.0.0.100:81 -s mh --sched-flags=mh-port
+            -A -t 10.0.0.100:82 -s rr -b flag-1,,flag-3
+            -A -t 10.0.0.100:83 -s mh
+            -A -t 10.0.0.100:84 -b mh-fallback -s mh
+            """)
+        #expect(config.services[0].schedulerFlags == [.fallback, .port])
+        #expect(config.services[1].schedulerFlags == .port)
+        #expect(config.services[2].schedulerFlags == [.flag1, .flag3])
+        #expect(config.services[3].schedulerFlags == [])
+        #expect(config.services[4].schedulerFlags == .fallback)
+        expectFailure("-A -t 10.0.0.100:80 -s rr -b sh-port", line: 1, "incompatible scheduler flag `sh-port'")
+        expectFailure("-A -t 10.0.0.100:80 -s sh -b mh-fallback", line: 1, "incompatible scheduler flag `mh-fallback'")
+        expectFailure("-A -t 10.0.0.100:80 -b sh-port", line: 1, "incompatible scheduler flag `sh-port' (it needs -s sh, not wlc)")
+        expectFailure("-A -t 10.0.0.100:80 -s sh -b sh-bogus", line: 1, "invalid scheduler flag `sh-bogus'")
+        expectFailure("-A -t 10.0.0.100:80 -s sh -b sh-port -b sh-fallback", line: 1, "multiple 'sched-flags' options specified")
+        expectFailure("-A -t 10.0.0.100:80 -s sh\n-a -t 10.0.0.100:80 -r 10.0.0.11 -b flag-1", line: 2,
+                      "Illegal 'sched-flags' option with the 'add-server' command")
+    }
+
     // Scheduler names: unknown ones and known-but-not-implemented ones get different messages.
     // `none` (which ip_vs_add_service accepts) is the only known name SwiftLVS does not run.
     @Test func schedulerErrors() {
