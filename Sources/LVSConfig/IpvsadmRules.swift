@@ -78,6 +78,7 @@ public struct IpvsadmRules {
         /// `-p` given: "" without a timeout, else the timeout text.
         var persistent: String?
         var netmask: String?
+        var onePacket = false
         /// `-b` text, parsed once the scheduler is known (as ipvsadm does after its option loop).
         var schedulerFlags: String?
     }
@@ -137,7 +138,7 @@ public struct IpvsadmRules {
             case "--pe":
                 throw fail("persistence engines (--pe) are not supported: SwiftLVS has no SIP engine")
             case "-o", "--ops":
-                throw fail("one-packet scheduling (-o) is not supported yet")
+                o.onePacket = true
             case "-b", "--sched-flags":
                 guard o.schedulerFlags == nil else { throw fail("multiple 'sched-flags' options specified") }
                 o.schedulerFlags = try value(for: name, inline: inline)
@@ -210,12 +211,16 @@ public struct IpvsadmRules {
                 let hint = o.scheduler == nil ? " (ipvsadm's default when -s is absent)" : ""
                 throw fail("scheduler '\(scheduler)'\(hint) is not implemented yet; use -s with one of: \(SchedulerRegistry.implemented.joined(separator: ", "))")
             }
+            if o.onePacket && transport != .udp {
+                throw fail("One-Packet Scheduling is only for UDP virtual services")
+            }
             return .addService(VirtualServiceConfig(key: key, scheduler: scheduler, schedulerFlags: schedulerFlags,
-                                                    persistence: persistence))
+                                                    persistence: persistence, onePacketScheduling: o.onePacket))
         }
         if o.scheduler != nil { throw fail("Illegal 'scheduler' option with the 'add-server' command") }
         if o.persistent != nil { throw fail("Illegal 'persistent' option with the 'add-server' command") }
         if o.netmask != nil { throw fail("Illegal 'netmask' option with the 'add-server' command") }
+        if o.onePacket { throw fail("Illegal 'ops' option with the 'add-server' command") }
         if o.schedulerFlags != nil { throw fail("Illegal 'sched-flags' option with the 'add-server' command") }
         guard let rsText = o.realServer else {
             throw fail("You need to supply the 'real-server' option for the 'add-server' command (-r RIP[:PORT])")

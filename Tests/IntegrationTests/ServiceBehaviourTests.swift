@@ -4,7 +4,7 @@ import Testing
 /// Service features end to end: persistence and the ICMP the director sends.
 @Suite("Service behaviour through lvsd", .serialized)
 struct ServiceBehaviourTests {
-    @Test("A persistent service keeps one client on one real server; without -p rr spreads it")
+    @Test("A persistent service keeps one client on one real server; a one-packet UDP service spreads one client port")
     func persistentServiceKeepsClientOnOneServer() throws {
         let bed = try TestBed()
         defer { bed.tearDown() }
@@ -13,7 +13,7 @@ struct ServiceBehaviourTests {
             -a -t 10.200.0.100:80 -r 10.200.0.11:80 -g -w 1
             -a -t 10.200.0.100:80 -r 10.200.0.12:80 -g -w 1
             -a -t 10.200.0.100:80 -r 10.200.0.13:80 -g -w 1
-            -A -u 10.200.0.100:9000 -s rr
+            -A -u 10.200.0.100:9000 -s rr -o
             -a -u 10.200.0.100:9000 -r 10.200.0.11 -g
             -a -u 10.200.0.100:9000 -r 10.200.0.12 -g
 
@@ -24,10 +24,11 @@ struct ServiceBehaviourTests {
             """, timeout: 120)
         let answers = Set(out.split(separator: "\n").map(String.init))
         #expect(answers.count == 1 && answers.first?.hasPrefix("rs") == true, "answers: \(answers)")
-        // The same client's UDP service is not persistent: two datagrams from two ports, two servers.
+        // The UDP service uses one-packet scheduling: two datagrams from the same client port go
+        // to two servers (without -o the second would follow the first's connection).
         let udp = try bed.check("client", """
             echo a | socat -t 2 - UDP4:10.200.0.100:9000,sourceport=5001; \
-            echo b | socat -t 2 - UDP4:10.200.0.100:9000,sourceport=5002
+            echo b | socat -t 2 - UDP4:10.200.0.100:9000,sourceport=5001
             """, timeout: 20)
         let udpServers = Set(udp.split(separator: "\n").map { $0.split(separator: " ").first.map(String.init) ?? "" })
         #expect(udpServers.count == 2, "UDP answers: \(udp)")

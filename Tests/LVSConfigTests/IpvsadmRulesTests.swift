@@ -262,7 +262,15 @@ import LVSConfig
     @Test func notSupportedYet() {
         expectFailure("-A -t 10.0.0.100:80 -s rr --pe sip", line: 1, "persistence engines (--pe) are not supported")
         expectFailure("-A -f 1 -s rr", line: 1, "firewall-mark services (-f) are not supported yet")
-        expectFailure("-A -u 10.0.0.100:53 -s rr -o", line: 1, "one-packet scheduling (-o) is not supported yet")
+    }
+
+    // -o (--ops) is for UDP services only, with ipvsadm's message (§5.2, §3.6).
+    @Test func onePacketScheduling() throws {
+        let config = try parse("-A -u 10.0.0.100:53 -s rr -o\n-A -u 10.0.0.100:54 -s rr --ops\n-A -u 10.0.0.100:55 -s rr")
+        #expect(config.services.map(\.onePacketScheduling) == [true, true, false])
+        expectFailure("-A -t 10.0.0.100:80 -s rr -o", line: 1, "One-Packet Scheduling is only for UDP virtual services")
+        expectFailure("-A -u 10.0.0.100:53 -s rr\n-a -u 10.0.0.100:53 -r 10.0.0.11 -o", line: 2,
+                      "Illegal 'ops' option with the 'add-server' command")
     }
 
     // Without -s, -A gets ipvsadm's default scheduler, wlc (§5.3); the other schedulers of §2
