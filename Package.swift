@@ -34,6 +34,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Micro-benchmarks of the core (no dependencies, so they live here rather than in a
+        // package of their own): fixed work for callgrind and valgrind's heap summary.
+        // Benchmarks/run.sh runs them; CI only builds them.
+        .executableTarget(name: "HitPath", dependencies: ["LVSCore"], path: "Benchmarks/Sources/HitPath",
+                          swiftSettings: strictSettings),
+        .executableTarget(name: "MaglevBuild", dependencies: ["LVSCore"], path: "Benchmarks/Sources/MaglevBuild",
+                          swiftSettings: strictSettings),
         .testTarget(name: "LVSCoreTests", dependencies: ["LVSCore"], swiftSettings: strictSettings),
         .testTarget(name: "LVSConfigTests", dependencies: ["LVSConfig", "LVSCore"], swiftSettings: strictSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["LVSCore"], swiftSettings: strictSettings),

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Core micro-benchmarks (BENCHMARKS.md, "Core"): instructions and allocations per packet on the
+# hit path, measured as the difference between two run sizes so set-up cancels out, and the
+# Maglev table build time. Instruction counts (callgrind) do not depend on machine load.
+#   Benchmarks/run.sh [SMALL LARGE]     default 100000 1100000 packets
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+small=${1:-100000}
+large=${2:-1100000}
+command -v valgrind >/dev/null || { echo "run.sh: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+scratch=.build-bench
+swift build -c release --scratch-path "$scratch" --product HitPath >&2
+swift build -c release --scratch-path "$scratch" --product MaglevBuild >&2
+bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+instructions() {  # packets -> total instructions
+    valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$1" "$bin/HitPath" "$1" 2>&1 \
+        | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+allocations() {  # packets -> heap allocations
+    valgrind "$bin/HitPath" "$1" 2>&1 | sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' | tr -d ,
+}
+i_small=$(instructions "$small"); i_large=$(instructions "$large")
+a_small=$(allocations "$small"); a_large=$(allocations "$large")
+per_packet=$(( (i_large - i_small) / (large - small) ))
+allocs_per_packet=$(awk -v a="$a_small" -v b="$a_large" -v n=$((large - small)) 'BEGIN { printf "%.6f", (b - a) / n }')
+echo "hit path: $per_packet instructions/packet (callgrind, $small vs $large packets; includes ~6 for the harness's restore)"
+echo "hit path: $allocs_per_packet allocations/packet ($a_small vs $a_large heap allocations)"
+"$bin/MaglevBuild" 1000 20
+echo "connection entry: 32 bytes (MemoryLayout<ConnectionEntry>.stride, asserted in ConnectionTableTests)"
+echo "callgrind profile of the large run: callgrind_annotate $tmp/cg.$large (removed on exit; rerun by hand to keep it)"
