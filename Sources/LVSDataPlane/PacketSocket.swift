@@ -5,7 +5,7 @@ import LVSCore
 /// Ring and socket sizes, chosen at start; nothing is allocated after setup.
 public struct RingOptions: Sendable {
     /// Frames in the receive ring. Each holds one MTU-sized frame.
-    public var frameCount: Int = 4096
+    public var frameCount: Int = 16384
     /// Frames handled per loop turn, and so the most frames one sendmmsg call sends.
     public var batchSize: Int = 64
     public init() {}

@@ -35,7 +35,7 @@ struct LVSDaemon: ParsableCommand {
     var connections: Int = 1 << 20
 
     @Option(name: .long, help: "Frames in the receive ring.")
-    var ringFrames: Int = 4096
+    var ringFrames: Int = 16384
 
     @Option(name: .long, help: "Frames handled (and sent with one sendmmsg) per loop turn.")
     var batch: Int = 64
