@@ -34,41 +34,37 @@ public enum ConnectionState: UInt8, Sendable, CaseIterable, CustomStringConverti
 /// The TCP state machine a DR director runs: the kernel's INPUT_ONLY rows of `tcp_states[]`
 /// (IPVS-SEMANTICS.md §3.4), because a DR director sees only client-to-server packets.
 public enum TCPStateMachine {
-    /// Rows: syn, fin, ack, rst. Columns: the current state's raw value (NONE ... SYNACK).
-    @usableFromInline
-    static let inputOnly: [[ConnectionState]] = {
-        let (NO, ES, SS, SR, FW, TW, CL, CW, LA, LI, SA): (ConnectionState, ConnectionState, ConnectionState,
-            ConnectionState, ConnectionState, ConnectionState, ConnectionState, ConnectionState,
-            ConnectionState, ConnectionState, ConnectionState) =
-            (.none, .established, .synSent, .synReceived, .finWait, .timeWait, .close, .closeWait, .lastAck, .listen, .synAck)
-        _ = NO
-        return [
-            /* syn */ [SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SR],
-            /* fin */ [CL, FW, SS, TW, FW, TW, CL, CW, LA, LI, TW],
-            /* ack */ [ES, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES],
-            /* rst */ [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL],
-        ]
-    }()
+    // The INPUT_ONLY rows, one nibble per current state (NONE in the lowest nibble ... SYNACK),
+    // each nibble the next state's raw value (NO=0 ES=1 SS=2 SR=3 FW=4 TW=5 CL=6 CW=7 LA=8
+    // LI=9 SA=10). Packed into constants so the per-packet lookup is a shift and a mask, with no
+    // global array to initialise or bounds-check. Readable form (TCPStateMachineTests checks
+    // every cell against it):
+    //
+    //     state:  NO  ES  SS  SR  FW  TW  CL  CW  LA  LI  SA
+    //     syn     SR  ES  ES  SR  SR  SR  SR  SR  SR  SR  SR
+    //     fin     CL  FW  SS  TW  FW  TW  CL  CW  LA  LI  TW
+    //     ack     ES  ES  SS  ES  FW  TW  CL  CW  CL  LI  ES
+    //     rst     CL  CL  CL  SR  CL  CL  CL  CL  LA  LI  CL
 
     /// The next state for a client-to-server segment with `flags`. The event is chosen in the
     /// kernel's priority order rst > syn > fin > ack; a segment with none of them closes.
     @inlinable
     public static func next(from state: ConnectionState, tcpFlags flags: UInt8) -> ConnectionState {
-        let row: Int
+        let row: UInt64
         if flags & Wire.tcpRST != 0 {
-            row = 3
+            row = 0x698_6666_3666
         } else if flags & Wire.tcpSYN != 0 {
-            row = 0
+            row = 0x333_3333_3113
         } else if flags & Wire.tcpFIN != 0 {
-            row = 1
+            row = 0x598_7654_5246
         } else if flags & Wire.tcpACK != 0 {
-            row = 2
+            row = 0x196_7654_1211
         } else {
             return .close
         }
-        let column = Int(state.rawValue)
+        let column = UInt64(state.rawValue)
         guard column < 11 else { return state }
-        return inputOnly[row][column]
+        return ConnectionState(rawValue: UInt8(truncatingIfNeeded: (row >> (column &* 4)) & 0xF)) ?? .close
     }
 }
 
