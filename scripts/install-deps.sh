@@ -25,6 +25,7 @@ PACKAGES=(
     kmod            # modprobe/lsmod (checking nf_tables / veth modules)
     iputils-ping    # ping in tests
     iputils-arping  # arping: ARP-for-the-VIP tests
+    valgrind        # Benchmarks/run.sh: instruction and allocation counts
 )
 
 dry_run=0
