@@ -72,35 +72,8 @@ public struct LocalityBasedLeastConnectionScheduler: Scheduler {
         return false
     }
 
-    /// `__ip_vs_lblc_schedule` (the wlc rule): the first non-overloaded server with weight > 0,
-    /// replaced by any later non-overloaded one with a strictly lower overhead/weight.
+    /// `__ip_vs_lblc_schedule` (the wlc rule): wlc's walk over the whole service.
     static func weightedLeastConnection(_ list: DestinationList) -> Int? {
-        var least = -1
-        var i = 0
-        while i < list.count {
-            let d = list[i]
-            if !d.isOverloaded && d.weight > 0 {
-                least = i
-                break
-            }
-            i += 1
-        }
-        guard least >= 0 else { return nil }
-        var loh = list[least].overhead
-        var lw = Int64(list[least].weight)
-        i += 1
-        while i < list.count {
-            let d = list[i]
-            if !d.isOverloaded {
-                let doh = d.overhead
-                if loh * Int64(d.weight) > doh * lw {
-                    least = i
-                    loh = doh
-                    lw = Int64(d.weight)
-                }
-            }
-            i += 1
-        }
-        return least
+        WeightedLeastConnectionScheduler.leastLoaded(list) { Int32(truncatingIfNeeded: $0.overhead) }
     }
 }

@@ -14,27 +14,7 @@ public struct ShortestExpectedDelayScheduler: Scheduler {
     public init(destinations: DestinationList, flags: SchedulerFlags) {}
 
     public mutating func schedule(_ destinations: DestinationList, context: SchedulingContext) -> Int? {
-        let n = destinations.count
-        var i = 0
-        while i < n, destinations[i].isOverloaded || destinations[i].weight <= 0 { i += 1 }
-        guard i < n else { return nil }
-        var least = i
         // `ip_vs_sed_dest_overhead`: an `int`, so the + 1 wraps as the kernel's would.
-        var leastOverhead = destinations[i].activeConnections &+ 1
-        var leastWeight = destinations[i].weight
-        i += 1
-        while i < n {
-            let d = destinations[i]
-            if !d.isOverloaded {
-                let overhead = d.activeConnections &+ 1
-                if Int64(leastOverhead) * Int64(d.weight) > Int64(overhead) * Int64(leastWeight) {
-                    least = i
-                    leastOverhead = overhead
-                    leastWeight = d.weight
-                }
-            }
-            i += 1
-        }
-        return least
+        WeightedLeastConnectionScheduler.leastLoaded(destinations) { $0.activeConnections &+ 1 }
     }
 }

@@ -15,21 +15,30 @@ public struct WeightedLeastConnectionScheduler: Scheduler {
     public init(destinations: DestinationList, flags: SchedulerFlags) {}
 
     public mutating func schedule(_ destinations: DestinationList, context: SchedulingContext) -> Int? {
+        Self.leastLoaded(destinations) { Int32(truncatingIfNeeded: $0.overhead) }
+    }
+
+    /// The kernel's weighted-least walk, shared by wlc, sed (overhead = active + 1) and the wlc
+    /// rule of lblc/lblcr: the first server that is not overloaded and has a positive weight is
+    /// the first candidate; a later server that is not overloaded replaces it only when
+    /// `overhead(least) × weight(d) > overhead(d) × weight(least)` in 64-bit arithmetic.
+    @inline(__always)
+    static func leastLoaded(_ destinations: DestinationList, overhead: (Destination) -> Int32) -> Int? {
         let n = destinations.count
         var i = 0
         while i < n, destinations[i].isOverloaded || destinations[i].weight <= 0 { i += 1 }
         guard i < n else { return nil }
         var least = i
-        var leastOverhead = Int32(truncatingIfNeeded: destinations[i].overhead)
+        var leastOverhead = overhead(destinations[i])
         var leastWeight = destinations[i].weight
         i += 1
         while i < n {
             let d = destinations[i]
             if !d.isOverloaded {
-                let overhead = Int32(truncatingIfNeeded: d.overhead)
-                if Int64(leastOverhead) * Int64(d.weight) > Int64(overhead) * Int64(leastWeight) {
+                let o = overhead(d)
+                if Int64(leastOverhead) * Int64(d.weight) > Int64(o) * Int64(leastWeight) {
                     least = i
-                    leastOverhead = overhead
+                    leastOverhead = o
                     leastWeight = d.weight
                 }
             }
