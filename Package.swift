@@ -13,6 +13,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lvsd", targets: ["lvsd"]),
+        .executable(name: "lvsadm", targets: ["lvsadm"]),
+        .executable(name: "lvs-realserver", targets: ["lvs-realserver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,10 +28,29 @@ let package = Package(
         .target(name: "LVSConfig", dependencies: ["LVSCore"], swiftSettings: strictSettings),
         // Linux I/O: AF_PACKET rings, interfaces, the forwarding worker.
         .target(name: "LVSDataPlane", dependencies: ["LVSCore", "CLinuxNet"], swiftSettings: strictSettings),
+        // The control socket's wire format and its client/server transport (lvsd <-> lvsadm).
+        .target(name: "LVSControlProtocol", dependencies: ["LVSCore", "LVSConfig"], swiftSettings: strictSettings),
+        // ipvsadm's output formats, byte for byte, from a DirectorStatus (pure).
+        .target(name: "LVSAdmin", dependencies: ["LVSCore", "LVSConfig"], swiftSettings: strictSettings),
+        // Real-server setup, teardown and checks (lvs-realserver's logic, runs host commands).
+        .target(name: "LVSRealServer", dependencies: ["LVSCore"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "lvsadm",
+            dependencies: ["LVSCore", "LVSConfig", "LVSAdmin", "LVSControlProtocol"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "lvs-realserver",
+            dependencies: [
+                "LVSCore", "LVSRealServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "lvsd",
             dependencies: [
-                "LVSCore", "LVSConfig", "LVSDataPlane",
+                "LVSCore", "LVSConfig", "LVSDataPlane", "LVSControlProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -43,6 +64,10 @@ let package = Package(
                           swiftSettings: strictSettings),
         .testTarget(name: "LVSCoreTests", dependencies: ["LVSCore"], swiftSettings: strictSettings),
         .testTarget(name: "LVSConfigTests", dependencies: ["LVSConfig", "LVSCore"], swiftSettings: strictSettings),
+        .testTarget(name: "LVSAdminTests", dependencies: ["LVSAdmin", "LVSConfig", "LVSCore"], swiftSettings: strictSettings),
+        .testTarget(name: "LVSControlProtocolTests", dependencies: ["LVSControlProtocol", "LVSConfig", "LVSCore"],
+                    swiftSettings: strictSettings),
+        .testTarget(name: "LVSRealServerTests", dependencies: ["LVSRealServer", "LVSCore"], swiftSettings: strictSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["LVSCore"], swiftSettings: strictSettings),
     ]
 )

@@ -1,0 +1,2 @@
+import LVSRealServer
+print("lvs-realserver: not built yet")

@@ -1,0 +1,2 @@
+import LVSAdmin
+print("lvsadm: not built yet")

@@ -1,0 +1,2 @@
+import LVSAdmin
+import Testing

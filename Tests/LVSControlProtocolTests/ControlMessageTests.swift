@@ -1,0 +1,2 @@
+import LVSControlProtocol
+import Testing

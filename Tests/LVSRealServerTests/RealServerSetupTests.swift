@@ -1,0 +1,2 @@
+import LVSRealServer
+import Testing
