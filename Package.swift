@@ -29,7 +29,7 @@ let package = Package(
         // Linux I/O: AF_PACKET rings, interfaces, the forwarding worker.
         .target(name: "LVSDataPlane", dependencies: ["LVSCore", "CLinuxNet"], swiftSettings: strictSettings),
         // The control socket's wire format and its client/server transport (lvsd <-> lvsadm).
-        .target(name: "LVSControlProtocol", dependencies: ["LVSCore", "LVSConfig"], swiftSettings: strictSettings),
+        .target(name: "LVSControlProtocol", dependencies: ["LVSCore", "LVSConfig", "CLinuxNet"], swiftSettings: strictSettings),
         // ipvsadm's output formats, byte for byte, from a DirectorStatus (pure).
         .target(name: "LVSAdmin", dependencies: ["LVSCore", "LVSConfig"], swiftSettings: strictSettings),
         // Real-server setup, teardown and checks (lvs-realserver's logic, runs host commands).

@@ -1,8 +1,150 @@
-import LVSConfig
 import LVSCore
 
 /// The control socket's wire format between lvsd and lvsadm.
+///
+/// A connection carries one request and one response, both plain text in lines of
+/// tab-separated fields, so that a request can be typed by hand with `socat` and a response
+/// read in a log. The first line of each names the protocol and its version; a peer that speaks
+/// another version is refused by name rather than misread.
+///
+/// Table changes travel as ipvsadm argument lists (the parsed command's canonical, numeric
+/// form), so the daemon parses them with the same grammar `lvsadm` and rules files use, and a
+/// batch (`lvsadm -R`) is applied whole or not at all.
 public enum ControlProtocol {
-    /// Bumped whenever a message's layout changes; each side refuses another version by name.
+    /// Bumped whenever a message's layout changes.
     public static let version = 1
+    public static let magic = "lvsctl"
+    /// Where lvsd listens and lvsadm connects unless `--socket` or `LVSD_SOCKET` says otherwise.
+    public static let defaultSocketPath = "/run/lvsd/lvsd.sock"
+    /// The environment variable both programs read for the socket path.
+    public static let socketEnvironmentVariable = "LVSD_SOCKET"
+}
+
+/// What lvsadm asks of lvsd.
+public enum ControlRequest: Sendable, Equatable {
+    /// Table commands as ipvsadm argument lists, applied in order, all or nothing.
+    case change([[String]])
+    /// The table, counters and rates; with the connection entries when asked.
+    case status(includeConnections: Bool)
+}
+
+/// A request lvsd refused, with what ipvsadm would print and return.
+public struct ControlFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public var exitCode: Int32
+    /// The position in a `.change` batch of the command that failed (nothing was applied).
+    public var commandIndex: Int?
+
+    public init(message: String, exitCode: Int32, commandIndex: Int? = nil) {
+        self.message = message
+        self.exitCode = exitCode
+        self.commandIndex = commandIndex
+    }
+
+    public var description: String { message }
+}
+
+/// lvsd's answer: done (with the status, for a status request) or refused.
+public enum ControlResponse: Sendable, Equatable {
+    case ok(DirectorStatus?)
+    case failed(ControlFailure)
+}
+
+/// A message that is not in this protocol (or not in this version of it).
+public struct ControlProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension ControlRequest {
+    public func encoded() -> String {
+        switch self {
+        case .change(let commands):
+            var out = "\(ControlProtocol.magic) \(ControlProtocol.version) change\n"
+            for arguments in commands { out += arguments.joined(separator: "\t") + "\n" }
+            return out
+        case .status(let connections):
+            return "\(ControlProtocol.magic) \(ControlProtocol.version) status\(connections ? " connections" : "")\n"
+        }
+    }
+
+    public static func decode(_ text: String) throws(ControlProtocolError) -> ControlRequest {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        guard let first = lines.first else { throw ControlProtocolError("empty request") }
+        let words = try ControlHeader.words(first)
+        switch words.first {
+        case "change":
+            var commands: [[String]] = []
+            for line in lines.dropFirst() {
+                guard !line.isEmpty else { throw ControlProtocolError("empty command line in a change request") }
+                commands.append(line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init))
+            }
+            return .change(commands)
+        case "status":
+            guard words.count <= 2, words.count == 1 || words[1] == "connections" else {
+                throw ControlProtocolError("status takes only the word 'connections', got '\(first)'")
+            }
+            return .status(includeConnections: words.count == 2)
+        default:
+            throw ControlProtocolError("unknown request '\(first)': expected change or status")
+        }
+    }
+}
+
+extension ControlResponse {
+    public func encoded() -> String {
+        let head = "\(ControlProtocol.magic) \(ControlProtocol.version)"
+        switch self {
+        case .ok(nil):
+            return head + " ok\n"
+        case .ok(let status?):
+            return head + " ok\n" + StatusCodec.encode(status)
+        case .failed(let failure):
+            let index = failure.commandIndex.map(String.init) ?? "-"
+            let message = failure.message.replacingNewlines()
+            return head + " failed\t\(failure.exitCode)\t\(index)\t\(message)\n"
+        }
+    }
+
+    public static func decode(_ text: String) throws(ControlProtocolError) -> ControlResponse {
+        guard let newline = text.firstIndex(of: "\n") else { throw ControlProtocolError("response without a first line") }
+        let first = text[..<newline]
+        let rest = text[text.index(after: newline)...]
+        if let tab = first.firstIndex(of: "\t") {
+            let words = try ControlHeader.words(first[..<tab])
+            guard words == ["failed"] else { throw ControlProtocolError("malformed response '\(first)'") }
+            let fields = first[first.index(after: tab)...].split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3, let code = Int32(fields[0]) else {
+                throw ControlProtocolError("malformed failure '\(first)'")
+            }
+            return .failed(ControlFailure(message: String(fields[2]), exitCode: code, commandIndex: Int(fields[1])))
+        }
+        let words = try ControlHeader.words(first)
+        guard words == ["ok"] else { throw ControlProtocolError("malformed response '\(first)'") }
+        if rest.isEmpty { return .ok(nil) }
+        return .ok(try StatusCodec.decode(rest))
+    }
+}
+
+/// The first line: `lvsctl VERSION word...`.
+enum ControlHeader {
+    static func words(_ line: Substring) throws(ControlProtocolError) -> [Substring] {
+        let words = line.split(separator: " ")
+        guard words.count >= 3, words[0] == ControlProtocol.magic else {
+            throw ControlProtocolError("not an lvsd control message: '\(line.prefix(60))'")
+        }
+        guard words[1] == "\(ControlProtocol.version)" else {
+            throw ControlProtocolError("control protocol version \(words[1]) is not spoken here (this side speaks \(ControlProtocol.version)): use lvsadm and lvsd from the same release")
+        }
+        return Array(words.dropFirst(2))
+    }
+}
+
+extension String {
+    /// Messages travel on one line.
+    func replacingNewlines() -> String {
+        String(map { $0 == "\n" || $0 == "\t" ? " " : $0 })
+    }
 }

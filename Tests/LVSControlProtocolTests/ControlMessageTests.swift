@@ -1,2 +1,100 @@
 import LVSControlProtocol
+import LVSCore
 import Testing
+
+@Suite struct ControlMessageTests {
+    static let vip = IPv4Address(10, 200, 0, 100)
+
+    static func sampleStatus(connections: Bool) -> DirectorStatus {
+        var web = VirtualServiceConfig(key: VirtualServiceKey(transport: .tcp, address: vip, port: 80), scheduler: "wrr",
+                                       schedulerFlags: [.flag1, .flag3],
+                                       persistence: Persistence(timeout: 600, netmask: IPv4Address(255, 255, 255, 0)))
+        let first = RealServerConfig(address: IPv4Address(10, 200, 0, 11), port: 80, weight: 3, upperThreshold: 100,
+                                     lowerThreshold: 10)
+        let second = RealServerConfig(address: IPv4Address(10, 200, 0, 12), port: 80, weight: 0)
+        web.realServers = [first, second]
+        var stats = TrafficStats()
+        stats.connections = 7
+        stats.inPackets = 1_000_000_007
+        stats.inBytes = UInt64.max
+        var rates = TrafficRates()
+        rates.connectionsPerSecond = 3
+        rates.inBytesPerSecond = 12345
+        let service = ServiceStatus(config: web, stats: stats, rates: rates, destinations: [
+            DestinationStatus(config: second, activeConnections: 0, inactiveConnections: 4, persistentConnections: 1),
+            DestinationStatus(config: first, activeConnections: 2, inactiveConnections: 1, persistentConnections: 2,
+                              stats: stats, rates: rates),
+        ])
+        let dns = ServiceStatus(config: VirtualServiceConfig(key: VirtualServiceKey(transport: .udp, address: vip, port: 53),
+                                                             scheduler: "sh", onePacketScheduling: true))
+        var status = DirectorStatus(connectionTableSize: 1 << 20, timeouts: TimeoutSetting(tcp: 900, tcpFin: 120, udp: 300),
+                                    services: [service, dns])
+        if connections {
+            status.connections = [
+                ConnectionStatus(transport: .tcp, state: "ESTABLISHED", expiresInMilliseconds: 899_000,
+                                 clientAddress: IPv4Address(10, 200, 0, 2), clientPort: 40000, virtualAddress: vip,
+                                 virtualPort: 80, destinationAddress: IPv4Address(10, 200, 0, 11), destinationPort: 80,
+                                 isTemplate: false),
+                ConnectionStatus(transport: .tcp, state: "NONE", expiresInMilliseconds: 359_000,
+                                 clientAddress: IPv4Address(10, 200, 0, 0), clientPort: 0, virtualAddress: vip,
+                                 virtualPort: 80, destinationAddress: IPv4Address(10, 200, 0, 11), destinationPort: 80,
+                                 isTemplate: true),
+            ]
+            status.vipConflict = VIPConflict(vip: vip, mac: MACAddress(value: 0x0200_0AC8_000C),
+                                             senderAddress: IPv4Address(10, 200, 0, 12), count: 3)
+        }
+        return status
+    }
+
+    @Test(arguments: [false, true])
+    func statusSurvivesTheWire(connections: Bool) throws {
+        let status = Self.sampleStatus(connections: connections)
+        let decoded = try ControlResponse.decode(ControlResponse.ok(status).encoded())
+        #expect(decoded == .ok(status))
+    }
+
+    @Test func emptyTableAndPlainOK() throws {
+        let empty = DirectorStatus(connectionTableSize: 4096, timeouts: TimeoutSetting(tcp: 1, tcpFin: 2, udp: 3))
+        #expect(try ControlResponse.decode(ControlResponse.ok(empty).encoded()) == .ok(empty))
+        #expect(try ControlResponse.decode(ControlResponse.ok(nil).encoded()) == .ok(nil))
+    }
+
+    @Test func failureKeepsCodeIndexAndOneLineMessage() throws {
+        let failure = ControlFailure(message: "line 3: Service already exists\n(and more)", exitCode: 255, commandIndex: 2)
+        guard case .failed(let back) = try ControlResponse.decode(ControlResponse.failed(failure).encoded()) else {
+            Issue.record("not a failure")
+            return
+        }
+        #expect(back.exitCode == 255)
+        #expect(back.commandIndex == 2)
+        #expect(back.message == "line 3: Service already exists (and more)")
+        let noIndex = ControlFailure(message: "No such service", exitCode: 255)
+        #expect(try ControlResponse.decode(ControlResponse.failed(noIndex).encoded()) == .failed(noIndex))
+    }
+
+    @Test func requestsRoundTrip() throws {
+        let change = ControlRequest.change([["-A", "-t", "10.200.0.100:80", "-s", "rr"], ["-C"], ["--set", "1", "2", "3"]])
+        #expect(try ControlRequest.decode(change.encoded()) == change)
+        for connections in [false, true] {
+            let status = ControlRequest.status(includeConnections: connections)
+            #expect(try ControlRequest.decode(status.encoded()) == status)
+        }
+    }
+
+    @Test(arguments: [
+        "", "hello\n", "lvsctl 2 status\n", "lvsctl 1 frobnicate\n", "lvsctl 1 status everything\n",
+        "lvsctl 1 change\n\n",
+    ])
+    func badRequestsAreRefused(text: String) {
+        #expect(throws: ControlProtocolError.self) { try ControlRequest.decode(text) }
+    }
+
+    @Test(arguments: [
+        "lvsctl 1 ok\nservice\t6\n", "lvsctl 1 ok\ndest\t10.0.0.1\t80\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n",
+        "lvsctl 1 ok\nsize\tmany\n", "lvsctl 1 ok\nwhat\n", "lvsctl 1 ok\nsize\t1\t2\n", "lvsctl 9 ok\n",
+        "lvsctl 1 failed\tx\t-\tmsg\n", "no newline",
+    ])
+    func badResponsesAreRefused(text: String) {
+        #expect(throws: ControlProtocolError.self) { try ControlResponse.decode(text) }
+    }
+}

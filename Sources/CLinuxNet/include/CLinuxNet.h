@@ -64,4 +64,10 @@ int clinuxnet_ioctl_ifreq(int fd, unsigned long request, struct ifreq *ifr);
 /// Pins the calling thread to one CPU (CPU_SET is a GNU macro). Returns 0 or an errno value.
 int clinuxnet_pin_current_thread(int cpu);
 
+/// accept4(2) with SOCK_CLOEXEC (a GNU extension). Returns the new fd or -1 with errno.
+int clinuxnet_accept_cloexec(int fd);
+
+/// The peer's user id of a Unix socket (SO_PEERCRED's struct ucred is GNU-only), or -1.
+long clinuxnet_peer_uid(int fd);
+
 #endif
