@@ -1,14 +1,46 @@
 import CLinuxNet
+import Dispatch
 import Glibc
 import LVSCore
 import Synchronization
 
-/// State the worker shares with the control thread: a stop request and the latest snapshot.
+/// State the worker shares with the control thread: a stop request, the latest snapshot, and
+/// the jobs the control plane hands to the worker (table changes, status requests).
 public final class WorkerShared: Sendable {
     public let stopRequested = Atomic<Bool>(false)
     public let ready = Atomic<Bool>(false)
     public let snapshot = Mutex(DataPlaneSnapshot())
-    public init() {}
+    /// Jobs waiting for the worker; `pendingJobs` lets the loop check for them with one relaxed
+    /// load per batch instead of taking the lock.
+    let jobs = Mutex<[WorkerJob]>([])
+    let pendingJobs = Atomic<Int>(0)
+    /// Written to wake the worker out of poll() when a job arrives.
+    let wakeup: Int32
+    public init() {
+        wakeup = clinuxnet_eventfd()
+    }
+
+    deinit { if wakeup >= 0 { close(wakeup) } }
+}
+
+/// What a job may touch on the worker thread: the engine, and the socket's VIP filter and
+/// gratuitous ARP (which change when a table change adds or removes a VIP).
+public struct WorkerContext {
+    public let engine: ForwardingEngine
+    let worker: DataPlaneWorker
+
+    /// Re-attaches the socket filter for the engine's current VIPs and announces `added` ones.
+    public func virtualAddressesChanged(added: [IPv4Address]) throws(SystemError) {
+        try PacketSocket.attachFilter(worker.socket.fd, virtualAddresses: engine.virtualAddressList)
+        worker.announce(added)
+    }
+}
+
+/// A closure to run on the worker thread between two batches.
+struct WorkerJob: @unchecked Sendable {
+    // @unchecked: the closure is created on the control thread and run once on the worker
+    // thread; it captures only Sendable values (the caller's API is @Sendable).
+    let run: (WorkerContext) -> Void
 }
 
 /// The forwarding loop of one worker: read frames from the ring, let the engine decide,
@@ -70,8 +102,48 @@ public final class DataPlaneWorker: @unchecked Sendable {
     /// Asks the loop to stop and waits for it.
     public func stop() {
         shared.stopRequested.store(true, ordering: .releasing)
+        wake()
         if let thread { pthread_join(thread, nil) }
         thread = nil
+    }
+
+    /// Runs `body` on the worker thread between two batches and returns its result: the way the
+    /// control plane changes or reads the engine without a lock on the packet path. Waits at
+    /// most `timeoutSeconds` (nil if the worker did not get to it, e.g. because it stopped).
+    public func perform<T: Sendable>(timeoutSeconds: Int = 10,
+                                     _ body: @escaping @Sendable (WorkerContext) -> T) -> T? {
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<T?>(nil)
+        let job = WorkerJob { context in
+            let value = body(context)
+            result.withLock { $0 = value }
+            done.signal()
+        }
+        shared.jobs.withLock { $0.append(job) }
+        shared.pendingJobs.add(1, ordering: .releasing)
+        wake()
+        guard done.wait(timeout: .now() + .seconds(timeoutSeconds)) == .success else { return nil }
+        return result.withLock { $0 }
+    }
+
+    func wake() {
+        var one: UInt64 = 1
+        _ = write(shared.wakeup, &one, 8)
+    }
+
+    /// Runs the queued jobs (on the worker thread).
+    func runJobs() {
+        let jobs = shared.jobs.withLock { list -> [WorkerJob] in
+            let taken = list
+            list.removeAll()
+            return taken
+        }
+        shared.pendingJobs.subtract(jobs.count, ordering: .relaxed)
+        var drain: UInt64 = 0
+        _ = read(shared.wakeup, &drain, 8)
+        let context = WorkerContext(engine: engine, worker: self)
+        for job in jobs { job.run(context) }
+        if !jobs.isEmpty { publish() }
     }
 
     // MARK: - The loop
@@ -93,6 +165,7 @@ public final class DataPlaneWorker: @unchecked Sendable {
         announceVirtualAddresses()
 
         while !shared.stopRequested.load(ordering: .relaxed) {
+            if shared.pendingJobs.load(ordering: .acquiring) > 0 { runJobs() }
             now = Linux.monotonicNanos()
             var pending = 0
             while pending < batchSize {
@@ -141,11 +214,16 @@ public final class DataPlaneWorker: @unchecked Sendable {
             }
             if pending == 0 {
                 // Idle: sleep until a frame arrives or the next tick is due.
-                var pfd = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
+                var pfds = (pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0),
+                            pollfd(fd: shared.wakeup, events: Int16(POLLIN), revents: 0))
                 let waitMillis = Int32(min(100, max(1, (nextTick &- min(nextTick, Linux.monotonicNanos())) / 1_000_000)))
-                _ = poll(&pfd, 1, waitMillis)
+                _ = withUnsafeMutableBytes(of: &pfds) { raw in
+                    poll(raw.baseAddress?.assumingMemoryBound(to: pollfd.self), 2, waitMillis)
+                }
             }
         }
+        // Whoever still waits for a job gets an answer rather than a timeout.
+        runJobs()
         publish()
     }
 
@@ -212,8 +290,10 @@ public final class DataPlaneWorker: @unchecked Sendable {
 
     /// Gratuitous ARP for every VIP, so that neighbours that already know a VIP (after a
     /// failover, say) point it at this director at once.
-    func announceVirtualAddresses() {
-        for vip in engine.virtualAddressList {
+    func announceVirtualAddresses() { announce(engine.virtualAddressList) }
+
+    func announce(_ vips: [IPv4Address]) {
+        for vip in vips {
             sendARP(operation: Wire.arpRequest, ethernetDestination: .broadcast,
                     senderIP: vip, targetMAC: .zero, targetIP: vip)
             engine.noteGratuitousARPSent()

@@ -118,7 +118,9 @@ public final class PacketSocket {
     }
 
     /// Classic BPF: accept ARP; accept IPv4 whose destination is a VIP (all IPv4 if there are
-    /// more VIPs than fit a short program); reject the rest in the kernel.
+    /// more VIPs than fit a short program; none when there is no VIP yet); reject the rest in
+    /// the kernel. Attaching again replaces the filter atomically, so a table change that adds
+    /// a VIP loses no frame.
     static func attachFilter(_ fd: Int32, virtualAddresses: [IPv4Address]) throws(SystemError) {
         let acceptLength: UInt32 = 0x0004_0000
         var program: [sock_filter] = []
@@ -127,6 +129,13 @@ public final class PacketSocket {
             sock_filter(code: UInt16(code), jt: jt, jf: jf, k: k)
         }
         let vips = virtualAddresses.count <= 32 ? virtualAddresses : []
+        if virtualAddresses.isEmpty {
+            // ARP only: the director answers nothing else until a service is added.
+            program = [stmt(BPF_LD | BPF_H | BPF_ABS, 12), jump(BPF_JMP | BPF_JEQ | BPF_K, UInt32(ETH_P_ARP), 0, 1),
+                       stmt(BPF_RET | BPF_K, acceptLength), stmt(BPF_RET | BPF_K, 0)]
+            try install(fd, &program)
+            return
+        }
         // 0: ldh [12]; 1: jeq ARP -> accept; 2: jeq IPv4 -> next, else reject
         program.append(stmt(BPF_LD | BPF_H | BPF_ABS, 12))
         let n = vips.count
@@ -146,6 +155,10 @@ public final class PacketSocket {
         }
         program.append(stmt(BPF_RET | BPF_K, 0))
         program.append(stmt(BPF_RET | BPF_K, acceptLength))
+        try install(fd, &program)
+    }
+
+    static func install(_ fd: Int32, _ program: inout [sock_filter]) throws(SystemError) {
         try program.withUnsafeMutableBufferPointer { (instructions) throws(SystemError) in
             var fprog = sock_fprog(len: UInt16(instructions.count), filter: instructions.baseAddress)
             try Linux.call("setsockopt", "SO_ATTACH_FILTER") {

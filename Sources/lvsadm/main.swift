@@ -1,2 +1,164 @@
+import Glibc
 import LVSAdmin
-print("lvsadm: not built yet")
+import LVSConfig
+import LVSControlProtocol
+import LVSCore
+
+/// `lvsadm`: ipvsadm's command line, output and exit statuses, against lvsd's control socket.
+///
+/// The command line is parsed here with ipvsadm's grammar; table changes travel to lvsd as the
+/// command's canonical arguments and are checked and applied there, all or nothing; listings
+/// come back as a `DirectorStatus` and are printed here in ipvsadm's formats. Besides ipvsadm's
+/// options, `--socket PATH` (or $LVSD_SOCKET) names the director to talk to.
+struct LVSAdmin {
+    var program: String
+    var socketPath: String
+
+    static func main() -> Int32 {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        let program = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "lvsadm") } ?? "lvsadm"
+        var socketPath = ControlProtocol.defaultSocketPath
+        if let value = getenv(ControlProtocol.socketEnvironmentVariable), value.pointee != 0 {
+            socketPath = String(cString: value)
+        }
+        // --socket is ours, not ipvsadm's: take it out before the ipvsadm grammar sees the line.
+        if let i = arguments.firstIndex(where: { $0 == "--socket" || $0.hasPrefix("--socket=") }) {
+            if arguments[i] == "--socket" {
+                guard i + 1 < arguments.count else {
+                    printError("--socket needs a path")
+                    return 2
+                }
+                socketPath = arguments[i + 1]
+                arguments.removeSubrange(i...(i + 1))
+            } else {
+                socketPath = String(arguments[i].dropFirst("--socket=".count))
+                arguments.remove(at: i)
+            }
+        }
+        return LVSAdmin(program: program, socketPath: socketPath).run(arguments)
+    }
+
+    func run(_ arguments: [String]) -> Int32 {
+        let parser = IpvsadmCommandLine(serviceNames: .system())
+        let command: IpvsadmCommand
+        do {
+            command = try parser.parse(arguments)
+        } catch {
+            return fail(error)
+        }
+        switch command {
+        case .help:
+            print(IpvsadmCommandLine.usage(programName: program), terminator: "")
+            return 0
+        case .version:
+            print(IpvsadmCommandLine.versionText)
+            return 0
+        case .restore:
+            return restore(parser)
+        case .list(let options):
+            return list(options)
+        case .save(let numeric):
+            guard let status = status(connections: false) else { return 1 }
+            let names: any NameResolver = numeric ? NumericNames() : SystemNameResolver()
+            print(ListingFormatter.save(status, numeric: numeric, names: names), terminator: "")
+            return 0
+        case .startDaemon, .stopDaemon:
+            Self.printError("connection synchronisation is not available yet: it comes with director high availability (VRRP and sync); nothing was started or stopped")
+            return 255
+        default:
+            return change([command.canonicalArguments])
+        }
+    }
+
+    func fail(_ error: IpvsadmError) -> Int32 {
+        Self.printError(error.message)
+        if error.suggestsHelp {
+            Self.printError("Try `\(program) -h' or '\(program) --help' for more information.")
+        }
+        return error.exitCode
+    }
+
+    /// `-R`: every line from standard input, checked here (grammar) and in lvsd (table), then
+    /// applied as one change: a bad line names its number and nothing is applied.
+    func restore(_ parser: IpvsadmCommandLine) -> Int32 {
+        var text = ""
+        while let line = readLine(strippingNewline: false) { text += line }
+        let lines: [RestoreLine]
+        do {
+            lines = try parser.parseRestore(text)
+        } catch {
+            return fail(error)
+        }
+        let response = exchange(.change(lines.map(\.command.canonicalArguments)))
+        guard let response else { return 1 }
+        if case .failed(var failure) = response, let index = failure.commandIndex, index < lines.count {
+            failure.message = "line \(lines[index].number): \(failure.message) (nothing was restored)"
+            Self.printError(failure.message)
+            return failure.exitCode
+        }
+        return report(response)
+    }
+
+    func list(_ options: ListOptions) -> Int32 {
+        guard let status = status(connections: options.connections) else { return 1 }
+        let names: any NameResolver = options.numeric ? NumericNames() : SystemNameResolver()
+        do {
+            print(try ListingFormatter.list(status, options: options, names: names), terminator: "")
+            return 0
+        } catch {
+            Self.printError(error.message)
+            return error.exitCode
+        }
+    }
+
+    func change(_ commands: [[String]]) -> Int32 {
+        guard let response = exchange(.change(commands)) else { return 1 }
+        return report(response)
+    }
+
+    func report(_ response: ControlResponse) -> Int32 {
+        switch response {
+        case .ok:
+            return 0
+        case .failed(let failure):
+            Self.printError(failure.message)
+            return failure.exitCode
+        }
+    }
+
+    func status(connections: Bool) -> DirectorStatus? {
+        switch exchange(.status(includeConnections: connections)) {
+        case .ok(let status?)?:
+            return status
+        case .ok(nil)?:
+            Self.printError("lvsd answered a status request without a status")
+            return nil
+        case .failed(let failure)?:
+            Self.printError(failure.message)
+            return nil
+        case nil:
+            return nil
+        }
+    }
+
+    /// One request to lvsd; prints why and returns nil when it cannot be had.
+    func exchange(_ request: ControlRequest) -> ControlResponse? {
+        do {
+            let text = try ControlSocket.exchange(path: socketPath, request: request.encoded())
+            return try ControlResponse.decode(text)
+        } catch let error as ControlSocketError {
+            Self.printError("Can't talk to lvsd: \(error.description)")
+        } catch {
+            Self.printError("lvsd's answer is not understood: \(error)")
+        }
+        return nil
+    }
+
+    static func printError(_ message: String) {
+        var line = message
+        line.append("\n")
+        fputs(line, stderr)
+    }
+}
+
+exit(LVSAdmin.main())

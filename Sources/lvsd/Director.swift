@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import LVSConfig
+import LVSControlProtocol
 import LVSCore
 import LVSDataPlane
 import Synchronization
@@ -16,10 +17,13 @@ struct Director {
     var ringFrames: Int
     var batch: Int
     var settings: DirectorSettings
+    var socketPath: String
+    var savedTable: SavedTable?
 
     func run() throws {
         let interface: NetworkInterface
         let worker: DataPlaneWorker
+        let control: ControlServer
         do {
             interface = try NetworkInterface.lookup(interfaceName)
             if interface.kernelForwardsIPv4() {
@@ -33,6 +37,12 @@ struct Director {
                                           options: ringOptions)
             worker = DataPlaneWorker(socket: socket, engine: engine, options: ringOptions)
             Log.info("\(interface.name): MAC \(interface.mac), address \(interface.address), MTU \(interface.mtu); ring \(socket.frameCount) × \(socket.frameSize) B, connection table \(engine.connections.capacity) slots")
+            let listener = try ControlListener(path: socketPath)
+            control = ControlServer(listener: listener, worker: worker, configuration: configuration, savedTable: savedTable)
+            Log.info("control socket \(socketPath)")
+        } catch let error as ControlSocketError {
+            Log.error(error.description)
+            throw ExitCode(1)
         } catch let error as SystemError {
             Log.error(error.description)
             throw ExitCode(1)
@@ -46,7 +56,8 @@ struct Director {
             if !unresolved.isEmpty {
                 Log.warning("no ARP answer yet from real servers \(unresolved.map(\.description).joined(separator: ", ")); their connections are dropped until they answer")
             }
-            Log.info("ready: forwarding \(vips) on \(name)")
+            Log.info("ready: forwarding \(vips.isEmpty ? "no VIP yet" : vips) on \(name)")
+            SystemdNotifier.notify("READY=1\nSTATUS=forwarding on \(name)")
         }
 
         // Signals are taken synchronously by this thread; the worker inherits the blocked mask.
@@ -56,6 +67,7 @@ struct Director {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         do {
             try worker.start()
+            try control.start()
         } catch {
             Log.error(error.description)
             throw ExitCode(1)
@@ -70,11 +82,13 @@ struct Director {
             case SIGUSR1:
                 Log.info(summary(worker.shared.snapshot.withLock { $0 }))
             case SIGHUP:
-                Log.warning("SIGHUP: reloading rules is not supported yet; restart lvsd to apply a changed file")
+                Log.warning("SIGHUP: reloading a rules file is not supported yet; change the table with lvsadm (it is saved and restored), or restart lvsd")
             default:
                 writeStats(worker.shared.snapshot.withLock { $0 })
             }
         }
+        SystemdNotifier.notify("STOPPING=1")
+        control.stop()
         worker.stop()
         let final = worker.shared.snapshot.withLock { $0 }
         writeStats(final)

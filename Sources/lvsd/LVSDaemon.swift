@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import LVSConfig
+import LVSControlProtocol
 import LVSCore
 import LVSDataPlane
 
@@ -16,14 +17,26 @@ struct LVSDaemon: ParsableCommand {
               -A -t 10.0.0.100:80 -s rr
               -a -t 10.0.0.100:80 -r 10.0.0.11:80 -g -w 1
             The VIPs must not be assigned to this host's interfaces: lvsd answers ARP for them.
+            The table starts from --rules if given, else from the saved table (--save-file) if it
+            exists, else empty; lvsadm changes it through the control socket, and every change is
+            saved to --save-file.
             Signals: SIGTERM/SIGINT stop, SIGUSR1 logs the counters.
             """)
 
     @Option(name: .long, help: "The interface on the real servers' segment (e.g. eth0).")
     var interface: String?
 
-    @Option(name: .long, help: "Rules file in the ipvsadm -S format.")
-    var rules: String
+    @Option(name: .long, help: "Initial table: a rules file in the ipvsadm -S format (default: the saved table).")
+    var rules: String?
+
+    @Option(name: .long, help: "Where the table is saved on every change and restored from at start.")
+    var saveFile: String = "/var/lib/lvsd/ipvsadm.rules"
+
+    @Flag(name: .long, help: "Do not save the table (changes made with lvsadm are lost at exit).")
+    var noSave = false
+
+    @Option(name: .long, help: "The control socket lvsadm talks to (also: the LVSD_SOCKET environment variable).")
+    var socket: String?
 
     @Option(name: .long, help: "Static real-server MACs, /etc/ethers format: `MAC IPv4` per line.")
     var neighbors: String?
@@ -96,13 +109,25 @@ struct LVSDaemon: ParsableCommand {
         guard [0, 1, 2, 3].contains(connReuseMode) else { throw ValidationError("--conn-reuse-mode must be 0, 1, 2 or 3") }
     }
 
+    /// `--socket`, else $LVSD_SOCKET, else the default under /run.
+    var socketPath: String {
+        if let socket { return socket }
+        if let value = getenv(ControlProtocol.socketEnvironmentVariable), value.pointee != 0 { return String(cString: value) }
+        return ControlProtocol.defaultSocketPath
+    }
+
     func run() throws {
-        let configuration: DirectorConfiguration
-        do {
-            configuration = try IpvsadmRules().load(path: rules)
-        } catch {
-            Log.error(error.description)
-            throw ExitCode(2)
+        let savedTable = noSave ? nil : SavedTable(path: saveFile)
+        var source = rules
+        if source == nil, let savedTable, savedTable.exists() { source = savedTable.path }
+        var configuration = DirectorConfiguration()
+        if let source {
+            do {
+                configuration = try IpvsadmRules().load(path: source)
+            } catch {
+                Log.error(error.description)
+                throw ExitCode(2)
+            }
         }
         var staticNeighbors: [IPv4Address: MACAddress] = [:]
         if let neighbors {
@@ -115,12 +140,12 @@ struct LVSDaemon: ParsableCommand {
         }
         if check {
             let servers = configuration.services.reduce(0) { $0 + $1.realServers.count }
-            print("\(rules): OK: \(configuration.services.count) virtual services, \(servers) real servers")
+            print("\(source ?? "empty table"): OK: \(configuration.services.count) virtual services, \(servers) real servers")
             return
         }
         guard let interfaceName = interface else { throw ExitCode(2) }
         try Director(configuration: configuration, staticNeighbors: staticNeighbors, interfaceName: interfaceName,
                      statsFile: statsFile, connectionCapacity: connections, ringFrames: ringFrames, batch: batch,
-                     settings: settings).run()
+                     settings: settings, socketPath: socketPath, savedTable: savedTable).run()
     }
 }

@@ -64,6 +64,9 @@ int clinuxnet_ioctl_ifreq(int fd, unsigned long request, struct ifreq *ifr);
 /// Pins the calling thread to one CPU (CPU_SET is a GNU macro). Returns 0 or an errno value.
 int clinuxnet_pin_current_thread(int cpu);
 
+/// A non-blocking, close-on-exec eventfd(2) (sys/eventfd.h is not in Swift's Glibc module).
+int clinuxnet_eventfd(void);
+
 /// accept4(2) with SOCK_CLOEXEC (a GNU extension). Returns the new fd or -1 with errno.
 int clinuxnet_accept_cloexec(int fd);
 

@@ -6,21 +6,32 @@ final class DirectorProcess {
     let directory: URL
     let logFile: URL
     let statsFile: URL
+    /// The control socket (its own per test, so tests never reach another test's lvsd).
+    let socketPath: String
+    /// The table lvsd saves on every change and restores at start.
+    let saveFile: URL
     private var stopped = false
 
-    /// Writes `rules` to a file and starts lvsd with it; returns once lvsd logged `lvsd: ready`.
-    init(bed: TestBed, rules: String, extraArguments: [String] = []) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lvsd-\(bed.prefix)\(UUID().uuidString.prefix(8))")
+    /// Writes `rules` (if any) to a file and starts lvsd with it; returns once lvsd logged
+    /// `lvsd: ready`. Pass the `directory` of an earlier, stopped director to start on its saved
+    /// table (a restart).
+    init(bed: TestBed, rules: String?, directory reused: URL? = nil, extraArguments: [String] = []) throws {
+        directory = reused ?? FileManager.default.temporaryDirectory.appendingPathComponent("lvsd-\(bed.prefix)\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let rulesFile = directory.appendingPathComponent("rules")
-        try rules.write(to: rulesFile, atomically: true, encoding: .utf8)
+        var arguments = ["ip", "netns", "exec", bed.namespace("director"), Shell.lvsdPath, "--interface", "eth0"]
+        if let rules {
+            let rulesFile = directory.appendingPathComponent("rules")
+            try rules.write(to: rulesFile, atomically: true, encoding: .utf8)
+            arguments += ["--rules", rulesFile.path]
+        }
         logFile = directory.appendingPathComponent("lvsd.log")
         statsFile = directory.appendingPathComponent("stats.json")
+        saveFile = directory.appendingPathComponent("saved.rules")
+        socketPath = directory.appendingPathComponent("lvsd.sock").path
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["ip", "netns", "exec", bed.namespace("director"), Shell.lvsdPath,
-                             "--interface", "eth0", "--rules", rulesFile.path, "--stats-file", statsFile.path]
-            + extraArguments
+        process.arguments = arguments + ["--stats-file", statsFile.path, "--socket", socketPath,
+                                         "--save-file", saveFile.path] + extraArguments
         let logHandle = try FileHandle(forWritingTo: logFile)
         process.standardError = logHandle
         process.standardOutput = logHandle
@@ -40,6 +51,13 @@ final class DirectorProcess {
     deinit { stop() }
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// Runs the real lvsadm binary against this director (from the host: the control socket is
+    /// a file, reachable from any namespace).
+    @discardableResult
+    func lvsadm(_ arguments: [String], stdin: String? = nil) throws -> CommandResult {
+        try Shell.run(["env", "LVSD_SOCKET=\(socketPath)", Shell.lvsadmPath] + arguments, stdin: stdin)
+    }
 
     func log(contains text: String) -> Bool { log.contains(text) }
 

@@ -25,6 +25,11 @@ enum Shell {
             ?? projectRoot.appendingPathComponent(".build/debug/lvsd").path
     }
 
+    static var lvsadmPath: String {
+        ProcessInfo.processInfo.environment["LVSADM_BIN"]
+            ?? URL(fileURLWithPath: lvsdPath).deletingLastPathComponent().appendingPathComponent("lvsadm").path
+    }
+
     static var testbedScript: String {
         ProcessInfo.processInfo.environment["LVS_TESTBED"]
             ?? projectRoot.appendingPathComponent("scripts/testbed.sh").path
@@ -44,16 +49,19 @@ enum Shell {
     /// Runs a command to completion. Output goes to temporary files, not pipes: a command may
     /// leave daemons behind (the test bed's servers) that keep a pipe open long after it exited.
     @discardableResult
-    static func run(_ arguments: [String], timeout: TimeInterval = 60) throws -> CommandResult {
+    static func run(_ arguments: [String], timeout: TimeInterval = 60, stdin: String? = nil) throws -> CommandResult {
         let directory = FileManager.default.temporaryDirectory
         let tag = UUID().uuidString
         let outURL = directory.appendingPathComponent("lvs-test-\(tag).out")
         let errURL = directory.appendingPathComponent("lvs-test-\(tag).err")
+        let inURL = directory.appendingPathComponent("lvs-test-\(tag).in")
+        try (stdin ?? "").write(to: inURL, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer {
             try? FileManager.default.removeItem(at: outURL)
             try? FileManager.default.removeItem(at: errURL)
+            try? FileManager.default.removeItem(at: inURL)
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -66,7 +74,9 @@ enum Shell {
         }
         process.standardOutput = outHandle
         process.standardError = errHandle
-        process.standardInput = FileHandle.nullDevice
+        let inHandle = try FileHandle(forReadingFrom: inURL)
+        defer { try? inHandle.close() }
+        process.standardInput = inHandle
         try process.run()
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(10_000) }

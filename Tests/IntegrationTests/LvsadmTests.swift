@@ -1,0 +1,219 @@
+import Foundation
+import Testing
+
+/// The real lvsadm binary against a real lvsd in the namespace bed: the table is built, changed,
+/// listed, saved and restored the way an admin does it with ipvsadm, while traffic flows.
+@Suite("lvsadm against a live lvsd", .serialized)
+struct LvsadmTests {
+    static let vip = TestBed.vip
+    static let service = "10.200.0.100:80"
+
+    /// Builds rr over the three real servers with lvsadm, starting from an empty table.
+    static func buildTable(_ director: DirectorProcess, scheduler: String = "rr") throws {
+        try expectSuccess(director.lvsadm(["-A", "-t", service, "-s", scheduler]))
+        for rs in ["10.200.0.11", "10.200.0.12", "10.200.0.13"] {
+            try expectSuccess(director.lvsadm(["-a", "-t", service, "-r", rs, "-g", "-w", "1"]))
+        }
+    }
+
+    static func expectSuccess(_ r: CommandResult, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(r.status == 0, "lvsadm exited \(r.status): \(r.stderr)", sourceLocation: sourceLocation)
+    }
+
+    /// `count` sequential requests from fixed client ports; returns port → answering server.
+    static func requests(_ bed: TestBed, count: Int, firstPort: Int) throws -> [Int: String] {
+        let out = try bed.check("client", """
+            for p in $(seq \(firstPort) \(firstPort + count - 1)); do
+              echo "$p $(curl -s --max-time 3 --local-port $p http://\(vip)/ || echo failed)"
+            done
+            """, timeout: 120)
+        var answers: [Int: String] = [:]
+        for line in out.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, let port = Int(parts[0]) { answers[port] = String(parts[1]) }
+        }
+        return answers
+    }
+
+    @Test("A table built with lvsadm on an empty lvsd carries traffic; -L -n and -L -n -c show exactly what went through")
+    func buildListAndConnections() throws {
+        let bed = try TestBed()
+        defer { bed.tearDown() }
+        let director = try DirectorProcess(bed: bed, rules: nil)
+        defer { director.stop() }
+
+        let empty = try director.lvsadm(["-L", "-n"])
+        Self.expectSuccess(empty)
+        #expect(empty.stdout == """
+            IP Virtual Server version 1.2.1 (size=1048576)
+            Prot LocalAddress:Port Scheduler Flags
+              -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+
+            """)
+
+        try Self.buildTable(director)
+        let answers = try Self.requests(bed, count: 30, firstPort: 41001)
+        let perServer = Dictionary(grouping: answers.values, by: { $0 }).mapValues(\.count)
+        #expect(perServer == ["rs1": 10, "rs2": 10, "rs3": 10], "answers: \(perServer)")
+
+        // Every connection closed by the client sits in FIN_WAIT: inactive, as IPVS counts it.
+        let listing = try director.lvsadm(["-L", "-n"])
+        Self.expectSuccess(listing)
+        #expect(listing.stdout == """
+            IP Virtual Server version 1.2.1 (size=1048576)
+            Prot LocalAddress:Port Scheduler Flags
+              -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+            TCP  10.200.0.100:80 rr
+              -> 10.200.0.11:80               Route   1      0          10        
+              -> 10.200.0.12:80               Route   1      0          10        
+              -> 10.200.0.13:80               Route   1      0          10        
+
+            """)
+
+        // -c: one line per connection, each naming the server that actually answered it.
+        let connections = try director.lvsadm(["-L", "-n", "-c"])
+        Self.expectSuccess(connections)
+        let lines = connections.stdout.split(separator: "\n")
+        #expect(lines.first == "IPVS connection entries")
+        #expect(lines.dropFirst().first == "pro expire state       source             virtual            destination")
+        let serverOf = ["10.200.0.11:80": "rs1", "10.200.0.12:80": "rs2", "10.200.0.13:80": "rs3"]
+        var seen = 0
+        for line in lines.dropFirst(2) {
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard f.count == 6 else {
+                Issue.record("malformed -c line: \(line)")
+                continue
+            }
+            #expect(f[0] == "TCP" && f[2] == "FIN_WAIT" && f[4] == "\(Self.vip):80", "line: \(line)")
+            guard let port = Int(f[3].split(separator: ":").last ?? ""), let answered = answers[port] else { continue }
+            #expect(serverOf[String(f[5])] == answered, "port \(port): listed \(f[5]), answered by \(answered)")
+            seen += 1
+        }
+        #expect(seen == 30, "-c listed \(seen) of the 30 connections:\n\(connections.stdout)")
+
+        let stats = try director.lvsadm(["-L", "-n", "--stats"])
+        Self.expectSuccess(stats)
+        let statLines = stats.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(statLines.count >= 8 && statLines[1] == "Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes")
+        #expect(stats.stdout.contains("TCP  10.200.0.100:80                    30 "), "\(stats.stdout)")
+    }
+
+    @Test("Weight 0 drains a server: its established connection finishes, new connections go elsewhere")
+    func weightZeroDrains() throws {
+        let bed = try TestBed()
+        defer { bed.tearDown() }
+        let director = try DirectorProcess(bed: bed, rules: nil)
+        defer { director.stop() }
+        try Self.buildTable(director)
+
+        // A 3 MB download at 500 KB/s: about 6 s on one connection.
+        let size = 3_000_000
+        try bed.check("client", "curl -s --max-time 30 --limit-rate 500k -o /tmp/\(bed.prefix)drain.bin http://\(Self.vip)/blob/\(size) >/tmp/\(bed.prefix)drain.out 2>&1 & echo $! > /tmp/\(bed.prefix)drain.pid")
+        defer { try? bed.sh("client", "rm -f /tmp/\(bed.prefix)drain.*") }
+        usleep(1_000_000)
+        let listed = try director.lvsadm(["-L", "-n", "-c"]).stdout
+        guard let line = listed.split(separator: "\n").first(where: { $0.contains("ESTABLISHED") }),
+              let server = line.split(separator: " ").last.map(String.init)
+        else {
+            Issue.record("no established connection listed:\n\(listed)")
+            return
+        }
+        let address = String(server.split(separator: ":")[0])
+        Self.expectSuccess(try director.lvsadm(["-e", "-t", Self.service, "-r", address, "-g", "-w", "0"]))
+
+        let answers = try Self.requests(bed, count: 20, firstPort: 42001)
+        let drained = ["10.200.0.11": "rs1", "10.200.0.12": "rs2", "10.200.0.13": "rs3"][address] ?? "?"
+        #expect(!answers.values.contains(drained), "a new connection went to the drained server \(drained): \(answers)")
+        #expect(!answers.values.contains("failed"))
+
+        // The download finishes, whole, from the drained server.
+        let done = try bed.check("client", """
+            pid=$(cat /tmp/\(bed.prefix)drain.pid); for i in $(seq 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+            stat -c %s /tmp/\(bed.prefix)drain.bin
+            """, timeout: 60)
+        #expect(done.trimmingCharacters(in: .whitespacesAndNewlines) == "\(size)")
+        let after = try director.lvsadm(["-L", "-n"]).stdout
+        #expect(after.contains("  -> \(address):80               Route   0      "), "\(after)")
+    }
+
+    @Test("-S, -C, -R gives the same -S; a bad restore line changes nothing; a restart restores the table")
+    func saveRestoreAndRestart() throws {
+        let bed = try TestBed()
+        defer { bed.tearDown() }
+        var director = try DirectorProcess(bed: bed, rules: nil)
+        defer { director.stop() }
+        try Self.buildTable(director, scheduler: "wrr")
+        Self.expectSuccess(try director.lvsadm(["-A", "-u", "10.200.0.100:53", "-s", "sh", "-b", "sh-port", "-o"]))
+        Self.expectSuccess(try director.lvsadm(["-a", "-u", "10.200.0.100:53", "-r", "10.200.0.12", "-w", "5", "-x", "100", "-y", "10"]))
+        Self.expectSuccess(try director.lvsadm(["-A", "-t", "10.200.0.100:0", "-s", "lc", "-p", "600", "-M", "255.255.255.0"]))
+        Self.expectSuccess(try director.lvsadm(["-E", "-t", Self.service, "-s", "wlc", "-p"]))
+
+        let saved = try director.lvsadm(["-S", "-n"])
+        Self.expectSuccess(saved)
+        #expect(saved.stdout.contains("-A -t 10.200.0.100:80 -s wlc -p 360\n"), "\(saved.stdout)")
+        #expect(saved.stdout.contains("-A -u 10.200.0.100:53 -s sh -o -b sh-port\n") || saved.stdout.contains("-A -u 10.200.0.100:53 -s sh -b sh-port -o\n"), "\(saved.stdout)")
+        #expect(saved.stdout.contains("-a -u 10.200.0.100:53 -r 10.200.0.12:53 -g -w 5\n"), "\(saved.stdout)")
+
+        Self.expectSuccess(try director.lvsadm(["-C"]))
+        #expect(try director.lvsadm(["-S", "-n"]).stdout == "")
+        Self.expectSuccess(try director.lvsadm(["-R"], stdin: "# saved by lvsadm -S\n" + saved.stdout))
+        #expect(try director.lvsadm(["-S", "-n"]).stdout == saved.stdout)
+
+        // All or nothing: line 3 is bad, so lines 1-2 are not applied either.
+        let bad = try director.lvsadm(["-R"], stdin: "-A -t 10.200.0.100:8080 -s rr\n-a -t 10.200.0.100:8080 -r 10.200.0.11\n-a -t 10.200.0.100:8080 -r 10.200.0.12 -w lots\n")
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("3") && bad.stderr.contains("illegal weight specified"), "\(bad.stderr)")
+        #expect(try director.lvsadm(["-S", "-n"]).stdout == saved.stdout)
+
+        // kill -9: the table was saved at each change, not at exit.
+        kill(director.process.processIdentifier, SIGKILL)
+        director.process.waitUntilExit()
+        let directory = director.directory
+        director.stop()
+        director = try DirectorProcess(bed: bed, rules: nil, directory: directory)
+        #expect(try director.lvsadm(["-S", "-n"]).stdout == saved.stdout)
+        let answers = try Self.requests(bed, count: 3, firstPort: 43001)
+        #expect(!answers.values.contains("failed"), "\(answers)")
+    }
+
+    @Test("Errors: ipvsadm's messages and exit statuses, and nothing changes")
+    func errors() throws {
+        let bed = try TestBed()
+        defer { bed.tearDown() }
+        let director = try DirectorProcess(bed: bed, rules: nil)
+        defer { director.stop() }
+        try Self.buildTable(director)
+        let before = try director.lvsadm(["-S", "-n"]).stdout
+
+        let cases: [([String], Int32, String)] = [
+            (["-A", "-t", Self.service, "-s", "rr"], 255, "Service already exists"),
+            (["-a", "-t", Self.service, "-r", "10.200.0.11"], 255, "Destination already exists"),
+            (["-a", "-t", "10.200.0.100:81", "-r", "10.200.0.11"], 255, "Service not defined"),
+            (["-d", "-t", Self.service, "-r", "10.200.0.14"], 255, "No such destination"),
+            (["-e", "-t", Self.service, "-r", "10.200.0.14", "-w", "2"], 255, "No such destination"),
+            (["-D", "-t", "10.200.0.100:81"], 255, "No such service"),
+            (["-E", "-t", "10.200.0.100:81", "-s", "rr"], 255, "No such service"),
+            (["-Z", "-t", "10.200.0.100:81"], 255, "No such service"),
+            (["-a", "-t", Self.service, "-r", "10.200.0.14", "-w", "heavy"], 2, "illegal weight specified"),
+            (["-A", "-t", "10.200.0.100:81", "-s", "rr", "-r", "10.200.0.11"], 2, "Illegal 'real-server' option with the 'add-service' command"),
+            (["-A", "-t", "10.200.0.100", "-s", "rr"], 2, "Zero port specified for non-persistent service"),
+            (["--set", "1", "2"], 2, "--set option requires 3 timeout values"),
+            (["-a", "-t", Self.service, "-r", "10.200.0.14", "-m"], 2, "direct routing"),
+        ]
+        for (arguments, status, message) in cases {
+            let r = try director.lvsadm(arguments)
+            #expect(r.status == status, "\(arguments): exit \(r.status), stderr \(r.stderr)")
+            #expect(r.stderr.contains(message), "\(arguments): stderr \(r.stderr)")
+        }
+        #expect(try director.lvsadm(["-S", "-n"]).stdout == before)
+
+        let away = try Shell.run(["env", "LVSD_SOCKET=/nonexistent/lvsd.sock", Shell.lvsadmPath, "-L", "-n"])
+        #expect(away.status != 0 && away.stderr.contains("is lvsd running?"), "\(away.stderr)")
+
+        // --set and --timeout; -Z.
+        Self.expectSuccess(try director.lvsadm(["--set", "100", "0", "30"]))
+        #expect(try director.lvsadm(["-L", "--timeout"]).stdout == "Timeout (tcp tcpfin udp): 100 120 30\n")
+        var info = stat()
+        #expect(stat(director.socketPath, &info) == 0 && info.st_mode & 0o777 == 0o600)
+    }
+}
