@@ -107,7 +107,8 @@ public enum ListingFormatter {
         switch layout {
         case .plain:
             // "  -> %-28s %-7s %-6d %-10u %-10u\n"
-            line = name + " " + forward + " " + TextColumn.left(String(config.weight), 6) + " " + active + " " + inactive
+            line = name + " " + forward + " " + TextColumn.left(String(config.weight), 6) + " " + active
+                + " " + inactive
         case .stats:
             // "  -> %-28s" + 5 x print_largenum
             let s = destination.stats

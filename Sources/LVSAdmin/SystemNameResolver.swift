@@ -24,10 +24,11 @@ public struct SystemNameResolver: NameResolver, Sendable {
         var socketAddress = sockaddr_in()
         socketAddress.sin_family = sa_family_t(AF_INET)
         socketAddress.sin_addr.s_addr = address.value.bigEndian
-        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        let capacity = Int(NI_MAXHOST)
+        var host = [CChar](repeating: 0, count: capacity)
         let status = withUnsafePointer(to: &socketAddress) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                getnameinfo(generic, socklen_t(MemoryLayout<sockaddr_in>.size), &host, socklen_t(host.count),
+                getnameinfo(generic, socklen_t(MemoryLayout<sockaddr_in>.size), &host, socklen_t(capacity),
                             nil, 0, NI_NAMEREQD)
             }
         }

@@ -4,7 +4,8 @@ import Testing
 
 /// ipvsadm's comparators and glibc's merge sort, pinned where the comparator is not transitive.
 @Suite struct ListingOrderTests {
-    static func key(_ address: String, _ port: UInt16 = 80, _ transport: TransportProtocol = .tcp) -> VirtualServiceKey {
+    static func key(_ address: String, _ port: UInt16 = 80,
+                    _ transport: TransportProtocol = .tcp) -> VirtualServiceKey {
         VirtualServiceKey(transport: transport, address: IPv4Address(address) ?? .any, port: port)
     }
 

@@ -41,6 +41,13 @@ import Testing
         #expect(resolver.serviceName(for: 81, transport: .tcp) == nil)
     }
 
+    // The host lookup goes through getnameinfo; what loopback is called depends on the machine's
+    // /etc/hosts, so only the shape of the answer is checked: a name, or nil for the address.
+    @Test func systemResolverHostNameShape() {
+        let name = SystemNameResolver(services: ServiceNames()).hostName(for: ListingFixtures.ip("127.0.0.1"))
+        #expect(name.map { !$0.isEmpty && !$0.contains("\0") } ?? true)
+    }
+
     // Scheduler flags by scheduler: the third bit has no sh/mh name, but still prints "()".
     @Test func schedulerFlagNames() {
         #expect(SchedulerFlagNames.text([], scheduler: "sh") == nil)

@@ -10,7 +10,8 @@ enum ListingFixtures {
 
     static func destination(_ address: String, _ port: UInt16, weight: Int32 = 1, active: UInt32 = 0,
                             inactive: UInt32 = 0, persistent: UInt32 = 0, upper: UInt32 = 0, lower: UInt32 = 0,
-                            stats: TrafficStats = TrafficStats(), rates: TrafficRates = TrafficRates()) -> DestinationStatus {
+                            stats: TrafficStats = TrafficStats(),
+                            rates: TrafficRates = TrafficRates()) -> DestinationStatus {
         DestinationStatus(config: RealServerConfig(address: ip(address), port: port, weight: weight,
                                                    upperThreshold: upper, lowerThreshold: lower),
                           activeConnections: active, inactiveConnections: inactive,
