@@ -1,8 +1,12 @@
 import LVSCore
 
-/// Port names from /etc/services, the way ipvsadm's `getservbyname` resolves `:http`.
+/// Port names from /etc/services, the way ipvsadm's `getservbyname` resolves `:http` and its
+/// `getservbyport` prints `:http` back in listings without `-n`.
 public struct ServiceNames: Sendable {
     var ports: [String: [TransportProtocol: UInt16]] = [:]
+    /// The official name (first field, never an alias) of the first line for each port, which
+    /// is what `getservbyport` returns as `s_name`.
+    var officialNames: [TransportProtocol: [UInt16: String]] = [:]
 
     public init() {}
 
@@ -23,6 +27,9 @@ public struct ServiceNames: Sendable {
             for name in [fields[0]] + fields.dropFirst(2) where ports[String(name)]?[transport] == nil {
                 ports[String(name), default: [:]][transport] = port
             }
+            if officialNames[transport]?[port] == nil {
+                officialNames[transport, default: [:]][port] = String(fields[0])
+            }
         }
     }
 
@@ -34,5 +41,10 @@ public struct ServiceNames: Sendable {
 
     public func port(named name: String, transport: TransportProtocol) -> UInt16? {
         ports[name]?[transport]
+    }
+
+    /// The reverse lookup (`getservbyport`): the official name of the first entry for the port.
+    public func name(forPort port: UInt16, transport: TransportProtocol) -> String? {
+        officialNames[transport]?[port]
     }
 }

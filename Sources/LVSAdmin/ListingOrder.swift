@@ -1,0 +1,67 @@
+import LVSCore
+
+/// The order ipvsadm lists services and real servers in unless `--nosort` is given
+/// (IPVS-SEMANTICS.md §5.6, Sorting), quirk included.
+///
+/// libipvs's comparators compute `ntohl(a) - ntohl(b)` in unsigned 32-bit arithmetic and return
+/// it as an `int`. Two addresses 2^31 or more apart therefore compare "backwards": 200.0.0.1
+/// sorts before 10.0.0.1. Such a comparator is not transitive, so the result also depends on the
+/// sorting algorithm; ipvsadm hands it to glibc's `qsort`, which is a top-down merge sort (the
+/// first half is the smaller one, and ties keep the left element), and that is what runs here,
+/// over the same starting order (creation order for services, kernel list order for servers).
+enum ListingOrder {
+    /// `ipvs_cmp_services` for IPv4 services without fwmark: protocol, address, port.
+    static func compare(_ a: VirtualServiceKey, _ b: VirtualServiceKey) -> Int32 {
+        let byProtocol = Int32(a.transport.rawValue) - Int32(b.transport.rawValue)
+        if byProtocol != 0 { return byProtocol }
+        let byAddress = wrappedDifference(a.address, b.address)
+        if byAddress != 0 { return byAddress }
+        return Int32(a.port) - Int32(b.port)
+    }
+
+    /// `ipvs_cmp_dests`: address, then port.
+    static func compare(_ a: RealServerConfig, _ b: RealServerConfig) -> Int32 {
+        let byAddress = wrappedDifference(a.address, b.address)
+        if byAddress != 0 { return byAddress }
+        return Int32(a.port) - Int32(b.port)
+    }
+
+    static func services(_ services: [ServiceStatus]) -> [ServiceStatus] {
+        mergeSorted(services) { compare($0.config.key, $1.config.key) }
+    }
+
+    static func destinations(_ destinations: [DestinationStatus]) -> [DestinationStatus] {
+        mergeSorted(destinations) { compare($0.config, $1.config) }
+    }
+
+    /// The C expression `(int)(a - b)` on two `uint32_t`s.
+    private static func wrappedDifference(_ a: IPv4Address, _ b: IPv4Address) -> Int32 {
+        Int32(bitPattern: a.value &- b.value)
+    }
+
+    /// A top-down merge sort with glibc's split (`n1 = n / 2`) and merge rule (take the left
+    /// element while `compare(left, right) <= 0`), so that a non-transitive comparator gives the
+    /// same order as ipvsadm's `qsort`.
+    static func mergeSorted<Element>(_ items: [Element], by compare: (Element, Element) -> Int32) -> [Element] {
+        guard items.count > 1 else { return items }
+        let half = items.count / 2
+        let left = mergeSorted(Array(items[..<half]), by: compare)
+        let right = mergeSorted(Array(items[half...]), by: compare)
+        var merged: [Element] = []
+        merged.reserveCapacity(items.count)
+        var i = 0
+        var j = 0
+        while i < left.count && j < right.count {
+            if compare(left[i], right[j]) <= 0 {
+                merged.append(left[i])
+                i += 1
+            } else {
+                merged.append(right[j])
+                j += 1
+            }
+        }
+        merged.append(contentsOf: left[i...])
+        merged.append(contentsOf: right[j...])
+        return merged
+    }
+}

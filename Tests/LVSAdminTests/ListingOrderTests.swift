@@ -1,0 +1,40 @@
+import LVSCore
+import Testing
+@testable import LVSAdmin
+
+/// ipvsadm's comparators and glibc's merge sort, pinned where the comparator is not transitive.
+@Suite struct ListingOrderTests {
+    static func key(_ address: String, _ port: UInt16 = 80,
+                    _ transport: TransportProtocol = .tcp) -> VirtualServiceKey {
+        VirtualServiceKey(transport: transport, address: IPv4Address(address) ?? .any, port: port)
+    }
+
+    @Test func wrappedAddressDifference() {
+        #expect(ListingOrder.compare(Self.key("200.0.0.1"), Self.key("10.0.0.1")) < 0)
+        #expect(ListingOrder.compare(Self.key("10.0.0.1"), Self.key("100.0.0.1")) < 0)
+        #expect(ListingOrder.compare(Self.key("100.0.0.1"), Self.key("200.0.0.1")) < 0)
+        #expect(ListingOrder.compare(Self.key("10.0.0.1", 443), Self.key("10.0.0.1", 80)) > 0)
+        #expect(ListingOrder.compare(Self.key("200.0.0.1", 80, .udp), Self.key("10.0.0.1", 80, .tcp)) > 0)
+    }
+
+    // 200 < 10 < 100 < 200: the result depends on the starting order, as with qsort.
+    @Test func nonTransitiveOrderDependsOnInput() {
+        let sortAddresses = { (addresses: [String]) -> [String] in
+            ListingOrder.mergeSorted(addresses.map { Self.key($0) }, by: ListingOrder.compare)
+                .map(\.address.description)
+        }
+        #expect(sortAddresses(["10.0.0.1", "200.0.0.1", "100.0.0.1"]) == ["10.0.0.1", "100.0.0.1", "200.0.0.1"])
+        #expect(sortAddresses(["200.0.0.1", "10.0.0.1", "100.0.0.1"]) == ["200.0.0.1", "10.0.0.1", "100.0.0.1"])
+        #expect(sortAddresses(["10.0.0.1", "200.0.0.1"]) == ["200.0.0.1", "10.0.0.1"])
+    }
+
+    // Within one half of the address space it is an ordinary stable sort (equal keys keep
+    // their starting order, which the port records here).
+    @Test func ordinaryWithinHalfTheSpace() {
+        let input = ["10.0.0.3", "10.0.0.1", "10.0.0.2", "10.0.0.1"].enumerated().map { Self.key($1, UInt16($0)) }
+        let sorted = ListingOrder.mergeSorted(input) { a, b in
+            ListingOrder.compare(Self.key(a.address.description, 0), Self.key(b.address.description, 0))
+        }
+        #expect(sorted.map(\.port) == [1, 3, 2, 0])
+    }
+}
