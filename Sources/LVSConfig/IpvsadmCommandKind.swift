@@ -94,7 +94,8 @@ enum IpvsadmCommandKind: Sendable, Equatable {
             let requirement = requirement(for: column)
             guard given.contains(column) else {
                 if requirement == .required {
-                    throw IpvsadmError("You need to supply the '\(column.name)' option for the '\(name)' command")
+                    throw IpvsadmError("You need to supply the '\(column.name)' option for the '\(name)' command",
+                                       detail: column == .realServer ? "use -r RIP[:PORT]" : "use -t VIP:PORT or -u VIP:PORT")
                 }
                 continue
             }

@@ -189,11 +189,11 @@ public struct IpvsadmCommandLine: Sendable {
         if line.serviceProtocol == .sctp && line.firewallMark == 0 {
             throw IpvsadmError("SCTP services are not supported; use -t (TCP) or -u (UDP)")
         }
-        if line.firewallMark != 0 {
-            throw IpvsadmError("firewall-mark services (-f) are not supported yet; use -t or -u with an address and port")
-        }
         if line.serviceIsIPv6 || line.serverHost == .ipv6 || line.multicastGroupIsIPv6 {
             throw IpvsadmError("IPv6 is not supported: SwiftLVS forwards IPv4 only")
+        }
+        if line.firewallMark != 0 {
+            throw IpvsadmError("firewall-mark services (-f) are not supported yet; use -t or -u with an address and port")
         }
         if line.persistenceEngine != nil {
             throw IpvsadmError("persistence engines (--pe) are not supported: SwiftLVS has no SIP engine")

@@ -290,6 +290,11 @@ import LVSConfig
         expectError("-a -t 10.0.0.100:80", "You need to supply the 'real-server' option for the 'add-server' command")
         expectError("-e -t 10.0.0.100:80 -w 2", "You need to supply the 'real-server' option for the 'edit-server' command")
         expectError("-d -t 10.0.0.100:80", "You need to supply the 'real-server' option for the 'delete-server' command")
+        // lvsd's logs and rules-file errors say what to add.
+        #expect(failure(["-A"])?.explanation
+                == "You need to supply the 'service-address' option for the 'add-service' command (use -t VIP:PORT or -u VIP:PORT)")
+        #expect(failure(["-a", "-t", "10.0.0.100:80"])?.explanation
+                == "You need to supply the 'real-server' option for the 'add-server' command (use -r RIP[:PORT])")
     }
 
     @Test func illegalOptions() {
@@ -531,7 +536,7 @@ import LVSConfig
         expectError("-A -f 1 -s rr", "firewall-mark services (-f) are not supported yet; use -t or -u with an address and port")
         expectError("-A -f 4294967295", "firewall-mark services (-f) are not supported yet; use -t or -u with an address and port")
         expectError("-L -f 1", "firewall-mark services (-f) are not supported yet; use -t or -u with an address and port")
-        expectError("-A -f 1 -6", "firewall-mark services (-f) are not supported yet; use -t or -u with an address and port")
+        expectError("-A -f 1 -6", "IPv6 is not supported: SwiftLVS forwards IPv4 only")
         for bad in ["0", "abc", "4294967296", "-1", "1x", ""] {
             expectError(["-A", "-f", bad], "invalid fwmark value `\(bad)' specified")
         }
