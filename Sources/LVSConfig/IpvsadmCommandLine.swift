@@ -40,11 +40,11 @@ public struct IpvsadmCommandLine: Sendable {
     public func parse(_ arguments: [String]) throws(IpvsadmError) -> IpvsadmCommand {
         guard !arguments.isEmpty else { return .list(ListOptions()) }
         let (items, failure) = PoptScanner.scan(arguments)
-        var options: [(IpvsadmOption, String?)] = []
+        var options: [(option: IpvsadmOption, value: String?, token: String)] = []
         var line = IpvsadmLine()
-        for item in items {
+        for (item, token) in items {
             switch item {
-            case .option(let option, let value): options.append((option, value))
+            case .option(let option, let value): options.append((option, value, token))
             case .argument(let word): line.arguments.append(word)
             }
         }
@@ -56,12 +56,16 @@ public struct IpvsadmCommandLine: Sendable {
             }
             throw Self.noCommand
         }
-        if first.0 == .help { return .help }
-        if first.0 == .version { return .version }
-        guard options.contains(where: { $0.0.command != nil }) else {
+        if first.option == .help { return .help }
+        if first.option == .version { return .version }
+        guard options.contains(where: { $0.option.command != nil && $0.option != .help && $0.option != .version }) else {
             throw Self.noCommand
         }
-        for (option, value) in options {
+        for (option, value, token) in options {
+            // Anywhere but first, -h and -v are options ipvsadm has no use for.
+            if option == .help || option == .version {
+                throw IpvsadmError("invalid option `\(token)'")
+            }
             try line.apply(option, value: value, using: self)
         }
         if let failure { throw failure.error }
@@ -92,8 +96,6 @@ public struct IpvsadmCommandLine: Sendable {
             throw IpvsadmError("unexpected argument \(stray)")
         }
         try line.parseSchedulerFlags()
-        if command == .help { return .help }
-        if command == .version { return .version }
         try command.check(line.columns)
         try checkCommandRules(command, &line)
         try refuseUnsupported(line)

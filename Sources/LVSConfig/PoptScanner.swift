@@ -52,8 +52,9 @@ struct PoptScanner {
     private var cluster: Substring?
     /// After `--`.
     private var onlyArguments = false
-    /// The token popt would blame for an error: the last one consumed.
-    private var lastToken = ""
+    /// The token popt would blame for an error (`poptBadOption`): the last one consumed, which
+    /// for an option with its value in the next token is the value.
+    private(set) var lastToken = ""
 
     init(_ arguments: [String]) {
         self.arguments = arguments
@@ -93,12 +94,13 @@ struct PoptScanner {
         return nil
     }
 
-    /// Everything up to the first error, and that error (popt stops at it).
-    static func scan(_ arguments: [String]) -> (items: [Item], failure: Failure?) {
+    /// Everything up to the first error, each item with the token popt would blame for it,
+    /// and that error (popt stops at it).
+    static func scan(_ arguments: [String]) -> (items: [(item: Item, token: String)], failure: Failure?) {
         var scanner = PoptScanner(arguments)
-        var items: [Item] = []
+        var items: [(item: Item, token: String)] = []
         do {
-            while let item = try scanner.next() { items.append(item) }
+            while let item = try scanner.next() { items.append((item, scanner.lastToken)) }
             return (items, nil)
         } catch {
             return (items, error)

@@ -253,13 +253,18 @@ import LVSConfig
                 == "--frob: unknown option\nTry `/sbin/lvsadm -h' or '/sbin/lvsadm --help' for more information.\n")
     }
 
-    // -h and -v as the first option act at once, whatever follows; later they are a second command.
+    // -h and -v as the first option act at once, whatever follows; anywhere else they are an
+    // invalid option, named by the whole token as popt reports it.
     @Test func helpAndVersionFirst() throws {
         #expect(try parse("-h --bogus") == .help)
         #expect(try parse("-hv") == .help)
         #expect(try parse("-v -A") == .version)
         #expect(try parse("foo --version") == .version)
-        expectError("-A -t 10.0.0.100:80 -h", "multiple commands specified")
+        expectError("-A -t 10.0.0.100:80 -h", "invalid option `-h'")
+        expectError("-Lh", "invalid option `-Lh'")
+        expectError("-L --version", "invalid option `--version'")
+        // Without a command they do not make one: only the hint, as ipvsadm.
+        expectError("-n -h", "", exit: 255, suggestsHelp: true)
     }
 
     // MARK: - One of each
