@@ -329,9 +329,10 @@ public struct IpvsadmCommandLine: Sendable {
         return (host, port)
     }
 
-    /// A dotted quad, else the resolver's answer.
+    /// A plain dotted quad, else the resolver's answer. A quad with a leading zero goes to the
+    /// resolver too: ipvsadm's `inet_aton` reads `010` as octal (8), and so does the system's.
     func resolve(_ host: String) -> IPv4Address? {
-        if let address = IPv4Address(host) { return address }
+        if let address = IpvsadmValues.strictDottedQuad(host) { return address }
         guard !host.isEmpty else { return nil }
         return resolveHost(host)
     }
