@@ -19,7 +19,9 @@ import LVSCore
 /// Two deliberate departures, both only on lines ipvsadm refuses anyway: ipvsadm takes its
 /// command from the first option only (`-t VIP:80 -A` is a usage error there), while here the
 /// command may stand anywhere and a second one is "multiple commands specified", as the
-/// specification words it; and popt errors always carry the hint.
+/// specification words it; and a popt error after the first option prints the hint under
+/// popt's message (ipvsadm prints the message alone there; at the first option, only the hint,
+/// as here).
 ///
 /// Scheduler names are not checked here: as in ipvsadm, an unknown name is the director's
 /// "Scheduler or persistence engine not found".
