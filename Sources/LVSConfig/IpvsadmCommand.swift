@@ -89,17 +89,44 @@ public struct SyncDaemonOptions: Sendable, Equatable {
 
 /// A command line ipvsadm refuses, with ipvsadm's text and exit status: 2 for its own checks
 /// (`fail()`), 255 for option-parser errors (which also print the "Try ... -h" hint).
+///
+/// `message` is exactly what ipvsadm prints, because scripts match it; it is empty where
+/// ipvsadm prints only the hint (a line with no command, `-R` inside a restore stream).
+/// `detail` says more for a human reading a log or a rules-file error (the value and the range
+/// expected); `lvsadm` does not print it, so that its standard error stays ipvsadm's.
 public struct IpvsadmError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     public var exitCode: Int32
     /// popt errors add ``Try `ipvsadm -h' or 'ipvsadm --help' for more information.``
     public var suggestsHelp: Bool
+    /// What the value was and what was expected, e.g. `'70000': expected 0..65535`.
+    public var detail: String?
 
-    public init(_ message: String, exitCode: Int32 = 2, suggestsHelp: Bool = false) {
+    public init(_ message: String, exitCode: Int32 = 2, suggestsHelp: Bool = false, detail: String? = nil) {
         self.message = message
         self.exitCode = exitCode
         self.suggestsHelp = suggestsHelp
+        self.detail = detail
     }
 
-    public var description: String { message }
+    public var description: String { explanation }
+
+    /// `message (detail)`, or whichever of the two there is: the text for logs and rules files.
+    public var explanation: String {
+        switch (message.isEmpty, detail) {
+        case (_, nil): message
+        case (true, let detail?): detail
+        case (false, let detail?): "\(message) (\(detail))"
+        }
+    }
+
+    /// What ipvsadm writes to standard error for this error, byte for byte: the message line,
+    /// then the hint naming the program as it was invoked.
+    public func standardErrorText(programName: String) -> String {
+        var text = message.isEmpty ? "" : message + "\n"
+        if suggestsHelp {
+            text += "Try `\(programName) -h' or '\(programName) --help' for more information.\n"
+        }
+        return text
+    }
 }

@@ -1,0 +1,69 @@
+/// `-R`: commands on standard input, one per line (IPVS-SEMANTICS.md §5.5).
+extension IpvsadmCommandLine {
+    /// ipvsadm's `config_stream_read` for one line: tokens split on spaces, tabs and CRs, with
+    /// every token equal to `ipvsadm` dropped wherever it stands, so that both `-S` output and
+    /// `ipvsadm -A ...` lines copied from a script restore. There is no quoting and no inline
+    /// comment: a `#` after a command is a stray argument, as it is for ipvsadm.
+    public static func tokenizeRestoreLine(_ line: Substring) -> [String] {
+        line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
+            .map(String.init)
+            .filter { $0 != "ipvsadm" }
+    }
+
+    /// Reads a whole `-R` stream before anything is applied: the first bad line stops it, and
+    /// its error names the line. Lines whose first non-blank character is `#` are comments (the
+    /// `ipvsadm-restore` wrapper drops them before ipvsadm sees them); blank lines, and lines
+    /// that held only `ipvsadm`, are skipped.
+    ///
+    /// A stream holds table commands only (`-A -E -D -C -a -e -d -Z --set`), which the director
+    /// applies as one change. ipvsadm would also run `-L`, `-S`, `-h`, `-v` and the daemon
+    /// commands in the middle of a restore (printing a listing or usage, or exiting 0 halfway);
+    /// none of that has a meaning inside one atomic change, so they are refused (exit 2).
+    /// `-R` inside a stream is refused as ipvsadm refuses it: the hint, exit 255.
+    public func parseRestore(_ text: String) throws(IpvsadmRestoreError) -> [IpvsadmCommand] {
+        var commands: [IpvsadmCommand] = []
+        for (index, rawLine) in lines(of: text).enumerated() {
+            if rawLine.drop(while: { $0 == " " || $0 == "\t" }).first == "#" { continue }
+            let tokens = Self.tokenizeRestoreLine(rawLine)
+            if tokens.isEmpty { continue }
+            do {
+                commands.append(try parseRestoreLine(tokens))
+            } catch {
+                throw IpvsadmRestoreError(line: index + 1, error: error)
+            }
+        }
+        return commands
+    }
+
+    /// One line of a stream, already split.
+    func parseRestoreLine(_ tokens: [String]) throws(IpvsadmError) -> IpvsadmCommand {
+        let command = try parse(tokens)
+        if command.changesTable { return command }
+        if command == .restore {
+            throw IpvsadmError("", exitCode: 255, suggestsHelp: true, detail: "-R cannot be used inside a restore stream")
+        }
+        throw IpvsadmError("\(Self.spelling(of: command)) is not allowed in a restore stream: it holds table commands (-A -E -D -C -a -e -d -Z --set)")
+    }
+
+    /// How a command not allowed in a stream is named in the refusal.
+    static func spelling(of command: IpvsadmCommand) -> String {
+        switch command {
+        case .list: "-L"
+        case .save: "-S"
+        case .restore: "-R"
+        case .startDaemon: "--start-daemon"
+        case .stopDaemon: "--stop-daemon"
+        case .help: "-h"
+        case .version: "-v"
+        case .addService: "-A"
+        case .editService: "-E"
+        case .deleteService: "-D"
+        case .clear: "-C"
+        case .addServer: "-a"
+        case .editServer: "-e"
+        case .deleteServer: "-d"
+        case .zero: "-Z"
+        case .setTimeouts: "--set"
+        }
+    }
+}
