@@ -21,13 +21,19 @@ extension IpvsadmCommandLine {
     /// none of that has a meaning inside one atomic change, so they are refused (exit 2).
     /// `-R` inside a stream is refused as ipvsadm refuses it: the hint, exit 255.
     public func parseRestore(_ text: String) throws(IpvsadmRestoreError) -> [IpvsadmCommand] {
-        var commands: [IpvsadmCommand] = []
+        try parseRestoreNumbered(text).map(\.command)
+    }
+
+    /// `parseRestore`, keeping each command's line number, so that an error the director finds
+    /// later (a service that already exists) can name its line too.
+    public func parseRestoreNumbered(_ text: String) throws(IpvsadmRestoreError) -> [(line: Int, command: IpvsadmCommand)] {
+        var commands: [(line: Int, command: IpvsadmCommand)] = []
         for (index, rawLine) in lines(of: text).enumerated() {
             if rawLine.drop(while: { $0 == " " || $0 == "\t" }).first == "#" { continue }
             let tokens = Self.tokenizeRestoreLine(rawLine)
             if tokens.isEmpty { continue }
             do {
-                commands.append(try parseRestoreLine(tokens))
+                commands.append((index + 1, try parseRestoreLine(tokens)))
             } catch {
                 throw IpvsadmRestoreError(line: index + 1, error: error)
             }

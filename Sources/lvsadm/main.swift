@@ -51,7 +51,7 @@ struct LVSAdmin {
             print(IpvsadmCommandLine.usage(programName: program), terminator: "")
             return 0
         case .version:
-            print(IpvsadmCommandLine.versionText)
+            print(IpvsadmCommandLine.versionText, terminator: "")
             return 0
         case .restore:
             return restore(parser)
@@ -71,10 +71,7 @@ struct LVSAdmin {
     }
 
     func fail(_ error: IpvsadmError) -> Int32 {
-        Self.printError(error.message)
-        if error.suggestsHelp {
-            Self.printError("Try `\(program) -h' or '\(program) --help' for more information.")
-        }
+        Self.printError(error.standardErrorText(programName: program), newline: false)
         return error.exitCode
     }
 
@@ -83,16 +80,17 @@ struct LVSAdmin {
     func restore(_ parser: IpvsadmCommandLine) -> Int32 {
         var text = ""
         while let line = readLine(strippingNewline: false) { text += line }
-        let lines: [RestoreLine]
+        let lines: [(line: Int, command: IpvsadmCommand)]
         do {
-            lines = try parser.parseRestore(text)
+            lines = try parser.parseRestoreNumbered(text)
         } catch {
-            return fail(error)
+            Self.printError(error.standardErrorText(programName: program), newline: false)
+            return error.exitCode
         }
         let response = exchange(.change(lines.map(\.command.canonicalArguments)))
         guard let response else { return 1 }
         if case .failed(var failure) = response, let index = failure.commandIndex, index < lines.count {
-            failure.message = "line \(lines[index].number): \(failure.message) (nothing was restored)"
+            failure.message = "line \(lines[index].line): \(failure.message) (nothing was restored)"
             Self.printError(failure.message)
             return failure.exitCode
         }
@@ -154,9 +152,9 @@ struct LVSAdmin {
         return nil
     }
 
-    static func printError(_ message: String) {
+    static func printError(_ message: String, newline: Bool = true) {
         var line = message
-        line.append("\n")
+        if newline { line.append("\n") }
         fputs(line, stderr)
     }
 }
