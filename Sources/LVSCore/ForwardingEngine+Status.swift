@@ -14,8 +14,8 @@ extension ForwardingEngine {
     /// servers in `-a` order with their current weight and thresholds) and its destinations in
     /// the kernel's list order. With `includeConnections`, every live entry is listed, templates
     /// included with state `NONE` as /proc/net/ip_vs_conn shows them (SwiftLVS does not track
-    /// ASSURED); a template that has run out but still controls connections is listed with 0 ms
-    /// left, since the sweep will re-arm it rather than remove it.
+    /// ASSURED). An entry past its expiry is not listed even before the sweep reaches it, as
+    /// `connectionEntries(now:)` does.
     public func status(now: UInt64, includeConnections: Bool) -> DirectorStatus {
         var result = DirectorStatus(connectionTableSize: connections.capacity, timeouts: timeouts,
                                     vipConflict: vipConflict)
@@ -46,9 +46,8 @@ extension ForwardingEngine {
         if includeConnections {
             var list: [ConnectionStatus] = []
             connections.forEach { e in
-                let live = e.expiresAt > now || (e.isTemplate && e.controlledCount > 0)
                 let slot = Int(e.destinationSlot)
-                guard live, slot >= 0, slot < destinationCount,
+                guard e.expiresAt > now, slot >= 0, slot < destinationCount,
                       let transport = TransportProtocol(rawValue: e.transport & 0x7F) else { return }
                 let d = destinations[slot]
                 // A template's port is the service's (0 for an all-ports or FTP service); its
@@ -56,7 +55,7 @@ extension ForwardingEngine {
                 let destinationPort = e.isTemplate && e.virtualPort == 0 ? 0 : d.port
                 list.append(ConnectionStatus(
                     transport: transport, state: e.isTemplate ? ConnectionState.none.description : e.state.description,
-                    expiresInMilliseconds: e.expiresAt > now ? (e.expiresAt - now) / 1_000_000 : 0,
+                    expiresInMilliseconds: (e.expiresAt - now) / 1_000_000,
                     clientAddress: IPv4Address(e.clientAddress), clientPort: e.clientPort,
                     virtualAddress: IPv4Address(e.virtualAddress), virtualPort: e.virtualPort,
                     destinationAddress: d.address, destinationPort: destinationPort, isTemplate: e.isTemplate))
