@@ -94,6 +94,33 @@ extension ForwardingEngine {
                     || services[o].schedulerFlags != configuration.services[i].schedulerFlags
             } ?? true
         }
+        // Servers that stay where they are. Only additions need the rest, which walks the
+        // connection table: an apply that edits or removes costs no walk here.
+        var kept = [Bool](repeating: false, count: destinationCount)
+        var placements: [[Placement?]] = []
+        var additions = 0
+        for (i, service) in configuration.services.enumerated() {
+            var current: [RealServerConfig.AddressPort: Int32] = [:]
+            if let o = previous[i] {
+                for slot in services[o].order {
+                    let d = destinations[Int(slot)]
+                    current[RealServerConfig.AddressPort(address: d.address, port: d.port)] = slot
+                }
+            }
+            placements.append(service.realServers.map { rs in
+                guard let slot = current[rs.addressPort] else {
+                    additions += 1
+                    return nil
+                }
+                kept[Int(slot)] = true
+                return .kept(slot)
+            })
+        }
+        guard additions > 0 else {
+            return ApplyPlan(configuration: configuration, previous: previous,
+                             placements: placements.map { $0.compactMap { $0 } }, startsScheduler: startsScheduler)
+        }
+
         var linked = [Bool](repeating: false, count: destinationCount)
         for service in services {
             for slot in service.order { linked[Int(slot)] = true }
@@ -120,60 +147,36 @@ extension ForwardingEngine {
             let key = TrashKey(service: slotServiceKeys[slot], address: d.address, port: d.port)
             if trash[key] == nil { trash[key] = Int32(slot) }
         }
-
-        var kept = [Bool](repeating: false, count: destinationCount)
-        var placements: [[Placement]] = []
-        var freshNeeded = 0
+        var fresh: [(Int, Int)] = []
         for (i, service) in configuration.services.enumerated() {
-            var current: [RealServerConfig.AddressPort: Int32] = [:]
-            if let o = previous[i] {
-                for slot in services[o].order {
-                    let d = destinations[Int(slot)]
-                    current[RealServerConfig.AddressPort(address: d.address, port: d.port)] = slot
-                }
-            }
-            var row: [Placement] = []
-            for rs in service.realServers {
-                if let slot = current[rs.addressPort] {
-                    row.append(.kept(slot))
-                    kept[Int(slot)] = true
-                } else if let slot = trash.removeValue(forKey: TrashKey(service: service.key, address: rs.address, port: rs.port)) {
-                    row.append(.revived(slot))
+            for (j, rs) in service.realServers.enumerated() where placements[i][j] == nil {
+                if let slot = trash.removeValue(forKey: TrashKey(service: service.key, address: rs.address, port: rs.port)) {
+                    placements[i][j] = .revived(slot)
                 } else {
-                    row.append(.fresh(-1))
-                    freshNeeded += 1
+                    fresh.append((i, j))
                 }
             }
-            placements.append(row)
         }
 
         // Fresh slots: the lowest ones nobody holds (a server removed in this same apply
         // included), then the never-used part of the pool.
         var free: [Int32] = []
-        for slot in 0..<destinationCount where !held[slot] && !kept[slot] && free.count < freshNeeded {
+        for slot in 0..<destinationCount where !held[slot] && !kept[slot] && free.count < fresh.count {
             free.append(Int32(slot))
         }
         var next = destinationCount
-        while free.count < freshNeeded && next < destinationCapacity {
+        while free.count < fresh.count && next < destinationCapacity {
             free.append(Int32(next))
             next += 1
         }
-        guard free.count == freshNeeded else {
+        guard free.count == fresh.count else {
             throw EngineConfigurationError(
-                "the destination pool (\(destinationCapacity) slots) has no room for \(freshNeeded) new real servers: "
+                "the destination pool (\(destinationCapacity) slots) has no room for \(fresh.count) new real servers: "
                     + "removed real servers keep their slot while connections name them")
         }
-        var f = 0
-        for i in placements.indices {
-            for j in placements[i].indices {
-                if case .fresh = placements[i][j] {
-                    placements[i][j] = .fresh(free[f])
-                    f += 1
-                }
-            }
-        }
-        return ApplyPlan(configuration: configuration, previous: previous, placements: placements,
-                         startsScheduler: startsScheduler)
+        for (n, (i, j)) in fresh.enumerated() { placements[i][j] = .fresh(free[n]) }
+        return ApplyPlan(configuration: configuration, previous: previous,
+                         placements: placements.map { $0.compactMap { $0 } }, startsScheduler: startsScheduler)
     }
 
     /// Carries out a plan. Nothing here can fail.
@@ -301,8 +304,13 @@ extension ForwardingEngine {
         // 6. Connection entries: renumber their service from their slot's service key (UInt16.max
         //    when that service is gone, so nothing is ever credited to another service), and
         //    unlink templates from connections where the link can no longer be found.
-        if connections.count > 0 { renumberEntries(serviceIndex: index, detached: detached) }
-        if settings.expireNoDestinationConnections && connections.count > 0 {
+        //    Skipped when no entry's service can have changed: the common edits cost no walk.
+        let renumbered = plan.previous.enumerated().contains { $0.element != nil && $0.element != $0.offset }
+        if connections.count > 0
+            && (renumbered || !outcome.removedServices.isEmpty || outcome.revivedDestinations > 0 || detached.contains(true)) {
+            renumberEntries(serviceIndex: index, detached: detached)
+        }
+        if settings.expireNoDestinationConnections && connections.count > 0 && outcome.removedDestinations > 0 {
             outcome.expiredConnections = expireUnavailable()
         }
 

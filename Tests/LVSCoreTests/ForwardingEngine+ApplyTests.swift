@@ -269,6 +269,24 @@ import Testing
         #expect(e.destination(slot: 2).persistentConnections == 1)
     }
 
+    // An lblc cache entry holds its server's slot like the kernel's dest reference: after the
+    // connection is gone and the server removed, a new server does not get that slot, and the
+    // server re-added is revived from it.
+    @Test func lblcCacheHoldsSlot() throws {
+        let lblc = Self.configuration(tcp: [Self.rs1, Self.rs2, Self.rs3], scheduler: "lblc")
+        let e = try Self.engine(configuration: lblc)
+        #expect(Self.tcp(e, port: 1, flags: Wire.tcpSYN, at: 0) == "rs3")
+        ForwardingEngineTests.expireAll(e, at: 61 * Self.second)
+        #expect(e.connections.count == 0)
+        #expect(e.services[0].scheduler.heldSlots == [2])
+        _ = try e.apply(Self.configuration(tcp: [Self.rs1, Self.rs2], scheduler: "lblc"))
+        _ = try e.apply(Self.configuration(tcp: [Self.rs1, Self.rs2, Self.server(Self.rs4)], scheduler: "lblc"))
+        #expect(e.services[0].order == [5, 1, 0])
+        let back = try e.apply(Self.configuration(tcp: [Self.rs1, Self.rs2, Self.server(Self.rs4), Self.rs3], scheduler: "lblc"))
+        #expect(back.revivedDestinations == 1)
+        #expect(e.services[0].order == [2, 5, 1, 0])
+    }
+
     // MARK: - Services
 
     // Removing the first service renumbers the UDP service from 1 to 0: its connection goes
