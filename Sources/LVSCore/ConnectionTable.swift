@@ -212,4 +212,11 @@ public final class ConnectionTable {
     public func forEach(_ body: (ConnectionEntry) -> Void) {
         for i in 0...mask where entries[i].isOccupied { body(entries[i]) }
     }
+
+    /// Hands every occupied slot to `body` for rewriting in place (the engine renumbers
+    /// services and detaches templates when its configuration changes). `body` must not insert
+    /// or remove entries, and must leave the key alone: both would move entries under the walk.
+    func forEachEntry(_ body: (UnsafeMutablePointer<ConnectionEntry>) -> Void) {
+        for i in 0...mask where entries[i].isOccupied { body(entries + i) }
+    }
 }

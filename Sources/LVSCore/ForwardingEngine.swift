@@ -27,12 +27,17 @@ public struct Neighbor: Sendable {
     public var lastConfirmedAt: UInt64?
     /// A packet waited for this MAC: ask again without waiting for the refresh interval.
     public var isWanted: Bool
+    /// Some configured real server has this address. Once `apply` removes the last one, the
+    /// entry stays (destinations name it by index) but is no longer asked for.
+    public var isInUse: Bool = true
 }
 
 /// Per-service runtime state: the scheduler and the kernel-order list of destination slots.
 public struct ServiceRuntime: Sendable {
     public var key: VirtualServiceKey
     public var scheduler: SchedulerInstance
+    /// The `-b` flags the scheduler was started with: a change re-creates the scheduler.
+    public var schedulerFlags: SchedulerFlags
     /// Destination slots in kernel list order (newest first).
     public var order: [Int32]
     public var persistence: Persistence?
@@ -46,27 +51,57 @@ public struct ServiceRuntime: Sendable {
 /// One engine belongs to one worker thread (it is not Sendable). Per-packet state (connection
 /// table, destination counters, data-plane counters) lives in flat memory allocated at start;
 /// the per-packet path allocates nothing and takes no lock.
+///
+/// Properties that `apply` and the control calls change but the packet path reads are marked
+/// `@exclusivity(unchecked)`: with writers in other files the compiler can no longer prove
+/// their accesses disjoint and would check each one at run time (~80 instructions a packet,
+/// measured). The engine runs on one thread and never holds one of them across a call that
+/// touches it again, so the checks could never fire.
 public final class ForwardingEngine {
     public let directorMAC: MACAddress
     /// The director's own IPv4 address on the interface, the sender of its ARP requests.
     public let directorAddress: IPv4Address
     public let connections: ConnectionTable
 
+    /// The destination pool: `destinationCapacity` slots allocated once, so that adding a real
+    /// server at run time never moves the memory the packet path reads.
     let destinations: UnsafeMutablePointer<Destination>
-    public let destinationCount: Int
-    let serviceStats: UnsafeMutablePointer<TrafficStats>
+    /// How many destination slots the pool has.
+    public let destinationCapacity: Int
+    /// The high-water mark of the pool: slots `0..<destinationCount` have been used (linked into
+    /// a service now, or kept for connections that still name them); the rest never were.
+    @exclusivity(unchecked)
+    public internal(set) var destinationCount = 0
+    /// The key of the service each used slot was created in: a removed real server is revived
+    /// only by the same service (the kernel's trash lookup), and its connections' service index
+    /// follows that key across applies.
+    var slotServiceKeys: [VirtualServiceKey] = []
+    /// One `TrafficStats` per service, in `services` order; replaced (not grown) by `apply`.
+    @exclusivity(unchecked)
+    var serviceStats: UnsafeMutablePointer<TrafficStats>
     let counterSlots: UnsafeMutablePointer<UInt64>
     /// Timeout per connection state, in nanoseconds (indexed by `ConnectionState.rawValue`).
     let timeoutNanos: UnsafeMutablePointer<UInt64>
 
-    public private(set) var services: [ServiceRuntime]
-    let serviceIndex: [VirtualServiceKey: Int]
-    let virtualAddresses: Set<UInt32>
-    public let virtualAddressList: [IPv4Address]
-    public private(set) var neighbors: [Neighbor]
-    let neighborIndex: [UInt32: Int]
-    /// The last host seen claiming a VIP: (VIP, its MAC). Shown in logs; issue 6 builds on it.
-    public private(set) var lastVIPConflict: (vip: IPv4Address, mac: MACAddress)?
+    @exclusivity(unchecked)
+    public internal(set) var services: [ServiceRuntime] = []
+    /// The configuration in force, as last applied: the real servers' `-a` order for listings.
+    public internal(set) var configuration = DirectorConfiguration()
+    @exclusivity(unchecked)
+    var serviceIndex: [VirtualServiceKey: Int] = [:]
+    @exclusivity(unchecked)
+    var virtualAddresses: Set<UInt32> = []
+    public internal(set) var virtualAddressList: [IPv4Address] = []
+    @exclusivity(unchecked)
+    public internal(set) var neighbors: [Neighbor] = []
+    @exclusivity(unchecked)
+    var neighborIndex: [UInt32: Int] = [:]
+    /// Configured MACs (like /etc/ethers), kept for real servers that an apply adds later.
+    let staticNeighbors: [IPv4Address: MACAddress]
+    /// The last host seen claiming a VIP, with the count of such claims so far.
+    public internal(set) var vipConflict: VIPConflict?
+    /// The last host seen claiming a VIP: (VIP, its MAC). Shown in logs.
+    public var lastVIPConflict: (vip: IPv4Address, mac: MACAddress)? { vipConflict.map { ($0.vip, $0.mac) } }
     /// Set while the connection table cannot take new entries: unknown flows are then hashed
     /// over the service's servers instead of dropped, so established flows keep going.
     public private(set) var statelessFallback = false
@@ -75,8 +110,9 @@ public final class ForwardingEngine {
     public var neighborRefreshNanos: UInt64 = 30_000_000_000
     public var neighborRetryNanos: UInt64 = 1_000_000_000
 
-    /// The sysctl-like switches and timeouts in force.
-    public let settings: DirectorSettings
+    /// The sysctl-like switches and timeouts in force (`setTimeouts` changes the timeouts).
+    @exclusivity(unchecked)
+    public internal(set) var settings: DirectorSettings
     /// The interface MTU: DF packets larger than this get "fragmentation needed".
     public let mtu: Int
     /// Headroom in front of `generatedFrame`, so the I/O layer can prepend its own header
@@ -90,103 +126,71 @@ public final class ForwardingEngine {
     var icmpTokens: UInt64 = 50
     var icmpLastRefill: UInt64 = 0
 
+    /// - Parameter destinationCapacity: the size of the destination pool: how many real servers
+    ///   (over all services, counting removed ones that connections still name) the engine can
+    ///   ever hold at once. Allocated here, so that `apply` never moves what the packet path reads.
     public init(configuration: DirectorConfiguration, directorMAC: MACAddress, directorAddress: IPv4Address,
                 connectionCapacity: Int, hashSeed: UInt64, staticNeighbors: [IPv4Address: MACAddress] = [:],
-                settings: DirectorSettings = DirectorSettings(), mtu: Int = 1500) throws(EngineConfigurationError) {
-        // Refuse a bad configuration before any memory is allocated (a throwing class
-        // initializer does not run deinit).
+                settings: DirectorSettings = DirectorSettings(), mtu: Int = 1500,
+                destinationCapacity: Int = 65536) throws(EngineConfigurationError) {
+        // Refuse a bad configuration before any memory is allocated (a class initializer that
+        // throws before every property is set does not run deinit).
         try Self.validate(configuration)
+        let total = configuration.services.reduce(0) { $0 + $1.realServers.count }
+        guard destinationCapacity >= total, destinationCapacity <= Int(Int32.max) else {
+            throw EngineConfigurationError(
+                "destinationCapacity \(destinationCapacity) cannot hold the \(total) real servers configured")
+        }
         self.directorMAC = directorMAC
         self.mtu = mtu
         self.settings = settings
+        self.staticNeighbors = staticNeighbors
+        self.destinationCapacity = destinationCapacity
         let timeouts = settings.timeouts
         generated = .allocate(byteCount: Self.generatedHeadroom + ICMPMessage.maximumLength, alignment: 16)
         generated.initializeMemory(as: UInt8.self, repeating: 0, count: Self.generatedHeadroom + ICMPMessage.maximumLength)
         self.directorAddress = directorAddress
         connections = ConnectionTable(capacity: connectionCapacity, seed: hashSeed)
         randomState = (hashSeed ^ 0x9E37_79B9_7F4A_7C15) | 1
-
-        var neighborList: [Neighbor] = []
-        var neighborIndex: [UInt32: Int] = [:]
-        for address in configuration.realServerAddresses {
-            neighborIndex[address.value] = neighborList.count
-            let mac = staticNeighbors[address]
-            neighborList.append(Neighbor(address: address, mac: mac, isStatic: mac != nil,
-                                         lastRequestAt: nil, lastConfirmedAt: nil, isWanted: false))
-        }
-        neighbors = neighborList
-        self.neighborIndex = neighborIndex
-
-        let total = configuration.services.reduce(0) { $0 + $1.realServers.count }
-        destinationCount = total
-        destinations = .allocate(capacity: max(total, 1))
-        serviceStats = .allocate(capacity: max(configuration.services.count, 1))
-        serviceStats.initialize(repeating: TrafficStats(), count: max(configuration.services.count, 1))
+        destinations = .allocate(capacity: max(destinationCapacity, 1))
+        serviceStats = .allocate(capacity: 1)
+        serviceStats.initialize(to: TrafficStats())
         counterSlots = .allocate(capacity: DataPlaneCounter.slotCount)
         counterSlots.initialize(repeating: 0, count: DataPlaneCounter.slotCount)
         timeoutNanos = .allocate(capacity: ConnectionState.allCases.count)
         for state in ConnectionState.allCases {
             (timeoutNanos + Int(state.rawValue)).initialize(to: UInt64(timeouts[state]) * 1_000_000_000)
         }
-
-        var runtimes: [ServiceRuntime] = []
-        var index: [VirtualServiceKey: Int] = [:]
-        var slot: Int32 = 0
-        var initialized = 0
-        for service in configuration.services {
-            guard index[service.key] == nil else {
-                destinations.deinitialize(count: initialized)
-                throw EngineConfigurationError("virtual service \(service.key) is defined twice")
-            }
-            var order: [Int32] = []
-            var seen = Set<RealServerConfig.AddressPort>()
-            for rs in service.realServers {
-                guard seen.insert(rs.addressPort).inserted else {
-                    destinations.deinitialize(count: initialized)
-                    throw EngineConfigurationError("real server \(rs.address):\(rs.port) is added twice to \(service.key)")
-                }
-                var d = Destination(address: rs.address, port: rs.port, weight: rs.weight,
-                                    upperThreshold: rs.upperThreshold, lowerThreshold: rs.lowerThreshold,
-                                    neighborIndex: Int32(neighborIndex[rs.address.value] ?? -1))
-                if let mac = staticNeighbors[rs.address] { d.mac = mac }
-                (destinations + Int(slot)).initialize(to: d)
-                initialized += 1
-                // `list_add_rcu`: every new destination goes to the head of the list.
-                order.insert(slot, at: 0)
-                slot += 1
-            }
-            let list = DestinationList(slots: destinations, order: order)
-            guard let scheduler = SchedulerRegistry.make(service.scheduler, destinations: list, flags: service.schedulerFlags) else {
-                destinations.deinitialize(count: initialized)
-                throw EngineConfigurationError(
-                    "scheduler '\(service.scheduler)' of \(service.key) is not implemented; use one of: "
-                        + SchedulerRegistry.implemented.joined(separator: ", "))
-            }
-            index[service.key] = runtimes.count
-            guard service.key.port != 0 || service.persistence != nil else {
-                destinations.deinitialize(count: initialized)
-                throw EngineConfigurationError("\(service.key): Zero port specified for non-persistent service")
-            }
-            runtimes.append(ServiceRuntime(key: service.key, scheduler: scheduler, order: order,
-                                           persistence: service.persistence,
-                                           onePacketScheduling: service.onePacketScheduling))
-        }
-        services = runtimes
-        serviceIndex = index
-        virtualAddressList = configuration.virtualAddresses
-        virtualAddresses = Set(configuration.virtualAddresses.map(\.value))
+        // The first configuration is an apply onto an empty engine: slots are handed out in
+        // configuration order and every list is built newest first, as `-a` lines would.
+        // The plan cannot fail here: the pool was checked against `total` above.
+        if let plan = try? makePlan(configuration) { _ = commit(plan) }
     }
 
     /// The checks the kernel and ipvsadm make on a service table, in one place.
     static func validate(_ configuration: DirectorConfiguration) throws(EngineConfigurationError) {
+        // Connection entries name their service in 16 bits, and UInt16.max means "none".
+        guard configuration.services.count < Int(UInt16.max) else {
+            throw EngineConfigurationError("\(configuration.services.count) virtual services: at most \(UInt16.max - 1) are supported")
+        }
         var keys = Set<VirtualServiceKey>()
         for service in configuration.services {
             guard keys.insert(service.key).inserted else {
                 throw EngineConfigurationError("virtual service \(service.key) is defined twice")
             }
             var seen = Set<RealServerConfig.AddressPort>()
-            for rs in service.realServers where !seen.insert(rs.addressPort).inserted {
-                throw EngineConfigurationError("real server \(rs.address):\(rs.port) is added twice to \(service.key)")
+            for rs in service.realServers {
+                guard seen.insert(rs.addressPort).inserted else {
+                    throw EngineConfigurationError("real server \(rs.address):\(rs.port) is added twice to \(service.key)")
+                }
+                // `ip_vs_add_dest` / `ip_vs_edit_dest` answer ERANGE to both.
+                guard rs.weight >= 0 else {
+                    throw EngineConfigurationError("real server \(rs.address):\(rs.port) of \(service.key): weight less than zero")
+                }
+                guard rs.lowerThreshold <= rs.upperThreshold else {
+                    throw EngineConfigurationError(
+                        "real server \(rs.address):\(rs.port) of \(service.key): lower threshold above the upper threshold")
+                }
             }
             guard SchedulerRegistry.implemented.contains(service.scheduler) else {
                 throw EngineConfigurationError(
@@ -586,7 +590,8 @@ public final class ForwardingEngine {
             d.pointee.persistentConnections -= 1
             return
         }
-        if e.isControlled {
+        // A connection whose service is gone was detached from its template by `apply`.
+        if e.isControlled, Int(e.serviceIndex) < services.count {
             let s = Int(e.serviceIndex)
             let tkey = templateKey(service: s, transport: e.transport, clientAddress: e.clientAddress,
                                    virtualAddress: e.virtualAddress, virtualPort: e.virtualPort)
@@ -618,7 +623,8 @@ public final class ForwardingEngine {
             // Another host says it owns a VIP: a real server that answers ARP for it, or a second
             // director. Count it and remember who, for the operator.
             count(.vipConflicts)
-            lastVIPConflict = (p.arpSenderAddress, p.arpSenderMAC)
+            vipConflict = VIPConflict(vip: p.arpSenderAddress, mac: p.arpSenderMAC, senderAddress: p.arpSenderAddress,
+                                      count: counterSlots[DataPlaneCounter.vipConflicts.rawValue])
         }
         if let n = neighborIndex[p.arpSenderAddress.value], !neighbors[n].isStatic, p.arpSenderMAC != .zero,
            !p.arpSenderMAC.isMulticast {
@@ -650,7 +656,7 @@ public final class ForwardingEngine {
     /// and reports each with `noteRequestSent`.
     public func neighborsDue(now: UInt64) -> [Int] {
         var due: [Int] = []
-        for (i, n) in neighbors.enumerated() where !n.isStatic {
+        for (i, n) in neighbors.enumerated() where !n.isStatic && n.isInUse {
             let sinceRequest = n.lastRequestAt.map { now &- $0 } ?? UInt64.max
             if n.mac == nil {
                 if sinceRequest >= neighborRetryNanos || (n.isWanted && sinceRequest >= neighborRetryNanos / 10) {
@@ -678,12 +684,16 @@ public final class ForwardingEngine {
 
     /// Rate estimators per service and per destination slot, sampled by `sampleRates` every
     /// `RateEstimator.periodNanos` from the housekeeping tick, never from the packet path.
-    public private(set) var serviceRates: [RateEstimator] = []
-    public private(set) var destinationRates: [RateEstimator] = []
+    public internal(set) var serviceRates: [RateEstimator] = []
+    public internal(set) var destinationRates: [RateEstimator] = []
+    /// The first `sampleRates` call starts the estimators; `apply` and `zeroCounters` keep them
+    /// in step with the services and slots from then on.
+    var ratesStarted = false
 
     /// One estimator tick (the kernel's 2-second timer): folds the counters into the averages.
     public func sampleRates() {
-        if serviceRates.count != services.count {
+        if !ratesStarted {
+            ratesStarted = true
             serviceRates = (0..<services.count).map { RateEstimator(startingAt: serviceStats[$0]) }
             destinationRates = (0..<destinationCount).map { RateEstimator(startingAt: destinations[$0].stats) }
             return

@@ -229,6 +229,18 @@ public enum SchedulerInstance: Sendable {
     }
 }
 
+extension SchedulerInstance {
+    /// Destination slots the scheduler remembers beyond the service's list (lblc and lblcr
+    /// caches). The engine does not give such a slot to another server while it is named here.
+    public var heldSlots: [Int32] {
+        switch self {
+        case .localityBasedLeastConnection(let s): s.heldSlots
+        case .localityBasedLeastConnectionReplication(let s): s.heldSlots
+        default: []
+        }
+    }
+}
+
 /// The schedulers SwiftLVS implements, by name.
 public enum SchedulerRegistry {
     /// Names accepted today. A name of `known` that is missing here is refused with a message

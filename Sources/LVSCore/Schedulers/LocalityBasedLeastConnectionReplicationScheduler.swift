@@ -37,6 +37,10 @@ public struct LocalityBasedLeastConnectionReplicationScheduler: Scheduler {
     /// Number of cached destination addresses.
     public var cachedEntries: Int { cache.count }
 
+    /// Every slot of every cached set: like the kernel's held `ip_vs_dest` references, they
+    /// keep a removed server's slot from being given to another server.
+    public var heldSlots: [Int32] { cache.values.flatMap(\.slots) }
+
     /// The slots in the set cached for `address`, newest first (for tests and diagnostics).
     public func cachedSet(for address: IPv4Address) -> [Int32]? {
         cache.find(address).map { cache[$0].value.slots }

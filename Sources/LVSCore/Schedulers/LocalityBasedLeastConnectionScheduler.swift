@@ -30,6 +30,10 @@ public struct LocalityBasedLeastConnectionScheduler: Scheduler {
     /// Number of cached destination addresses.
     public var cachedEntries: Int { cache.count }
 
+    /// Every slot the cache names: like the kernel's held `ip_vs_dest` references, they keep a
+    /// removed server's slot from being given to another server.
+    public var heldSlots: [Int32] { cache.values }
+
     /// The slot cached for `address`, if any (for tests and diagnostics).
     public func cachedSlot(for address: IPv4Address) -> Int32? {
         cache.find(address).map { cache[$0].value }

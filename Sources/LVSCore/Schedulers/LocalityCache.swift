@@ -65,6 +65,9 @@ struct LocalityCache<Value: Sendable>: Sendable {
         count += 1
     }
 
+    /// Every cached value, in no particular order.
+    var values: [Value] { buckets.flatMap { $0.map(\.value) } }
+
     mutating func remove(at index: (Int, Int)) {
         buckets[index.0].remove(at: index.1)
         count -= 1
