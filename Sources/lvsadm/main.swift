@@ -155,7 +155,16 @@ struct LVSAdmin {
     static func printError(_ message: String, newline: Bool = true) {
         var line = message
         if newline { line.append("\n") }
-        fputs(line, stderr)
+        line.withUTF8 { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(2, base + offset, buffer.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return }
+                offset += n
+            }
+        }
     }
 }
 

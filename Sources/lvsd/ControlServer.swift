@@ -133,17 +133,21 @@ final class ControlServer: @unchecked Sendable {
             }
         }
         let target = next
+        let zeroKeys = zeroed
+        let timeoutSettings = timeouts
         let outcome = worker.perform { context -> ControlFailure? in
             do {
                 let applied = try context.engine.apply(target)
-                for key in zeroed { context.engine.zeroCounters(service: key) }
-                for setting in timeouts { context.engine.setTimeouts(setting) }
-                if !applied.addedVIPs.isEmpty || !applied.removedVIPs.isEmpty {
+                for key in zeroKeys { try context.engine.zeroCounters(service: key) }
+                for setting in timeoutSettings { context.engine.setTimeouts(setting) }
+                if applied.vipSetChanged {
                     try context.virtualAddressesChanged(added: applied.addedVIPs)
                 }
                 return nil
             } catch let error as EngineConfigurationError {
                 return ControlFailure(message: error.description, exitCode: 255)
+            } catch is UnknownServiceError {
+                return ControlFailure(message: "No such service", exitCode: 255)
             } catch {
                 return ControlFailure(message: "\(error)", exitCode: 255)
             }

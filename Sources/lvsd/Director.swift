@@ -14,6 +14,7 @@ struct Director {
     var interfaceName: String
     var statsFile: String?
     var connectionCapacity: Int
+    var destinationCapacity: Int
     var ringFrames: Int
     var batch: Int
     var settings: DirectorSettings
@@ -101,7 +102,7 @@ struct Director {
         return try ForwardingEngine(configuration: configuration, directorMAC: interface.mac,
                                     directorAddress: interface.address, connectionCapacity: connectionCapacity,
                                     hashSeed: seed, staticNeighbors: staticNeighbors, settings: settings,
-                                    mtu: interface.mtu)
+                                    mtu: interface.mtu, destinationCapacity: destinationCapacity)
     }
 
     /// Non-zero counters and per-server connection counts, on one line.

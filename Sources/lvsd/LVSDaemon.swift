@@ -47,6 +47,9 @@ struct LVSDaemon: ParsableCommand {
     @Option(name: .long, help: "Connection table slots, allocated at start.")
     var connections: Int = 1 << 20
 
+    @Option(name: .long, help: "Real-server slots (all services together), allocated at start.")
+    var maxRealServers: Int = 65536
+
     @Option(name: .long, help: "Frames in the receive ring.")
     var ringFrames: Int = 16384
 
@@ -101,6 +104,9 @@ struct LVSDaemon: ParsableCommand {
         guard ringFrames >= 64, ringFrames <= 1 << 20 else {
             throw ValidationError("--ring-frames must be between 64 and \(1 << 20)")
         }
+        guard maxRealServers >= 1, maxRealServers <= 1 << 24 else {
+            throw ValidationError("--max-real-servers must be between 1 and \(1 << 24)")
+        }
         guard batch >= 1, batch <= 1024 else { throw ValidationError("--batch must be between 1 and 1024") }
         if !check && interface == nil { throw ValidationError("--interface is required (unless --check)") }
         if let timeouts, Self.parseTimeouts(timeouts) == nil {
@@ -145,7 +151,7 @@ struct LVSDaemon: ParsableCommand {
         }
         guard let interfaceName = interface else { throw ExitCode(2) }
         try Director(configuration: configuration, staticNeighbors: staticNeighbors, interfaceName: interfaceName,
-                     statsFile: statsFile, connectionCapacity: connections, ringFrames: ringFrames, batch: batch,
+                     statsFile: statsFile, connectionCapacity: connections, destinationCapacity: maxRealServers, ringFrames: ringFrames, batch: batch,
                      settings: settings, socketPath: socketPath, savedTable: savedTable).run()
     }
 }
