@@ -129,8 +129,8 @@ struct LvsadmTests {
                 time.sleep(0.05)
             open(sys.argv[1] + "/second", "w").write(get(s))
             PY
-            python3 \(work)/hold.py \(work) >\(work)/hold.log 2>&1 &
             """)
+        try bed.background("client", "python3 \(work)/hold.py \(work)", log: "\(work)/hold.log")
         defer { _ = try? bed.sh("client", "touch \(work)/go; sleep 0.2; rm -rf \(work)") }
         var first = ""
         for _ in 0..<50 where first.isEmpty {
@@ -141,7 +141,8 @@ struct LvsadmTests {
         guard let line = listed.split(separator: "\n").first(where: { $0.contains("ESTABLISHED") }),
               let server = line.split(separator: " ").last.map(String.init)
         else {
-            Issue.record("no established connection listed:\n\(listed)\nfirst answer: \(first)")
+            let log = (try? bed.sh("client", "cat \(work)/hold.log; ls -la \(work)").stdout) ?? ""
+            Issue.record("no established connection listed:\n\(listed)\nfirst answer: \(first)\n\(log)")
             return
         }
         let address = String(server.split(separator: ":")[0])

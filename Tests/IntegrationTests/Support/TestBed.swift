@@ -39,6 +39,18 @@ final class TestBed {
         try Shell.run(["ip", "netns", "exec", namespace(host), "sh", "-c", command], timeout: timeout)
     }
 
+    /// Starts `command` in `host`'s namespace in the background and returns at once. The
+    /// command gets none of the test process's descriptors besides its own redirections
+    /// (Foundation's Process waits for every holder of its child's pipes, so an inherited one
+    /// would make this call wait for the command to end).
+    func background(_ host: String, _ command: String, log: String) throws {
+        let detached = """
+            for fd in /proc/$$/fd/*; do fd=${fd##*/}; if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi; done
+            exec sh -c '\(command.replacingOccurrences(of: "'", with: "'\\''"))' </dev/null >\(log) 2>&1
+            """
+        try check(host, "bash -c '\(detached.replacingOccurrences(of: "'", with: "'\\''"))' &")
+    }
+
     /// Like `sh`, but a non-zero exit is an error carrying the command's stderr.
     @discardableResult
     func check(_ host: String, _ command: String, timeout: TimeInterval = 60) throws -> String {
