@@ -110,7 +110,7 @@ public enum XtablesBackend: String, Codable, Sendable {
 }
 
 /// What an xtables tool reported: its backend and the `-save` dump.
-public struct RuleToolState: Sendable {
+public struct RuleToolState: Sendable, Equatable {
     public var backend: XtablesBackend
     public var dump: RuleDump
 
@@ -139,7 +139,7 @@ public enum PathState: Hashable, Sendable {
 
 /// Everything apply, revert and check need to know about the host, read in one go by the
 /// executor; the planner and the checks are pure functions of it.
-public struct HostState: Sendable {
+public struct HostState: Sendable, Equatable {
     public var interfaces: [HostInterface]
     /// Values under /proc/sys/net/ipv4/conf/{all,default,IF}/ for `SysctlKey.settingNames`.
     public var sysctls: [SysctlKey: Int]

@@ -68,7 +68,7 @@ public struct RealServerSetup<Host: HostControl> {
                 } catch {
                     let rollbackProblems = rollBack(undone)
                     if let existing { try? save(existing) } else { try? removeState(record) }
-                    var message = "\(error) -- while: \(action)"
+                    var message = "\((error as? RealServerError)?.message ?? "\(error)") -- while: \(action)"
                     message += rollbackProblems.isEmpty ? "\nthe \(performed.count) change(s) made before it were undone; the host is as it was"
                         : "\nundoing the changes made before it failed too:\n  " + rollbackProblems.joined(separator: "\n  ")
                     throw RealServerError((error as? RealServerError)?.code ?? .commandFailed, message,
@@ -108,7 +108,7 @@ public struct RealServerSetup<Host: HostControl> {
                 }
                 try? save(record)
                 throw RealServerError((error as? RealServerError)?.code ?? .commandFailed,
-                                      "\(error) -- while: \(action)\n\(performed.count) change(s) were undone before it; the state file keeps the rest: run revert again once fixed",
+                                      "\((error as? RealServerError)?.message ?? "\(error)") -- while: \(action)\n\(performed.count) change(s) were undone before it; the state file keeps the rest: run revert again once fixed",
                                       remedy: (error as? RealServerError)?.remedy)
             }
             performed.append(action)
@@ -125,7 +125,7 @@ public struct RealServerSetup<Host: HostControl> {
     // MARK: -
 
     func observedPaths(_ layout: PersistenceLayout) -> [String] {
-        PersistenceLayout.observedPaths.map { layout.hostPath($0) }
+        [layout.root] + PersistenceLayout.observedPaths.map { layout.hostPath($0) }
     }
 
     /// Writes the state file, and its copy below the persistence root once its directory exists.

@@ -193,6 +193,10 @@ public enum SetupPlanner {
     /// and then adds the VIP. firewalld keeps its own permanent rules.
     static func persistenceSteps(_ config: RealServerConfiguration, host: HostState, layout: PersistenceLayout,
                                  rip: IPv4Address?) throws -> [PlannedStep] {
+        if layout.root != "/", host.paths[layout.root] != .directory {
+            throw RealServerError(.invalidArgument, "the persistence root \(layout.root) is not a directory; nothing was changed",
+                                  remedy: "create it, or pass an existing directory with --persist-root")
+        }
         var files: [(String, String)] = []
         var start: [String] = []
         var stop: [String] = []

@@ -25,6 +25,12 @@ enum Shell {
             ?? projectRoot.appendingPathComponent(".build/debug/lvsd").path
     }
 
+    /// lvs-realserver to test: LVS_REALSERVER_BIN (scripts/test.sh sets it), else the debug build's.
+    static var realServerPath: String {
+        ProcessInfo.processInfo.environment["LVS_REALSERVER_BIN"]
+            ?? projectRoot.appendingPathComponent(".build/debug/lvs-realserver").path
+    }
+
     static var testbedScript: String {
         ProcessInfo.processInfo.environment["LVS_TESTBED"]
             ?? projectRoot.appendingPathComponent("scripts/testbed.sh").path
@@ -38,6 +44,14 @@ enum Shell {
         }
         guard FileManager.default.isExecutableFile(atPath: lvsdPath) else {
             throw IntegrationError(description: "no lvsd binary at \(lvsdPath): run `swift build` first or set LVSD_BIN")
+        }
+    }
+
+    /// `requireRoot`, plus an lvs-realserver binary to test.
+    static func requireRealServerTool() throws {
+        try requireRoot()
+        guard FileManager.default.isExecutableFile(atPath: realServerPath) else {
+            throw IntegrationError(description: "no lvs-realserver binary at \(realServerPath): run `swift build` first or set LVS_REALSERVER_BIN")
         }
     }
 
