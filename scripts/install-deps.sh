@@ -26,6 +26,8 @@ PACKAGES=(
     iputils-ping    # ping in tests
     iputils-arping  # arping: ARP-for-the-VIP tests
     valgrind        # Benchmarks/run.sh: instruction and allocation counts
+    arptables       # lvs-realserver --method arptables (and its namespace tests)
+    iptables        # lvs-realserver --method iptables; iptables-save for its rule dumps
 )
 
 dry_run=0

@@ -283,6 +283,9 @@ def main():
     if args.udp_port:
         udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         udp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # IP_FREEBIND: the VIP may not be on the host yet (a bed with LVS_TESTBED_RS_SETUP=none,
+        # where lvs-realserver adds it later); the socket receives once it is.
+        udp.setsockopt(socket.IPPROTO_IP, getattr(socket, "IP_FREEBIND", 15), 1)
         udp.bind((args.vip, args.udp_port))
         udp.settimeout(0.5)
         threads.append(threading.Thread(target=udp_echo, args=(udp, args.name, stop), daemon=True))

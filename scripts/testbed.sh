@@ -23,7 +23,9 @@
 # Everything but the prefix goes to stderr, so `P=$(testbed.sh up | tail -n1)` works.
 # Environment: LVS_TESTBED_PYTHON (interpreter for rs-server.py; default /usr/bin/python3),
 # LVS_TESTBED_STATE_ROOT (default /run/lvs-testbed), LVS_TESTBED_OWNER (a tag `up` writes
-# to STATEDIR/owner; default "none").
+# to STATEDIR/owner; default "none"), LVS_TESTBED_RS_SETUP (`dr`, the default: VIP on lo and
+# the ARP sysctls on every real server; `none`: bare real servers, no VIP, arp_ignore and
+# arp_announce explicitly 0, for tests of lvs-realserver).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -320,6 +322,8 @@ claim_prefix() {
 cmd_up() {
     local prefix=${1:-} i
     ((EUID == 0)) || die "must run as root (network namespaces)"
+    RS_SETUP=${LVS_TESTBED_RS_SETUP:-dr}
+    [[ $RS_SETUP == dr || $RS_SETUP == none ]] || die "LVS_TESTBED_RS_SETUP must be dr or none, not '$RS_SETUP'"
     mkdir -p "$STATE_ROOT"
     if [[ -n $prefix ]]; then
         check_prefix "$prefix"
@@ -385,13 +389,24 @@ cmd_up() {
         net.ipv4.conf.all.forwarding=0 "net.ipv4.conf.$IFACE.forwarding=0" >/dev/null
 
     # Real servers: the VIP on lo, and the ARP settings that keep them from answering
-    # or advertising it on the segment (the classic LVS-DR real-server setup).
+    # or advertising it on the segment (the classic LVS-DR real-server setup). With
+    # LVS_TESTBED_RS_SETUP=none they stay bare, with the kernel's defaults set explicitly
+    # (IPv4 devconf may be inherited from the root namespace), for lvs-realserver to set up.
     for host in "${REAL_SERVERS[@]}"; do
         ns=$prefix$host
-        ip -n "$ns" addr add "$VIP/32" dev lo label lo:0
-        ip netns exec "$ns" sysctl -q -w \
-            net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
-            "net.ipv4.conf.$IFACE.arp_ignore=1" "net.ipv4.conf.$IFACE.arp_announce=2" >/dev/null
+        case $RS_SETUP in
+            dr)
+                ip -n "$ns" addr add "$VIP/32" dev lo label lo:0
+                ip netns exec "$ns" sysctl -q -w \
+                    net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+                    "net.ipv4.conf.$IFACE.arp_ignore=1" "net.ipv4.conf.$IFACE.arp_announce=2" >/dev/null
+                ;;
+            none)
+                ip netns exec "$ns" sysctl -q -w \
+                    net.ipv4.conf.all.arp_ignore=0 net.ipv4.conf.all.arp_announce=0 \
+                    "net.ipv4.conf.$IFACE.arp_ignore=0" "net.ipv4.conf.$IFACE.arp_announce=0" >/dev/null
+                ;;
+        esac
     done
 
     # Start the servers. The subshell only drops inherited descriptors and then execs

@@ -25,9 +25,16 @@ enum Shell {
             ?? projectRoot.appendingPathComponent(".build/debug/lvsd").path
     }
 
+    /// lvsadm to test: LVSADM_BIN, else the one next to lvsd.
     static var lvsadmPath: String {
         ProcessInfo.processInfo.environment["LVSADM_BIN"]
             ?? URL(fileURLWithPath: lvsdPath).deletingLastPathComponent().appendingPathComponent("lvsadm").path
+    }
+
+    /// lvs-realserver to test: LVS_REALSERVER_BIN (scripts/test.sh sets it), else the debug build's.
+    static var realServerPath: String {
+        ProcessInfo.processInfo.environment["LVS_REALSERVER_BIN"]
+            ?? projectRoot.appendingPathComponent(".build/debug/lvs-realserver").path
     }
 
     static var testbedScript: String {
@@ -43,6 +50,14 @@ enum Shell {
         }
         guard FileManager.default.isExecutableFile(atPath: lvsdPath) else {
             throw IntegrationError(description: "no lvsd binary at \(lvsdPath): run `swift build` first or set LVSD_BIN")
+        }
+    }
+
+    /// `requireRoot`, plus an lvs-realserver binary to test.
+    static func requireRealServerTool() throws {
+        try requireRoot()
+        guard FileManager.default.isExecutableFile(atPath: realServerPath) else {
+            throw IntegrationError(description: "no lvs-realserver binary at \(realServerPath): run `swift build` first or set LVS_REALSERVER_BIN")
         }
     }
 

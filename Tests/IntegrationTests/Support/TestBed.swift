@@ -14,9 +14,11 @@ final class TestBed {
     let prefix: String
     private var isUp = true
 
-    init() throws {
+    /// - Parameter bareRealServers: leave the real servers without the VIP and with arp_ignore
+    ///   and arp_announce at 0 (`LVS_TESTBED_RS_SETUP=none`), for lvs-realserver to set up.
+    init(bareRealServers: Bool = false) throws {
         try Shell.requireRoot()
-        let r = try Shell.run([Shell.testbedScript, "up"], timeout: 60)
+        let r = try Shell.run(["LVS_TESTBED_RS_SETUP=\(bareRealServers ? "none" : "dr")", Shell.testbedScript, "up"], timeout: 60)
         guard r.status == 0, let last = r.stdout.split(separator: "\n").last else {
             throw IntegrationError(description: "testbed.sh up failed (\(r.status)):\n\(r.stderr)")
         }
