@@ -10,6 +10,7 @@
 # 4. `swift test "$@"`, with the integration tests pointed at the binary and the bed:
 #      LVSD_BIN     lvsd to test (default: the debug build's; an exported value wins)
 #      LVS_REALSERVER_BIN  lvs-realserver to test (same rule)
+#      LVSADM_BIN   lvsadm to test (same rule)
 #      LVS_TESTBED  absolute path of scripts/testbed.sh
 # 5. fails if a test left a test bed behind, after removing it: every bed built
 #    during the run with this run's LVS_TESTBED_OWNER tag. Other beds (a demo in
@@ -35,14 +36,15 @@ swift build
 BIN_DIR=$(swift build --show-bin-path)
 export LVSD_BIN=${LVSD_BIN:-$BIN_DIR/lvsd}
 export LVS_REALSERVER_BIN=${LVS_REALSERVER_BIN:-$BIN_DIR/lvs-realserver}
+export LVSADM_BIN=${LVSADM_BIN:-$BIN_DIR/lvsadm}
 export LVS_TESTBED=$TESTBED
-for bin in "$LVSD_BIN" "$LVS_REALSERVER_BIN"; do
+for bin in "$LVSD_BIN" "$LVS_REALSERVER_BIN" "$LVSADM_BIN"; do
     if [[ ! -x $bin ]]; then
         echo "test: no binary at $bin after the build" >&2
         exit 1
     fi
 done
-echo "test: LVSD_BIN=$LVSD_BIN LVS_REALSERVER_BIN=$LVS_REALSERVER_BIN LVS_TESTBED=$LVS_TESTBED"
+echo "test: LVSD_BIN=$LVSD_BIN LVSADM_BIN=$LVSADM_BIN LVS_REALSERVER_BIN=$LVS_REALSERVER_BIN LVS_TESTBED=$LVS_TESTBED"
 
 # Every bed our tests build carries this tag (testbed.sh writes it to STATEDIR/owner);
 # beds present before we started, or built by someone else meanwhile (a demo in
