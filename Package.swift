@@ -32,6 +32,9 @@ let package = Package(
         .target(name: "LVSControlProtocol", dependencies: ["LVSCore", "LVSConfig", "CLinuxNet"], swiftSettings: strictSettings),
         // ipvsadm's output formats, byte for byte, from a DirectorStatus (pure).
         .target(name: "LVSAdmin", dependencies: ["LVSCore", "LVSConfig"], swiftSettings: strictSettings),
+        // Health checkers and their reactions (weight 0 / removal, sorry server, quorum), run
+        // on their own threads; they change the table through the same path lvsadm uses.
+        .target(name: "LVSHealth", dependencies: ["LVSCore", "LVSConfig", "CLinuxNet"], swiftSettings: strictSettings),
         // Real-server setup, teardown and checks (lvs-realserver's logic, runs host commands).
         .target(name: "LVSRealServer", dependencies: ["LVSCore"], swiftSettings: strictSettings),
         .executableTarget(
@@ -50,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "lvsd",
             dependencies: [
-                "LVSCore", "LVSConfig", "LVSDataPlane", "LVSControlProtocol",
+                "LVSCore", "LVSConfig", "LVSDataPlane", "LVSControlProtocol", "LVSHealth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -69,6 +72,7 @@ let package = Package(
                     swiftSettings: strictSettings),
         .testTarget(name: "LVSControlProtocolTests", dependencies: ["LVSControlProtocol", "LVSConfig", "LVSCore"],
                     swiftSettings: strictSettings),
+        .testTarget(name: "LVSHealthTests", dependencies: ["LVSHealth", "LVSConfig", "LVSCore"], swiftSettings: strictSettings),
         .testTarget(name: "LVSRealServerTests", dependencies: ["LVSRealServer", "LVSCore"], swiftSettings: strictSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["LVSCore"], swiftSettings: strictSettings),
     ]

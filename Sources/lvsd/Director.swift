@@ -39,7 +39,8 @@ struct Director {
             worker = DataPlaneWorker(socket: socket, engine: engine, options: ringOptions)
             Log.info("\(interface.name): MAC \(interface.mac), address \(interface.address), MTU \(interface.mtu); ring \(socket.frameCount) × \(socket.frameSize) B, connection table \(engine.connections.capacity) slots")
             let listener = try ControlListener(path: socketPath)
-            control = ControlServer(listener: listener, worker: worker, configuration: configuration, savedTable: savedTable)
+            let table = TableController(configuration: configuration, worker: worker, savedTable: savedTable)
+            control = ControlServer(listener: listener, worker: worker, table: table)
             Log.info("control socket \(socketPath)")
         } catch let error as ControlSocketError {
             Log.error(error.description)

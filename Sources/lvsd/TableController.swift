@@ -1,0 +1,104 @@
+import LVSConfig
+import LVSControlProtocol
+import LVSCore
+import LVSDataPlane
+import LVSHealth
+import Synchronization
+
+/// The one owner of the director's table as admins see it. lvsadm's changes (through the
+/// control server) and the health monitor's go through `apply`, one at a time under a lock:
+/// a batch is checked against a copy of the table with ipvsadm's rules and messages, and only
+/// a batch that passes whole is handed to the worker, which reconciles its engine between two
+/// packet batches. So a change is atomic and packets in flight never see half of one. Every
+/// change is saved (`SavedTable`), so a restart comes back to it.
+final class TableController: TableEditor {
+    struct State {
+        var configuration: DirectorConfiguration
+    }
+
+    let state: Mutex<State>
+    let worker: DataPlaneWorker
+    let savedTable: SavedTable?
+
+    init(configuration: DirectorConfiguration, worker: DataPlaneWorker, savedTable: SavedTable?) {
+        state = Mutex(State(configuration: configuration))
+        self.worker = worker
+        self.savedTable = savedTable
+    }
+
+    static let workerSilent = ControlFailure(
+        message: "the data plane did not take the request within 10 s (is lvsd stopping?); nothing was changed",
+        exitCode: 255)
+
+    func apply(_ commands: [IpvsadmCommand]) -> IpvsadmError? {
+        apply(commands, arguments: nil).map { IpvsadmError($0.message, exitCode: $0.exitCode) }
+    }
+
+    func currentTable() -> DirectorConfiguration { state.withLock { $0.configuration } }
+
+    /// Applies a batch all or nothing: ipvsadm's checks on a copy of the table, then one job
+    /// for the worker. Returns the refusal (with the failing command's index), or nil.
+    func apply(_ commands: [IpvsadmCommand], arguments: [[String]]? = nil) -> ControlFailure? {
+        state.withLock { state in applyLocked(commands, arguments: arguments, state: &state) }
+    }
+
+    func applyLocked(_ commands: [IpvsadmCommand], arguments: [[String]]?, state: inout State) -> ControlFailure? {
+        var next = state.configuration
+        var zeroed: [VirtualServiceKey?] = []
+        var timeouts: [TimeoutSetting] = []
+        for (index, command) in commands.enumerated() {
+            switch command {
+            case .zero(let key):
+                if let key, !next.services.contains(where: { $0.key == key }) {
+                    return ControlFailure(message: "No such service", exitCode: 255, commandIndex: index)
+                }
+                zeroed.append(key)
+            case .setTimeouts(let setting):
+                timeouts.append(setting)
+            case _ where command.changesTable:
+                do {
+                    next = try next.applying(command)
+                } catch {
+                    return ControlFailure(message: error.message, exitCode: error.exitCode, commandIndex: index)
+                }
+            default:
+                return ControlFailure(
+                    message: "'\(arguments?[index].joined(separator: " ") ?? "\(command)")' does not change the table; a change request takes -A -E -D -C -a -e -d -Z --set",
+                    exitCode: 2, commandIndex: index)
+            }
+        }
+        let target = next
+        let zeroKeys = zeroed
+        let timeoutSettings = timeouts
+        let outcome = worker.perform { context -> ControlFailure? in
+            do {
+                let applied = try context.engine.apply(target)
+                for key in zeroKeys { try context.engine.zeroCounters(service: key) }
+                for setting in timeoutSettings { context.engine.setTimeouts(setting) }
+                if applied.vipSetChanged {
+                    try context.virtualAddressesChanged(added: applied.addedVIPs)
+                }
+                return nil
+            } catch let error as EngineConfigurationError {
+                return ControlFailure(message: error.description, exitCode: 255)
+            } catch is UnknownServiceError {
+                return ControlFailure(message: "No such service", exitCode: 255)
+            } catch {
+                return ControlFailure(message: "\(error)", exitCode: 255)
+            }
+        }
+        guard let outcome else { return Self.workerSilent }
+        if let failure = outcome { return failure }
+        let changedTable = next != state.configuration
+        state.configuration = next
+        if changedTable, let savedTable {
+            do {
+                try savedTable.write(next)
+            } catch {
+                Log.warning(error.description)
+            }
+        }
+        return nil
+    }
+
+}

@@ -1,0 +1,2 @@
+import LVSHealth
+import Testing
