@@ -6,7 +6,7 @@
 #
 # Usage: sudo scripts/demo.sh            (from any directory)
 # Environment:
-#   LVSD_BIN=/path/to/lvsd   use this binary instead of building one
+#   LVSD_BIN=/path/to/lvsd   use this binary instead of building one (and LVSADM_BIN for lvsadm)
 #   DEMO_REQUESTS=300        number of requests (each a new TCP connection)
 # Exit status: 0 when every request got an answer from a real server, the client
 # resolved the VIP to the director's MAC, no reply frame was seen on the director's
@@ -34,13 +34,16 @@ fi
 
 if [[ -n ${LVSD_BIN:-} ]]; then
     LVSD=$LVSD_BIN
+    LVSADM=${LVSADM_BIN:-$(dirname "$LVSD_BIN")/lvsadm}
     say "Using prebuilt lvsd: $LVSD"
 else
-    say "Building lvsd (swift build -c release --product lvsd) ..."
-    (cd "$ROOT" && swift build -c release --product lvsd) >&2
+    say "Building lvsd and lvsadm (swift build -c release) ..."
+    (cd "$ROOT" && swift build -c release --product lvsd && swift build -c release --product lvsadm) >&2
     LVSD="$(cd "$ROOT" && swift build -c release --show-bin-path)/lvsd"
+    LVSADM="$(cd "$ROOT" && swift build -c release --show-bin-path)/lvsadm"
 fi
 [[ -x $LVSD ]] || die "no executable lvsd at $LVSD"
+[[ -x $LVSADM ]] || die "no executable lvsadm at $LVSADM"
 
 # ------------------------------------------------------------------ bed and cleanup
 
@@ -115,8 +118,11 @@ nft_packets() {
 
 say "Starting lvsd in the director namespace ..."
 # Backgrounded directly (not via a function) so $! is lvsd's own PID.
+# Its own control socket (lvsadm finds it through LVSD_SOCKET) and no saved table: the demo
+# leaves nothing behind outside the bed's state directory.
+export LVSD_SOCKET=$STATEDIR/lvsd.sock
 ip netns exec "$NS_DIRECTOR" "$LVSD" --interface "$IFACE" --rules "$RULES" \
-    --stats-file "$STATEDIR/lvsd-stats.json" </dev/null >"$LOG" 2>&1 &
+    --stats-file "$STATEDIR/lvsd-stats.json" --socket "$LVSD_SOCKET" --no-save </dev/null >"$LOG" 2>&1 &
 LVSD_PID=$!
 "$TESTBED" track "$BED" lvsd "$LVSD_PID"
 
@@ -178,6 +184,9 @@ failed=$((REQUESTS - answered))   # failures, odd bodies and requests never sent
 replies_seen=$(nft_packets replies_seen)
 requests_seen=$(nft_packets requests_seen)
 neigh=$(ip -n "$NS_CLIENT" neigh show "$VIP" dev "$IFACE")
+# What an admin sees, with the ipvsadm-compatible CLI, before lvsd stops.
+listing=$("$LVSADM" -L -n 2>&1 || true)
+stats_listing=$("$LVSADM" -L -n --stats 2>&1 || true)
 vip_mac=$(awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}' <<<"$neigh")
 
 # ---------------------------------------------------------------- stop lvsd
@@ -232,6 +241,15 @@ EOF
 
 cat <<EOF
 
+The director's table as an admin sees it (lvsadm, ipvsadm's commands and output):
+  # lvsadm -L -n
+$(sed 's/^/  /' <<<"$listing")
+  # lvsadm -L -n --stats
+$(sed 's/^/  /' <<<"$stats_listing")
+EOF
+
+cat <<EOF
+
 Who answered ARP for the VIP (on the client: ip neigh show $VIP):
   ${neigh:-<no entry>}
   the director's MAC is $DIRECTOR_MAC: $(ok_text "$arp_ok")
@@ -243,7 +261,7 @@ Frames arriving on the director's eth0 (nft counters at netdev ingress):
 Requests answered by a real server: $answered/$REQUESTS: $(ok_text "$req_ok")
 lvsd stopped by SIGTERM, exit status $lvsd_rc: $(ok_text "$stop_ok")
 Last lines of lvsd's log (it prints its counters when it stops):
-$(tail -n 15 "$LOG" | sed 's/^/  | /')
+$(tail -n 8 "$LOG" | sed 's/^/  | /')
 EOF
 if [[ -s $STATEDIR/lvsd-stats.json ]]; then
     echo "Stats file ($STATEDIR/lvsd-stats.json, shortened):"
