@@ -5,9 +5,28 @@ extension IpvsadmCommandLine {
     /// `ipvsadm -A ...` lines copied from a script restore. There is no quoting and no inline
     /// comment: a `#` after a command is a stray argument, as it is for ipvsadm.
     public static func tokenizeRestoreLine(_ line: Substring) -> [String] {
-        line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
-            .map(String.init)
-            .filter { $0 != "ipvsadm" }
+        // Bytes, not Characters (grapheme breaking is slow, and every separator is ASCII).
+        var tokens: [String] = []
+        let utf8 = line.utf8
+        var start: Substring.Index?
+        var i = utf8.startIndex
+        func close(at end: Substring.Index) {
+            guard let s = start else { return }
+            let token = line[s..<end]
+            if token != "ipvsadm" { tokens.append(String(token)) }
+            start = nil
+        }
+        while i != utf8.endIndex {
+            switch utf8[i] {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "\n"):
+                close(at: i)
+            default:
+                if start == nil { start = i }
+            }
+            i = utf8.index(after: i)
+        }
+        close(at: utf8.endIndex)
+        return tokens
     }
 
     /// Reads a whole `-R` stream before anything is applied: the first bad line stops it, and

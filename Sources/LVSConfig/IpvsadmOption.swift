@@ -221,11 +221,27 @@ enum IpvsadmOption: CaseIterable, Sendable {
 
     /// The option spelled `--name` (without the dashes), as popt finds it.
     static func named(_ name: Substring) -> IpvsadmOption? {
-        allCases.first { $0.longName == name }
+        byLongName[String(name)]
     }
 
     /// The option spelled `-c`.
     static func short(_ letter: Character) -> IpvsadmOption? {
-        allCases.first { $0.shortNames.contains(letter) }
+        byShortName[letter]
     }
+
+    // Built once: a linear search over every option (and its name arrays) per token cost more
+    // than the rest of parsing a `-R` line.
+    static let byLongName: [String: IpvsadmOption] = {
+        var table: [String: IpvsadmOption] = [:]
+        for option in allCases where table[option.longName] == nil { table[option.longName] = option }
+        return table
+    }()
+
+    static let byShortName: [Character: IpvsadmOption] = {
+        var table: [Character: IpvsadmOption] = [:]
+        for option in allCases {
+            for letter in option.shortNames where table[letter] == nil { table[letter] = option }
+        }
+        return table
+    }()
 }

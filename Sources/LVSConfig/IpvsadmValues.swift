@@ -71,8 +71,20 @@ enum IpvsadmValues {
     /// `inet_pton(AF_INET, ...)`: four decimal octets, no leading zeros. The multicast group of
     /// the sync daemon is read this way (host names are not accepted there).
     static func strictDottedQuad(_ text: some StringProtocol) -> IPv4Address? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts.allSatisfy({ $0.count == 1 || $0.first != "0" }) else { return nil }
+        // No leading zero in an octet (inet_aton would read it as octal): a '0' that starts an
+        // octet must be the whole octet. Checked on bytes; IPv4Address does the rest.
+        var atOctetStart = true
+        var previousWasLeadingZero = false
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                atOctetStart = true
+                previousWasLeadingZero = false
+                continue
+            }
+            if previousWasLeadingZero { return nil }
+            previousWasLeadingZero = atOctetStart && byte == UInt8(ascii: "0")
+            atOctetStart = false
+        }
         return IPv4Address(text)
     }
 
@@ -81,7 +93,12 @@ enum IpvsadmValues {
     /// SwiftLVS does not forward IPv6, but ipvsadm tells an IPv6 address from a host name by
     /// this test, and so the errors it gives next depend on it.
     static func isIPv6Literal(_ text: some StringProtocol) -> Bool {
-        ipv6Groups(text) != nil
+        // Every IPv6 literal has at least two colons; most addresses here are `a.b.c.d:port`,
+        // so answer those without building the groups.
+        var colons = 0
+        for byte in text.utf8 where byte == UInt8(ascii: ":") { colons += 1 }
+        guard colons >= 2 else { return false }
+        return ipv6Groups(text) != nil
     }
 
     /// The eight 16-bit groups of an IPv6 literal, nil if `text` is not one.

@@ -16,7 +16,10 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Parses dotted-quad notation strictly: four decimal octets, no leading `+`, no spaces.
     public init?(_ text: some StringProtocol) {
-        var octets: [UInt32] = []
+        // Accumulated in one integer, without an array: `-R` of 10 000 services parses 100 000
+        // addresses, and this ran as a heap allocation each.
+        var address: UInt32 = 0
+        var octets = 0
         var current: UInt32 = 0
         var digits = 0
         for byte in text.utf8 {
@@ -26,17 +29,17 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
                 digits += 1
                 if digits > 3 || current > 255 { return nil }
             case UInt8(ascii: "."):
-                if digits == 0 || octets.count == 3 { return nil }
-                octets.append(current)
+                if digits == 0 || octets == 3 { return nil }
+                address = address << 8 | current
+                octets += 1
                 current = 0
                 digits = 0
             default:
                 return nil
             }
         }
-        if digits == 0 || octets.count != 3 { return nil }
-        octets.append(current)
-        value = octets[0] << 24 | octets[1] << 16 | octets[2] << 8 | octets[3]
+        if digits == 0 || octets != 3 { return nil }
+        value = address << 8 | current
     }
 
     public var description: String {

@@ -44,12 +44,13 @@ final class TableController: TableEditor {
 
     func applyLocked(_ commands: [IpvsadmCommand], arguments: [[String]]?, state: inout State) -> ControlFailure? {
         var next = state.configuration
+        var services = next.serviceIndex()
         var zeroed: [VirtualServiceKey?] = []
         var timeouts: [TimeoutSetting] = []
         for (index, command) in commands.enumerated() {
             switch command {
             case .zero(let key):
-                if let key, !next.services.contains(where: { $0.key == key }) {
+                if let key, services[key] == nil {
                     return ControlFailure(message: "No such service", exitCode: 255, commandIndex: index)
                 }
                 zeroed.append(key)
@@ -57,7 +58,7 @@ final class TableController: TableEditor {
                 timeouts.append(setting)
             case _ where command.changesTable:
                 do {
-                    next = try next.applying(command)
+                    try next.apply(command, index: &services)
                 } catch {
                     return ControlFailure(message: error.message, exitCode: error.exitCode, commandIndex: index)
                 }
