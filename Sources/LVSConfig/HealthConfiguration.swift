@@ -25,6 +25,9 @@ public struct ServiceHealth: Sendable, Equatable {
     public var quorumDown: [String]?
     /// `sorry_server IP [PORT]`: put in the table when no real server is healthy.
     public var sorryServer: RealServerConfig?
+    /// `sorry_server_inhibit`: the sorry server is kept in the table at weight 0 while it is not
+    /// needed, instead of being removed (its `inhibit_on_failure`).
+    public var sorryServerInhibit = false
     /// `inhibit_on_failure` at virtual-server level: the default for its real servers.
     public var inhibitOnFailure = false
     /// `alpha`: servers start as failed until their first successful check (default: up).
@@ -86,13 +89,15 @@ public struct CheckerConfig: Sendable, Equatable {
     public var bindPort: UInt16?
     /// `connect_timeout` (default 5 s).
     public var connectTimeout: Double = 5
-    /// `retry` (keepalived's default: 1 for TCP/HTTP checks, 0 for MISC): extra attempts
-    /// before a server is declared down; `delay_before_retry` (default 1 s) between them.
+    /// `retry` (keepalived's default: 1, 3 for DNS, 0 for MISC): extra attempts before a
+    /// server is declared down; `delay_before_retry` (default 1 s, 3 s for HTTP, the delay loop
+    /// for DNS) between them.
     public var retry: UInt32 = 1
     public var delayBeforeRetry: Double = 1
-    /// `delay_loop` on the checker overrides the virtual server's.
+    /// `delay_loop` on the checker (or its real server) overrides the virtual server's.
     public var delayLoop: Double?
-    /// `warmup`: a random delay up to this before the first check, to spread the load.
+    /// `warmup`: a random delay up to this before the first check, to spread the load
+    /// (keepalived's default, which the keepalived.conf reader fills in: the delay loop).
     public var warmup: Double?
     /// SwiftLVS's addition: probe through the DR path (to the VIP, with the real server's MAC)
     /// so the check fails when the server does not really serve the VIP. `probe_via_vip`.
@@ -108,11 +113,23 @@ public struct HTTPCheck: Sendable, Equatable {
         public var digest: String?
         /// Expected status; nil = any 2xx.
         public var statusCode: Int?
+        /// `status_code` with several codes or a range (`status_code 200-299 301`): when not
+        /// empty, a status in any of these ranges passes and `statusCode` is nil.
+        public var statusCodeRanges: [ClosedRange<Int>]
 
-        public init(path: String, digest: String? = nil, statusCode: Int? = nil) {
+        public init(path: String, digest: String? = nil, statusCode: Int? = nil, statusCodeRanges: [ClosedRange<Int>] = []) {
             self.path = path
             self.digest = digest
             self.statusCode = statusCode
+            self.statusCodeRanges = statusCodeRanges
+        }
+
+        /// Whether an answer with this status passes: the ranges if any, else the single code,
+        /// else any 2xx (keepalived's default).
+        public func accepts(status: Int) -> Bool {
+            if !statusCodeRanges.isEmpty { return statusCodeRanges.contains { $0.contains(status) } }
+            if let statusCode { return status == statusCode }
+            return (200...299).contains(status)
         }
     }
 
@@ -158,7 +175,9 @@ public struct DNSCheck: Sendable, Equatable {
 public struct VRRPInstanceBlock: Sendable, Equatable {
     public var name: String
     /// The block's `keyword value...` lines, in order, with nested blocks flattened as
-    /// `block.keyword`.
+    /// `block.keyword` (`authentication.auth_type`). The lines of a list block
+    /// (`virtual_ipaddress`, `unicast_peer`, `track_script`, ...) are kept whole under the
+    /// block's name: `("virtual_ipaddress", ["10.0.0.100/24", "dev", "eth0"])`.
     public var settings: [(keyword: String, values: [String])]
     public var file: String
     public var line: Int
@@ -199,12 +218,20 @@ public struct KeepalivedConfiguration: Sendable, Equatable {
     public var health: HealthConfiguration
     public var vrrpInstances: [VRRPInstanceBlock]
     public var warnings: [ConfigurationWarning]
+    /// `global_defs { router_id }`: the name this director gives itself (HA, notifications).
+    public var routerID: String?
+    /// `global_defs { lvs_timeouts tcp N tcpfin N udp N }`, as `ipvsadm --set` takes them:
+    /// 0 leaves a timeout unchanged.
+    public var lvsTimeouts: TimeoutSetting?
 
     public init(director: DirectorConfiguration = DirectorConfiguration(), health: HealthConfiguration = HealthConfiguration(),
-                vrrpInstances: [VRRPInstanceBlock] = [], warnings: [ConfigurationWarning] = []) {
+                vrrpInstances: [VRRPInstanceBlock] = [], warnings: [ConfigurationWarning] = [],
+                routerID: String? = nil, lvsTimeouts: TimeoutSetting? = nil) {
         self.director = director
         self.health = health
         self.vrrpInstances = vrrpInstances
         self.warnings = warnings
+        self.routerID = routerID
+        self.lvsTimeouts = lvsTimeouts
     }
 }

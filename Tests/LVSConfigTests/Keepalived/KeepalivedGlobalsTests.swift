@@ -1,0 +1,118 @@
+import Testing
+import LVSCore
+import LVSConfig
+
+/// global_defs, the VRRP blocks kept for high availability, and the other top-level blocks.
+@Suite struct KeepalivedGlobalsTests {
+    typealias K = Keepalived
+
+    @Test func globalDefinitionsKeepWhatAppliesAndNameTypos() throws {
+        let config = try K.parse("""
+            global_defs {
+                notification_email {
+                    admin@example.com
+                    "Ops <ops@example.com>"
+                }
+                notification_email_from lvs@example.com
+                smtp_server 127.0.0.1
+                smtp_connect_timeout 30
+                router_id LVS_DEVEL
+                vrrp_skip_check_adv_addr
+                vrrp_garp_interval 0
+                vrrp_gna_interval 0
+                enable_script_security
+                script_user keepalived_script
+                lvs_timeouts tcp 7200 udp 60
+                lvs_sync_daemon eth0 VI_1 id 5
+                lvs_flush
+                roter_id typo
+            }
+            """)
+        #expect(config.routerID == "LVS_DEVEL")
+        #expect(config.lvsTimeouts == TimeoutSetting(tcp: 7200, tcpFin: 0, udp: 60))
+        #expect(config.warnings == [
+            K.warning(16, "lvs_sync_daemon is not supported: lvsd does not synchronise its connection table with a backup director; ignored"),
+            K.warning(18, "unknown keyword 'roter_id' in global_defs (did you mean 'router_id'?); ignored"),
+        ])
+    }
+
+    @Test func badTimeoutsAreIgnored() throws {
+        let config = try K.parse("global_defs {\n  lvs_timeouts tcp\n  lvs_timeouts fin 3\n}")
+        #expect(config.lvsTimeouts == nil)
+        #expect(config.warnings == [
+            K.warning(2, "lvs_timeouts: 'tcp' needs a number of seconds; ignored"),
+            K.warning(3, "lvs_timeouts: unknown timeout 'fin' (tcp, tcpfin or udp); ignored"),
+        ])
+    }
+
+    @Test func vrrpInstancesAreKeptWithTheirSettingsInOrder() throws {
+        let config = try K.parse("""
+            vrrp_script chk_lvsd {
+                script "/usr/bin/pgrep lvsd"
+                interval 2
+            }
+            vrrp_sync_group VG1 {
+                group {
+                    VI_1
+                }
+            }
+            vrrp_instance VI_1 {
+                state MASTER
+                interface eth0
+                virtual_router_id 51
+                priority 100
+                advert_int 1
+                authentication {
+                    auth_type PASS
+                    auth_pass 1111
+                }
+                virtual_ipaddress {
+                    10.0.0.100/24 dev eth0 label eth0:1
+                    10.0.0.101
+                }
+                track_script {
+                    chk_lvsd
+                }
+            }
+            """)
+        #expect(config.warnings == [])
+        #expect(config.vrrpInstances == [VRRPInstanceBlock(name: "VI_1", settings: [
+            ("state", ["MASTER"]), ("interface", ["eth0"]), ("virtual_router_id", ["51"]), ("priority", ["100"]),
+            ("advert_int", ["1"]), ("authentication.auth_type", ["PASS"]), ("authentication.auth_pass", ["1111"]),
+            ("virtual_ipaddress", ["10.0.0.100/24", "dev", "eth0", "label", "eth0:1"]), ("virtual_ipaddress", ["10.0.0.101"]),
+            ("track_script", ["chk_lvsd"]),
+        ], file: K.file, line: 10)])
+    }
+
+    @Test func otherTopLevelBlocks() throws {
+        let config = try K.parse("""
+            static_ipaddress {
+                10.0.0.100/32 dev lo
+            }
+            SSL {
+                ca /etc/ssl/ca.pem
+            }
+            net_namespace lvs
+            @backup router_id backup
+            $PORT=80
+            virtual_servr 10.0.0.100 80 {
+            }
+            """)
+        #expect(config.warnings == [
+            K.warning(1, "static_ipaddress is not applied by lvsd: keepalived adds these to the host when it starts; configure them on the host (ip address/route/rule) if lvsd replaces keepalived"),
+            K.warning(7, "net_namespace is not supported: lvsd runs in the network namespace it is started in; ignored"),
+            K.warning(8, "conditional configuration ('@backup') is not supported: lvsd has no config id (keepalived -i); this line is ignored"),
+            K.warning(9, "parameter definitions ('$PORT=80') are not supported; the line is ignored and the parameter is not substituted"),
+            K.warning(10, "unknown keyword 'virtual_servr' in the top level (did you mean 'virtual_server'?); ignored with its block"),
+        ])
+    }
+
+    @Test func vrrpInstanceNeedsAName() {
+        #expect(K.failure("vrrp_instance {\n}") == ConfigurationError(file: K.file, line: 1, message: "vrrp_instance needs one name: vrrp_instance NAME {"))
+    }
+
+    @Test func anEmptyConfigurationIsEmpty() throws {
+        #expect(try K.parse("") == KeepalivedConfiguration())
+        #expect(try K.parse("! nothing but comments\n# here\n\n") == KeepalivedConfiguration())
+    }
+}
