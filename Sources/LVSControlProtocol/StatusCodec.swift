@@ -8,7 +8,7 @@ import LVSCore
 ///     dest        address port weight uthreshold lthreshold active inactive persistent + 10 traffic numbers
 ///     connections count        (present when the entries were asked for; the `conn` lines follow)
 ///     conn        proto state expires-ms caddr cport vaddr vport daddr dport template
-///     conflict    vip mac sender-address count
+///     conflict    vip mac sender-address count seconds-since-last
 ///
 /// `dest` lines belong to the `service` line before them, in kernel list order. The 10 traffic
 /// numbers are conns inpkts outpkts inbytes outbytes cps inpps outpps inbps outbps.
@@ -41,7 +41,7 @@ public enum StatusCodec {
             }
         }
         if let c = status.vipConflict {
-            out += "conflict\t\(c.vip)\t\(c.mac)\t\(c.senderAddress)\t\(c.count)\n"
+            out += "conflict\t\(c.vip)\t\(c.mac)\t\(c.senderAddress)\t\(c.count)\t\(c.secondsSinceLast)\n"
         }
         return out
     }
@@ -106,7 +106,7 @@ public enum StatusCodec {
                 let vip = try fields.address()
                 guard let mac = MACAddress(try fields.word()) else { throw fields.error("a MAC address") }
                 status.vipConflict = VIPConflict(vip: vip, mac: mac, senderAddress: try fields.address(),
-                                                 count: try fields.number())
+                                                 count: try fields.number(), secondsSinceLast: try fields.number())
             case let other:
                 throw ControlProtocolError("status line \(lineNumber): unknown record '\(other)'")
             }

@@ -132,14 +132,20 @@ public struct ConnectionStatus: Sendable, Equatable {
 public struct VIPConflict: Sendable, Equatable {
     public var vip: IPv4Address
     public var mac: MACAddress
-    /// The sender IP of the offending ARP frame (a real server's own address, usually).
+    /// The host behind the MAC: the real server with that MAC if the director knows it (its
+    /// own address, which names the culprit), else the VIP the frame claimed.
     public var senderAddress: IPv4Address
+    /// Frames seen claiming a VIP since lvsd started.
     public var count: UInt64
+    /// Seconds since the last such frame (listings warn only about recent ones).
+    public var secondsSinceLast: UInt64
 
-    public init(vip: IPv4Address, mac: MACAddress, senderAddress: IPv4Address, count: UInt64) {
+    public init(vip: IPv4Address, mac: MACAddress, senderAddress: IPv4Address, count: UInt64,
+                secondsSinceLast: UInt64 = 0) {
         self.vip = vip
         self.mac = mac
         self.senderAddress = senderAddress
         self.count = count
+        self.secondsSinceLast = secondsSinceLast
     }
 }

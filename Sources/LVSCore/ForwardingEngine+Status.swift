@@ -18,7 +18,11 @@ extension ForwardingEngine {
     /// `connectionEntries(now:)` does.
     public func status(now: UInt64, includeConnections: Bool) -> DirectorStatus {
         var result = DirectorStatus(connectionTableSize: connections.capacity, timeouts: timeouts,
-                                    vipConflict: vipConflict)
+                                    vipConflict: vipConflict.map {
+                                        var c = $0
+                                        c.secondsSinceLast = (now &- min(now, lastVIPConflictAt)) / 1_000_000_000
+                                        return c
+                                    })
         for (s, runtime) in services.enumerated() {
             var config = s < configuration.services.count ? configuration.services[s] : VirtualServiceConfig(
                 key: runtime.key, scheduler: runtime.scheduler.name)

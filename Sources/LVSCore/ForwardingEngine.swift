@@ -100,6 +100,8 @@ public final class ForwardingEngine {
     let staticNeighbors: [IPv4Address: MACAddress]
     /// The last host seen claiming a VIP, with the count of such claims so far.
     public internal(set) var vipConflict: VIPConflict?
+    /// When `vipConflict` was last seen (monotonic nanoseconds).
+    var lastVIPConflictAt: UInt64 = 0
     /// The last host seen claiming a VIP: (VIP, its MAC). Shown in logs.
     public var lastVIPConflict: (vip: IPv4Address, mac: MACAddress)? { vipConflict.map { ($0.vip, $0.mac) } }
     /// Set while the connection table cannot take new entries: unknown flows are then hashed
@@ -623,8 +625,16 @@ public final class ForwardingEngine {
             // Another host says it owns a VIP: a real server that answers ARP for it, or a second
             // director. Count it and remember who, for the operator.
             count(.vipConflicts)
-            vipConflict = VIPConflict(vip: p.arpSenderAddress, mac: p.arpSenderMAC, senderAddress: p.arpSenderAddress,
+            // Name the host by its own address when it is one of our real servers (the usual
+            // culprit: VIP on an ARPing device); the scan runs only for a MAC not seen last time.
+            var sender = vipConflict?.mac == p.arpSenderMAC ? vipConflict?.senderAddress ?? p.arpSenderAddress
+                : p.arpSenderAddress
+            if vipConflict?.mac != p.arpSenderMAC, let n = neighbors.firstIndex(where: { $0.mac == p.arpSenderMAC }) {
+                sender = neighbors[n].address
+            }
+            vipConflict = VIPConflict(vip: p.arpSenderAddress, mac: p.arpSenderMAC, senderAddress: sender,
                                       count: counterSlots[DataPlaneCounter.vipConflicts.rawValue])
+            lastVIPConflictAt = now
         }
         if let n = neighborIndex[p.arpSenderAddress.value], !neighbors[n].isStatic, p.arpSenderMAC != .zero,
            !p.arpSenderMAC.isMulticast {

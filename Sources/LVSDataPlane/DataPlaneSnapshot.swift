@@ -27,7 +27,8 @@ public struct DataPlaneSnapshot: Sendable {
     public var services: [ServiceSnapshot] = []
     public var connections = 0
     public var connectionCapacity = 0
-    public var lastVIPConflict: (vip: IPv4Address, mac: MACAddress)?
+    /// The last host seen claiming a VIP by ARP (usually a misconfigured real server).
+    public var vipConflict: VIPConflict?
 
     public init() {}
 
@@ -37,7 +38,7 @@ public struct DataPlaneSnapshot: Sendable {
         counters = engine.counterSnapshot()
         connections = engine.connections.count
         connectionCapacity = engine.connections.capacity
-        lastVIPConflict = engine.lastVIPConflict
+        vipConflict = engine.vipConflict
         services = engine.services.enumerated().map { index, service in
             ServiceSnapshot(
                 key: service.key, scheduler: service.scheduler.name, stats: engine.stats(service: index),
@@ -58,8 +59,9 @@ public struct DataPlaneSnapshot: Sendable {
         var out = "{\n  \"counters\": {"
         out += zip(DataPlaneCounter.slotNames, counters).map { "\n    \(q($0)): \($1)" }.joined(separator: ",")
         out += "\n  },\n  \"connections\": \(connections),\n  \"connection_capacity\": \(connectionCapacity),\n"
-        if let c = lastVIPConflict {
-            out += "  \"last_vip_conflict\": {\"vip\": \(q(c.vip.description)), \"mac\": \(q(c.mac.description))},\n"
+        if let c = vipConflict {
+            out += "  \"last_vip_conflict\": {\"vip\": \(q(c.vip.description)), \"mac\": \(q(c.mac.description)), "
+            out += "\"sender\": \(q(c.senderAddress.description)), \"count\": \(c.count)},\n"
         }
         out += "  \"services\": ["
         out += services.map { s in

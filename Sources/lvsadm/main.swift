@@ -99,6 +99,10 @@ struct LVSAdmin {
 
     func list(_ options: ListOptions) -> Int32 {
         guard let status = status(connections: options.connections) else { return 1 }
+        if let c = status.vipConflict, c.secondsSinceLast < 600 {
+            // On stderr, so that scripts reading the listing see exactly ipvsadm's output.
+            Self.printError("lvsadm: warning: \(c.mac) (\(c.senderAddress)) answered ARP for VIP \(c.vip) \(c.secondsSinceLast) s ago (\(c.count) frames since lvsd started): a real server whose VIP is not on a non-ARPing device? run `lvs-realserver check --vip \(c.vip)` on it")
+        }
         let names: any NameResolver = options.numeric ? NumericNames() : SystemNameResolver()
         do {
             print(try ListingFormatter.list(status, options: options, names: names), terminator: "")

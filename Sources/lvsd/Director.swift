@@ -76,6 +76,7 @@ struct Director {
         }
 
         var timeout = timespec(tv_sec: 1, tv_nsec: 0)
+        var conflictsLogged: UInt64 = 0
         loop: while true {
             let s = sigtimedwait(&signals, nil, &timeout)
             switch s {
@@ -86,7 +87,13 @@ struct Director {
             case SIGHUP:
                 Log.warning("SIGHUP: reloading a rules file is not supported yet; change the table with lvsadm (it is saved and restored), or restart lvsd")
             default:
-                writeStats(worker.shared.snapshot.withLock { $0 })
+                let snapshot = worker.shared.snapshot.withLock { $0 }
+                writeStats(snapshot)
+                if let c = snapshot.vipConflict, c.count > conflictsLogged {
+                    // At most one line a second, however fast the other host ARPs.
+                    Log.warning("ARP: \(c.mac) (\(c.senderAddress)) answers for VIP \(c.vip) (\(c.count) frames so far): another host claims the VIP, usually a real server whose VIP is not on a non-ARPing device; run `lvs-realserver check --vip \(c.vip)` on it")
+                    conflictsLogged = c.count
+                }
             }
         }
         SystemdNotifier.notify("STOPPING=1")
@@ -113,7 +120,7 @@ struct Director {
             let servers = service.destinations.map { "\($0.address):\($0.port)=\($0.stats.connections)" }
             parts.append("\(service.key) conns: " + servers.joined(separator: " "))
         }
-        if let c = s.lastVIPConflict { parts.append("last VIP conflict: \(c.mac) claimed \(c.vip)") }
+        if let c = s.vipConflict { parts.append("last VIP conflict: \(c.mac) (\(c.senderAddress)) claimed \(c.vip)") }
         return parts.joined(separator: ", ")
     }
 

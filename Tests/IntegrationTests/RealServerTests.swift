@@ -235,6 +235,18 @@ struct RealServerTests {
         #expect((answers["rs2"] ?? 0) >= 1, "answers: \(answers)")
         let hijacked = try bed.check("client", "ip neigh show \(Self.vip) dev eth0")
         #expect(hijacked.contains("lladdr \(TestBed.realServerMACs["rs2"]!)"), "client neighbour entry for the VIP after the leak: \(hijacked)")
+        // The alarm names the leaking host by MAC and by its own address: in lvsadm's listing
+        // (on stderr, so the listing itself stays ipvsadm's) and in lvsd's log.
+        let rs2MAC = TestBed.realServerMACs["rs2"] ?? "?"
+        let listing = try director.lvsadm(["-L", "-n"])
+        #expect(listing.status == 0 && listing.stderr.contains("\(rs2MAC) (10.200.0.12) answered ARP for VIP \(Self.vip)"),
+                "lvsadm -L -n stderr: \(listing.stderr)")
+        var logged = false
+        for _ in 0..<30 where !logged {
+            logged = director.log.contains("ARP: \(rs2MAC) (10.200.0.12) answers for VIP \(Self.vip)")
+            if !logged { usleep(100_000) }
+        }
+        #expect(logged, "lvsd log:\n\(director.log)")
 
         // The same apply again puts back what was undone behind its back; with the client's
         // cache cleared, traffic goes through the director to every server again.
@@ -254,6 +266,7 @@ struct RealServerTests {
         let conflict = stats.object["last_vip_conflict"] as? [String: Any]
         #expect(conflict?["vip"] as? String == Self.vip, "last_vip_conflict: \(String(describing: conflict))")
         #expect((conflict?["mac"] as? String)?.lowercased() == TestBed.realServerMACs["rs2"], "last_vip_conflict: \(String(describing: conflict))")
+        #expect(conflict?["sender"] as? String == "10.200.0.12", "last_vip_conflict: \(String(describing: conflict))")
 
         let revert = try Self.realserver(bed, "rs2", scratch, ["revert"])
         #expect(revert.status == 0, "revert: \(revert.stdout)\(revert.stderr)")

@@ -76,7 +76,8 @@ import Testing
         #expect(e.status(now: 1000 * Self.second, includeConnections: true).connections?.isEmpty == true)
     }
 
-    // A VIP conflict is recorded with the ARP sender's address and the running count.
+    // A VIP conflict is recorded with the culprit named by its own address (rs1's MAC is a
+    // known real server's), the running count and how long ago it was last seen.
     @Test func statusReportsVIPConflicts() throws {
         let e = try Apply.engine()
         for _ in 0..<2 {
@@ -85,8 +86,9 @@ import Testing
                                          senderIP: TestNetwork.vip, targetMAC: .zero, targetIP: IPv4Address(10, 0, 0, 1))
             ForwardingEngineTests.send(e, claim, at: 0)
         }
-        #expect(e.status(now: 0, includeConnections: false).vipConflict
-            == VIPConflict(vip: TestNetwork.vip, mac: TestNetwork.rs1MAC, senderAddress: TestNetwork.vip, count: 2))
+        #expect(e.status(now: 3 * Self.second, includeConnections: false).vipConflict
+            == VIPConflict(vip: TestNetwork.vip, mac: TestNetwork.rs1MAC, senderAddress: TestNetwork.rs1, count: 2,
+                           secondsSinceLast: 3))
         #expect(e.lastVIPConflict?.mac == TestNetwork.rs1MAC)
     }
 
