@@ -228,6 +228,33 @@ import LVSCore
         #expect(f.name(at: instance?.schedule(f.list, context: Self.client(1, port: 1001))) == "B")
     }
 
+    // The size, 65537 slots × 1000 servers, bit for bit: the FNV-1a 64 digest of the
+    // table's Int32 slots (little-endian) and its first slots, from the Python model above with
+    // the fixture's addresses (server k is 10.0.(1 + k / 250).(k % 250 + 1):80, list newest
+    // first). The second list has zero weights and, with weights up to 1000 against 8 table
+    // bits, rshift 2, so turns of up to 250 slots a round. It guards the optimised populate loop.
+    @Test(arguments: [
+        (0, UInt64(0xf7f5_011f_66e3_32e5), [166, 568, 782, 694, 470, 107] as [Int32]),
+        (1, UInt64(0x8a41_5f77_9170_83a7), [166, 495, 648, 545, 470, 348] as [Int32]),
+    ])
+    func goldenLargeTableDigest(weighting: Int, digest: UInt64, first: [Int32]) {
+        let n = 1000
+        let f = DestinationFixture(capacity: n)
+        for k in 0..<n {
+            let weight = weighting == 0 ? Int32(1 + k % 3) : (k % 5 == 0 ? 0 : Int32(k * 37 % 1000 + 1))
+            f.add("S\(k)", weight: weight)
+        }
+        let mh = MaglevHashScheduler(destinations: f.list, flags: [], tableSize: 65537)
+        #expect(mh.rshift == (weighting == 0 ? 0 : 2))
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for slot in mh.lookup {
+            let bits = UInt32(bitPattern: slot)
+            for byte in 0..<4 { h = (h ^ UInt64(bits >> (8 * UInt32(byte)) & 0xff)) &* 0x100_0000_01b3 }
+        }
+        #expect(h == digest)
+        #expect(Array(mh.lookup.prefix(6)) == first)
+    }
+
     // Build cost at the target, 65537 slots × 1000 servers. Printed, not asserted: run
     // `swift test -c release --filter MaglevHashSchedulerTests/buildTime` for a meaningful number.
     @Test func buildTime() {
