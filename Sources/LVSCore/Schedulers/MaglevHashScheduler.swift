@@ -48,13 +48,15 @@ public struct MaglevHashScheduler: Scheduler {
     }
 
     /// A scheduler with a table of `tableSize` slots, which must be a prime (the kernel only
-    /// offers the `primes` list; any prime keeps every skip coprime with M).
+    /// offers the `primes` list; any prime keeps every skip coprime with M) below 2³¹, so that
+    /// slots fit the table's Int32 entries and the build's Int32 state.
     public init(destinations: DestinationList, flags: SchedulerFlags, tableSize: Int) {
-        precondition(tableSize >= 3 && Self.isPrime(tableSize), "the Maglev table size must be a prime")
+        precondition(tableSize >= 3 && tableSize <= Int(Int32.max) && Self.isPrime(tableSize),
+                     "the Maglev table size must be a prime below 2^31")
         self.flags = flags
         self.tableSize = tableSize
         tableBits = (Int.bitWidth - tableSize.leadingZeroBitCount) / 2
-        lookup = [Int32](repeating: -1, count: tableSize)
+        lookup = []
         reassign(destinations)
     }
 
@@ -90,63 +92,179 @@ public struct MaglevHashScheduler: Scheduler {
         lookup = Self.populate(list, tableSize: tableSize, gcd: g, rshift: rshift)
     }
 
+    /// One weighted server during the fill, 16 bytes so that a round over 1000 servers reads
+    /// 16 KB in order. `last` is the slot it claimed last; before its first claim it is
+    /// `offset - skip` (mod M), so that every claim starts one step on, at `last + skip`.
+    struct Probe {
+        var last: Int32
+        let skip: Int32
+        let turns: Int32
+        let position: Int32
+    }
+
     /// `ip_vs_mh_permutate` + `ip_vs_mh_populate`. Servers take turns in list order, each
     /// claiming `turns` free slots in a row along its own permutation, until all M are taken.
+    ///
+    /// Same table as the kernel's loop, built differently where that is cheaper. A claim with
+    /// f of the M slots still free probes M/f slots on average, so the kernel's fill probes
+    /// about M ln M slots (65,537 slots, 1000 servers: 685,365 probes beyond the first of each
+    /// claim), over half of them for the last few hundred claims. So:
+    /// - while more than `tail` slots are free, claims probe a byte per slot (`probe`), with
+    ///   `next = (next + skip) mod M` as a branch-free conditional subtraction;
+    /// - the last `tail` claims pick from the list of free slots instead (`claimFromFreeList`).
+    /// The table is allocated uninitialised and each slot written once, by the claim that takes
+    /// it: every slot is claimed exactly once, so nothing is left unwritten.
     static func populate(_ list: DestinationList, tableSize m: Int, gcd: Int32, rshift: Int32) -> [Int32] {
         let n = list.count
-        var next = [Int](repeating: 0, count: n)
-        var skip = [Int](repeating: 0, count: n)
-        var turns = [Int32](repeating: 0, count: n)
+        var probes: [Probe] = []
+        probes.reserveCapacity(n)
         for i in 0..<n {
             let d = list[i]
-            next[i] = Int(hashKey(address: d.address, port: d.port, key: hash1)) % m
-            skip[i] = Int(hashKey(address: d.address, port: d.port, key: hash2)) % (m - 1) + 1
             let lw = d.lastWeight
             let t = (lw / gcd) >> rshift
-            turns[i] = t != 0 ? t : (lw != 0 ? 1 : 0)
+            let turns = t != 0 ? t : (lw != 0 ? 1 : 0)
+            // ip_vs_mh_populate passes over servers without turns; they never claim a slot.
+            if turns < 1 { continue }
+            let offset = Int(hashKey(address: d.address, port: d.port, key: hash1)) % m
+            let skip = Int(hashKey(address: d.address, port: d.port, key: hash2)) % (m - 1) + 1
+            probes.append(Probe(last: Int32(truncatingIfNeeded: (offset + m - skip) % m),
+                                skip: Int32(truncatingIfNeeded: skip), turns: turns,
+                                position: Int32(truncatingIfNeeded: i)))
         }
-        var table = [Int32](repeating: -1, count: m)
+        // gcd ≥ 1 implies a server with turns ≥ 1; without one the fill below would never end.
+        guard !probes.isEmpty else { return [Int32](repeating: -1, count: m) }
+        // A free-list claim costs f steps where probing costs M/f; they meet near f = √(M/2)
+        // (measured best at 128-192 for M = 65,537).
+        let tail = Int(Double(m / 2).squareRoot())
         var taken = [UInt8](repeating: 0, count: m)
-        table.withUnsafeMutableBufferPointer { table in
+        return [Int32](unsafeUninitializedCapacity: m) { table, initialized in
             taken.withUnsafeMutableBufferPointer { taken in
-                next.withUnsafeMutableBufferPointer { next in
-                    skip.withUnsafeBufferPointer { skip in
-                        turns.withUnsafeBufferPointer { turns in
-                            var filled = 0
-                            var claimed: Int32 = 0
-                            // gcd ≥ 1 means some server has turns ≥ 1, so every lap fills a slot.
-                            while true {
-                                var i = 0
-                                while i < n {
-                                    let t = turns[i]
-                                    if t < 1 {
-                                        i += 1
-                                        continue
-                                    }
-                                    var c = next[i]
-                                    let s = skip[i]
-                                    while taken[c] != 0 {
-                                        c += s
-                                        if c >= m { c -= m }
-                                    }
-                                    next[i] = c
-                                    taken[c] = 1
-                                    table[c] = Int32(truncatingIfNeeded: i)
-                                    filled += 1
-                                    if filled == m { return }
-                                    claimed += 1
-                                    if claimed >= t {
-                                        claimed = 0
-                                        i += 1
-                                    }
-                                }
-                            }
-                        }
-                    }
+                probes.withUnsafeMutableBufferPointer { probes in
+                    var cursor = FillCursor(remaining: m)
+                    cursor.claim(probes, table, until: tail) { last, skip in probe(taken, from: last, skip: skip, m: m) }
+                    claimFromFreeList(taken, probes, table, cursor: &cursor, m: m)
+                }
+            }
+            initialized = m
+        }
+    }
+
+    /// Where the fill stands: the server whose turn it is, how many of its turns it has used
+    /// this round, and how many slots are still free.
+    struct FillCursor {
+        var k = 0
+        var done = 0
+        var remaining: Int
+
+        /// Runs claims in list order, `turns` per server per round, until `stop` slots are free.
+        /// `claim` returns the slot a server takes given its last slot and its skip.
+        @inline(__always)
+        mutating func claim(_ probes: UnsafeMutableBufferPointer<Probe>, _ table: UnsafeMutableBufferPointer<Int32>,
+                            until stop: Int, _ claim: (Int, Int) -> Int) {
+            while remaining > stop {
+                var last = Int(probes[k].last)
+                let skip = Int(probes[k].skip)
+                let position = probes[k].position
+                let left = Int(probes[k].turns) &- done
+                // Usually the whole rest of this server's turns; at the end only what `stop` allows.
+                let count = Swift.min(left, remaining &- stop)
+                for _ in 0..<count {
+                    last = claim(last, skip)
+                    table[last] = position
+                }
+                probes[k].last = Int32(truncatingIfNeeded: last)
+                remaining &-= count
+                if count == left {
+                    done = 0
+                    k &+= 1
+                    if k == probes.count { k = 0 }
+                } else {
+                    done &+= count
                 }
             }
         }
-        return table
+    }
+
+    /// The kernel's probe: step along the permutation from `last` to the first free slot, and
+    /// take it. The wrap is `x - M` when that is not negative, selected without a branch: skips
+    /// are spread over 1 ..< M, so a wrap branch would be mispredicted on many probes.
+    @inline(__always)
+    static func probe(_ taken: UnsafeMutableBufferPointer<UInt8>, from last: Int, skip: Int, m: Int) -> Int {
+        let wrappedSkip = skip &- m
+        var c = last
+        repeat {
+            let up = c &+ skip
+            let wrapped = c &+ wrappedSkip
+            c = wrapped < 0 ? up : wrapped
+        } while taken[c] != 0
+        taken[c] = 1
+        return c
+    }
+
+    /// The last claims, with few free slots left. The slot that probing from `start` would
+    /// reach first is the free slot x with the fewest steps d(x) = (x - start) · skip⁻¹ mod M
+    /// (distinct for distinct x, as skip is invertible mod the prime M), so each claim takes
+    /// the arg min of d over the free list: f multiplications instead of ~M/f probes.
+    /// `x mod M` is a Barrett reduction (`r` = ⌊(2⁶⁴ - 1)/M⌋; x < M² < 2⁶², so the quotient is
+    /// short by at most one, which only happens for M > 2²¹), as a hardware divide per free
+    /// slot would cost more than the probes it saves.
+    static func claimFromFreeList(_ taken: UnsafeMutableBufferPointer<UInt8>, _ probes: UnsafeMutableBufferPointer<Probe>,
+                                  _ table: UnsafeMutableBufferPointer<Int32>, cursor: inout FillCursor, m: Int) {
+        var free: [Int32] = []
+        free.reserveCapacity(cursor.remaining)
+        // Eight slots at a time: almost every word is all taken.
+        let allTaken: UInt64 = 0x0101_0101_0101_0101
+        let bytes = UnsafeRawBufferPointer(taken)
+        var x = 0
+        while x &+ 8 <= m {
+            if bytes.loadUnaligned(fromByteOffset: x, as: UInt64.self) != allTaken {
+                for y in x..<(x &+ 8) where taken[y] == 0 { free.append(Int32(truncatingIfNeeded: y)) }
+            }
+            x &+= 8
+        }
+        for y in x..<m where taken[y] == 0 { free.append(Int32(truncatingIfNeeded: y)) }
+        let um = UInt64(m)
+        let r = UInt64.max / um
+        free.withUnsafeMutableBufferPointer { free in
+            var f = free.count
+            var inverseFor = -1
+            var inverse: UInt64 = 0
+            cursor.claim(probes, table, until: 0) { last, skip in
+                if inverseFor != skip {
+                    inverse = UInt64(modularInverse(skip, m))
+                    inverseFor = skip
+                }
+                let start = last &+ skip &- (last &+ skip >= m ? m : 0)
+                var best = UInt64.max
+                var bestIndex = 0
+                for j in 0..<f {
+                    let dx = Int(free[j]) &- start
+                    let product = UInt64(truncatingIfNeeded: dx < 0 ? dx &+ m : dx) &* inverse
+                    let d = product &- product.multipliedFullWidth(by: r).high &* um
+                    let steps = d >= um ? d &- um : d
+                    if steps < best {
+                        best = steps
+                        bestIndex = j
+                    }
+                }
+                let slot = Int(free[bestIndex])
+                f &-= 1
+                free[bestIndex] = free[f]
+                return slot
+            }
+        }
+    }
+
+    /// a⁻¹ mod m for 1 ≤ a < m, m prime (extended Euclid).
+    static func modularInverse(_ a: Int, _ m: Int) -> Int {
+        var (r0, r1) = (m, a)
+        var (t0, t1) = (0, 1)
+        while r1 != 0 {
+            let q = r0 / r1
+            (r0, r1) = (r1, r0 - q * r1)
+            (t0, t1) = (t1, t0 - q * t1)
+        }
+        return t0 < 0 ? t0 + m : t0
     }
 
     public mutating func schedule(_ destinations: DestinationList, context: SchedulingContext) -> Int? {
