@@ -97,27 +97,36 @@ public struct MaglevHashScheduler: Scheduler {
     /// `offset - skip` (mod M), so that every claim starts one step on, at `last + skip`.
     struct Probe {
         var last: Int32
-        let skip: Int32
         let turns: Int32
         let position: Int32
     }
 
+    /// How many steps along a permutation a chunked claim looks at once at most (`claimChunk`).
+    @inline(__always)
+    static var stepsPerServer: Int { 8 }
+
     /// `ip_vs_mh_permutate` + `ip_vs_mh_populate`. Servers take turns in list order, each
     /// claiming `turns` free slots in a row along its own permutation, until all M are taken.
     ///
-    /// Same table as the kernel's loop, built differently where that is cheaper. A claim with
-    /// f of the M slots still free probes M/f slots on average, so the kernel's fill probes
-    /// about M ln M slots (65,537 slots, 1000 servers: 685,365 probes beyond the first of each
-    /// claim), over half of them for the last few hundred claims. So:
-    /// - while more than `tail` slots are free, claims probe a byte per slot (`probe`), with
-    ///   `next = (next + skip) mod M` as a branch-free conditional subtraction;
-    /// - the last `tail` claims pick from the list of free slots instead (`claimFromFreeList`).
-    /// The table is allocated uninitialised and each slot written once, by the claim that takes
-    /// it: every slot is claimed exactly once, so nothing is left unwritten.
+    /// Same table as the kernel's loop, built the way that is cheapest as the table fills. A
+    /// claim with f of the M slots free probes M/f slots on average (the kernel's fill, for
+    /// 65,537 slots and 1000 servers, probes 685,365 slots beyond the first of each claim, over
+    /// half of them in the last few hundred claims), and whether a probed slot is free is a coin
+    /// toss the branch predictor loses once the table is a third full. So, by free slots left:
+    /// - over 11/16 of M: one slot at a time (`claimOne`), as the first probe usually wins;
+    /// - over 1/4 of M: four steps at a time (`claimChunk`), without a branch among them;
+    /// - over `tail` ≈ √(M/2): eight steps at a time;
+    /// - the last `tail` claims pick from the list of free slots (`claimFromFreeList`).
+    /// (Measured on 65,537 × 1000: the chunks cut the build by ~25 % for 60 % more instructions.)
+    /// The table is allocated uninitialised: every slot is claimed exactly once, and written then.
     static func populate(_ list: DestinationList, tableSize m: Int, gcd: Int32, rshift: Int32) -> [Int32] {
         let n = list.count
+        let width = stepsPerServer
         var probes: [Probe] = []
         probes.reserveCapacity(n)
+        // j · skip mod M for j = 1 ... 8, per server: the offsets of its next eight probes.
+        var steps: [Int32] = []
+        steps.reserveCapacity(n * width)
         for i in 0..<n {
             let d = list[i]
             let lw = d.lastWeight
@@ -127,9 +136,13 @@ public struct MaglevHashScheduler: Scheduler {
             if turns < 1 { continue }
             let offset = Int(hashKey(address: d.address, port: d.port, key: hash1)) % m
             let skip = Int(hashKey(address: d.address, port: d.port, key: hash2)) % (m - 1) + 1
-            probes.append(Probe(last: Int32(truncatingIfNeeded: (offset + m - skip) % m),
-                                skip: Int32(truncatingIfNeeded: skip), turns: turns,
+            probes.append(Probe(last: Int32(truncatingIfNeeded: (offset + m - skip) % m), turns: turns,
                                 position: Int32(truncatingIfNeeded: i)))
+            var step = 0
+            for _ in 0..<width {
+                step = addModulo(step, skip, m)
+                steps.append(Int32(truncatingIfNeeded: step))
+            }
         }
         // gcd ≥ 1 implies a server with turns ≥ 1; without one the fill below would never end.
         guard !probes.isEmpty else { return [Int32](repeating: -1, count: m) }
@@ -140,9 +153,19 @@ public struct MaglevHashScheduler: Scheduler {
         return [Int32](unsafeUninitializedCapacity: m) { table, initialized in
             taken.withUnsafeMutableBufferPointer { taken in
                 probes.withUnsafeMutableBufferPointer { probes in
-                    var cursor = FillCursor(remaining: m)
-                    cursor.claim(probes, table, until: tail) { last, skip in probe(taken, from: last, skip: skip, m: m) }
-                    claimFromFreeList(taken, probes, table, cursor: &cursor, m: m)
+                    steps.withUnsafeBufferPointer { steps in
+                        var cursor = FillCursor(remaining: m)
+                        cursor.claim(probes, table, until: Swift.max(m / 16 * 11, tail)) { last, k in
+                            claimOne(taken, from: last, skip: Int(steps[k &* width]), m: m)
+                        }
+                        cursor.claim(probes, table, until: Swift.max(m / 4, tail)) { last, k in
+                            claimChunk(taken, from: last, steps: steps, at: k &* width, eight: false, m: m)
+                        }
+                        cursor.claim(probes, table, until: tail) { last, k in
+                            claimChunk(taken, from: last, steps: steps, at: k &* width, eight: true, m: m)
+                        }
+                        claimFromFreeList(taken, probes, steps, table, cursor: &cursor, m: m)
+                    }
                 }
             }
             initialized = m
@@ -157,19 +180,18 @@ public struct MaglevHashScheduler: Scheduler {
         var remaining: Int
 
         /// Runs claims in list order, `turns` per server per round, until `stop` slots are free.
-        /// `claim` returns the slot a server takes given its last slot and its skip.
+        /// `claim` returns the slot server k takes, given the slot it took last.
         @inline(__always)
         mutating func claim(_ probes: UnsafeMutableBufferPointer<Probe>, _ table: UnsafeMutableBufferPointer<Int32>,
                             until stop: Int, _ claim: (Int, Int) -> Int) {
             while remaining > stop {
                 var last = Int(probes[k].last)
-                let skip = Int(probes[k].skip)
                 let position = probes[k].position
                 let left = Int(probes[k].turns) &- done
                 // Usually the whole rest of this server's turns; at the end only what `stop` allows.
                 let count = Swift.min(left, remaining &- stop)
                 for _ in 0..<count {
-                    last = claim(last, skip)
+                    last = claim(last, k)
                     table[last] = position
                 }
                 probes[k].last = Int32(truncatingIfNeeded: last)
@@ -185,20 +207,64 @@ public struct MaglevHashScheduler: Scheduler {
         }
     }
 
-    /// The kernel's probe: step along the permutation from `last` to the first free slot, and
-    /// take it. The wrap is `x - M` when that is not negative, selected without a branch: skips
-    /// are spread over 1 ..< M, so a wrap branch would be mispredicted on many probes.
+    /// (a + b) mod m for a, b < m: `a + b - m` when that is not negative, selected without a
+    /// branch, as skips are spread over 1 ..< M and a wrap branch would be a coin toss.
     @inline(__always)
-    static func probe(_ taken: UnsafeMutableBufferPointer<UInt8>, from last: Int, skip: Int, m: Int) -> Int {
-        let wrappedSkip = skip &- m
+    static func addModulo(_ a: Int, _ b: Int, _ m: Int) -> Int {
+        let sum = a &+ b
+        let wrapped = sum &- m
+        return wrapped < 0 ? sum : wrapped
+    }
+
+    /// The kernel's probe: step along the permutation from `last` to the first free slot, and
+    /// take it.
+    @inline(__always)
+    static func claimOne(_ taken: UnsafeMutableBufferPointer<UInt8>, from last: Int, skip: Int, m: Int) -> Int {
         var c = last
         repeat {
-            let up = c &+ skip
-            let wrapped = c &+ wrappedSkip
-            c = wrapped < 0 ? up : wrapped
+            c = addModulo(c, skip, m)
         } while taken[c] != 0
         taken[c] = 1
         return c
+    }
+
+    /// The same probe, four or eight steps at a time: the next slots of the permutation are
+    /// looked up together and the first free one is found from a bit mask, so the only branch
+    /// is "all taken", which is rare until the table is nearly full. `steps[at + j]` holds
+    /// (j + 1) · skip mod M.
+    @inline(__always)
+    static func claimChunk(_ taken: UnsafeMutableBufferPointer<UInt8>, from last: Int, steps: UnsafeBufferPointer<Int32>,
+                           at: Int, eight: Bool, m: Int) -> Int {
+        let allTaken: UInt32 = eight ? 0xff : 0x0f
+        var c = last
+        while true {
+            var (mask, farthest) = lookAhead(taken, from: c, steps: steps, at: at, m: m)
+            if eight {
+                let (high, farther) = lookAhead(taken, from: c, steps: steps, at: at &+ 4, m: m)
+                mask |= high &<< 4
+                farthest = farther
+            }
+            if mask != allTaken {
+                c = addModulo(c, Int(steps[at &+ (~mask).trailingZeroBitCount]), m)
+                break
+            }
+            c = farthest
+        }
+        taken[c] = 1
+        return c
+    }
+
+    /// Whether the four slots `steps[at ..< at + 4]` on from `c` are taken (bit j for the j-th),
+    /// and the last of them. Written out, so that it compiles to straight-line code.
+    @inline(__always)
+    static func lookAhead(_ taken: UnsafeMutableBufferPointer<UInt8>, from c: Int, steps: UnsafeBufferPointer<Int32>,
+                          at: Int, m: Int) -> (UInt32, Int) {
+        let p0 = addModulo(c, Int(steps[at]), m)
+        let p1 = addModulo(c, Int(steps[at &+ 1]), m)
+        let p2 = addModulo(c, Int(steps[at &+ 2]), m)
+        let p3 = addModulo(c, Int(steps[at &+ 3]), m)
+        let mask = UInt32(taken[p0]) | UInt32(taken[p1]) &<< 1 | UInt32(taken[p2]) &<< 2 | UInt32(taken[p3]) &<< 3
+        return (mask, p3)
     }
 
     /// The last claims, with few free slots left. The slot that probing from `start` would
@@ -209,7 +275,8 @@ public struct MaglevHashScheduler: Scheduler {
     /// short by at most one, which only happens for M > 2²¹), as a hardware divide per free
     /// slot would cost more than the probes it saves.
     static func claimFromFreeList(_ taken: UnsafeMutableBufferPointer<UInt8>, _ probes: UnsafeMutableBufferPointer<Probe>,
-                                  _ table: UnsafeMutableBufferPointer<Int32>, cursor: inout FillCursor, m: Int) {
+                                  _ steps: UnsafeBufferPointer<Int32>, _ table: UnsafeMutableBufferPointer<Int32>,
+                                  cursor: inout FillCursor, m: Int) {
         var free: [Int32] = []
         free.reserveCapacity(cursor.remaining)
         // Eight slots at a time: almost every word is all taken.
@@ -229,12 +296,13 @@ public struct MaglevHashScheduler: Scheduler {
             var f = free.count
             var inverseFor = -1
             var inverse: UInt64 = 0
-            cursor.claim(probes, table, until: 0) { last, skip in
+            cursor.claim(probes, table, until: 0) { last, k in
+                let skip = Int(steps[k &* stepsPerServer])
                 if inverseFor != skip {
                     inverse = UInt64(modularInverse(skip, m))
                     inverseFor = skip
                 }
-                let start = last &+ skip &- (last &+ skip >= m ? m : 0)
+                let start = addModulo(last, skip, m)
                 var best = UInt64.max
                 var bestIndex = 0
                 for j in 0..<f {
