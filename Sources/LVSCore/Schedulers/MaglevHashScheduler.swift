@@ -149,7 +149,9 @@ public struct MaglevHashScheduler: Scheduler {
         // A free-list claim costs f steps where probing costs M/f; they meet near f = √(M/2)
         // (measured best at 128-192 for M = 65,537).
         let tail = Int(Double(m / 2).squareRoot())
-        var taken = [UInt8](repeating: 0, count: m)
+        // A byte per slot, twice over: `taken[x]` and `taken[x + M]` are the same slot, so the
+        // chunks can look up `c + step` (< 2M) without reducing it mod M first.
+        var taken = [UInt8](repeating: 0, count: 2 * m)
         return [Int32](unsafeUninitializedCapacity: m) { table, initialized in
             taken.withUnsafeMutableBufferPointer { taken in
                 probes.withUnsafeMutableBufferPointer { probes in
@@ -225,6 +227,7 @@ public struct MaglevHashScheduler: Scheduler {
             c = addModulo(c, skip, m)
         } while taken[c] != 0
         taken[c] = 1
+        taken[c &+ m] = 1
         return c
     }
 
@@ -238,33 +241,30 @@ public struct MaglevHashScheduler: Scheduler {
         let allTaken: UInt32 = eight ? 0xff : 0x0f
         var c = last
         while true {
-            var (mask, farthest) = lookAhead(taken, from: c, steps: steps, at: at, m: m)
-            if eight {
-                let (high, farther) = lookAhead(taken, from: c, steps: steps, at: at &+ 4, m: m)
-                mask |= high &<< 4
-                farthest = farther
-            }
+            var mask = lookAhead(taken, from: c, steps: steps, at: at)
+            if eight { mask |= lookAhead(taken, from: c, steps: steps, at: at &+ 4) &<< 4 }
             if mask != allTaken {
                 c = addModulo(c, Int(steps[at &+ (~mask).trailingZeroBitCount]), m)
                 break
             }
-            c = farthest
+            c = addModulo(c, Int(steps[at &+ (eight ? 7 : 3)]), m)
         }
         taken[c] = 1
+        taken[c &+ m] = 1
         return c
     }
 
-    /// Whether the four slots `steps[at ..< at + 4]` on from `c` are taken (bit j for the j-th),
-    /// and the last of them. Written out, so that it compiles to straight-line code.
+    /// Whether the four slots `steps[at ..< at + 4]` on from `c` are taken, as bits 0 to 3.
+    /// Written out, so that it compiles to straight-line code; `c + step` < 2M indexes the
+    /// doubled byte map directly.
     @inline(__always)
     static func lookAhead(_ taken: UnsafeMutableBufferPointer<UInt8>, from c: Int, steps: UnsafeBufferPointer<Int32>,
-                          at: Int, m: Int) -> (UInt32, Int) {
-        let p0 = addModulo(c, Int(steps[at]), m)
-        let p1 = addModulo(c, Int(steps[at &+ 1]), m)
-        let p2 = addModulo(c, Int(steps[at &+ 2]), m)
-        let p3 = addModulo(c, Int(steps[at &+ 3]), m)
-        let mask = UInt32(taken[p0]) | UInt32(taken[p1]) &<< 1 | UInt32(taken[p2]) &<< 2 | UInt32(taken[p3]) &<< 3
-        return (mask, p3)
+                          at: Int) -> UInt32 {
+        let t0 = UInt32(taken[c &+ Int(steps[at])])
+        let t1 = UInt32(taken[c &+ Int(steps[at &+ 1])])
+        let t2 = UInt32(taken[c &+ Int(steps[at &+ 2])])
+        let t3 = UInt32(taken[c &+ Int(steps[at &+ 3])])
+        return t0 | t1 &<< 1 | t2 &<< 2 | t3 &<< 3
     }
 
     /// The last claims, with few free slots left. The slot that probing from `start` would
