@@ -228,6 +228,96 @@ import LVSCore
         #expect(f.name(at: instance?.schedule(f.list, context: Self.client(1, port: 1001))) == "B")
     }
 
+    // The size, 65537 slots × 1000 servers, bit for bit: the FNV-1a 64 digest of the
+    // table's Int32 slots (little-endian) and its first slots, from the Python model above with
+    // the fixture's addresses (server k is 10.0.(1 + k / 250).(k % 250 + 1):80, list newest
+    // first). The second list has zero weights and, with weights up to 1000 against 8 table
+    // bits, rshift 2, so turns of up to 250 slots a round. It guards the optimised populate loop.
+    @Test(arguments: [
+        (0, UInt64(0xf7f5_011f_66e3_32e5), [166, 568, 782, 694, 470, 107] as [Int32]),
+        (1, UInt64(0x8a41_5f77_9170_83a7), [166, 495, 648, 545, 470, 348] as [Int32]),
+    ])
+    func goldenLargeTableDigest(weighting: Int, digest: UInt64, first: [Int32]) {
+        let n = 1000
+        let f = DestinationFixture(capacity: n)
+        for k in 0..<n {
+            let weight = weighting == 0 ? Int32(1 + k % 3) : (k % 5 == 0 ? 0 : Int32(k * 37 % 1000 + 1))
+            f.add("S\(k)", weight: weight)
+        }
+        let mh = MaglevHashScheduler(destinations: f.list, flags: [], tableSize: 65537)
+        #expect(mh.rshift == (weighting == 0 ? 0 : 2))
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for slot in mh.lookup {
+            let bits = UInt32(bitPattern: slot)
+            for byte in 0..<4 { h = (h ^ UInt64(bits >> (8 * UInt32(byte)) & 0xff)) &* 0x100_0000_01b3 }
+        }
+        #expect(h == digest)
+        #expect(Array(mh.lookup.prefix(6)) == first)
+    }
+
+    /// The kernel's populate loop as written (the Python model above, line for line), for
+    /// checking the optimised build against it.
+    static func kernelTable(_ list: DestinationList, tableSize m: Int) -> [Int32] {
+        let n = list.count
+        let lw = (0..<n).map { Int(list[$0].lastWeight) }
+        var g = 0
+        for w in lw where w > 0 {
+            var (a, b) = (w, g)
+            while b != 0 { (a, b) = (b, a % b) }
+            g = a
+        }
+        if g == 0 || n > m { return [Int32](repeating: -1, count: m) }
+        let bits = (Int.bitWidth - m.leadingZeroBitCount) / 2
+        let rshift = max(0, (Int.bitWidth - (lw.max()! / g).leadingZeroBitCount) - bits)
+        let h = { (i: Int, key: (UInt64, UInt64)) in
+            Int(MaglevHashScheduler.hashKey(address: list[i].address, port: list[i].port, key: key))
+        }
+        var perm = (0..<n).map { h($0, MaglevHashScheduler.hash1) % m }
+        let skip = (0..<n).map { h($0, MaglevHashScheduler.hash2) % (m - 1) + 1 }
+        let turns = lw.map { w in (w / g) >> rshift != 0 ? (w / g) >> rshift : (w != 0 ? 1 : 0) }
+        var table = [Int32](repeating: -1, count: m)
+        var filled = 0
+        var dt = 0
+        while true {
+            var i = 0
+            while i < n {
+                if turns[i] < 1 { i += 1; continue }
+                var c = perm[i]
+                while table[c] >= 0 { c = (c + skip[i]) % m }
+                perm[i] = c
+                table[c] = Int32(i)
+                filled += 1
+                if filled == m { return table }
+                dt += 1
+                if dt >= turns[i] { dt = 0; i += 1 }
+            }
+        }
+    }
+
+    // The optimised build (probing, then the free-list claims for the last ~√(M/2) slots)
+    // against the kernel loop above, on random lists: random addresses and ports, weights
+    // 0 … 5000 (so zeros, large gcds and non-zero rshift), 1 … M servers, several primes.
+    @Test(arguments: [3, 251, 509, 4093, 8191])
+    func matchesKernelLoopOnRandomLists(tableSize m: Int) {
+        var rng = SplitMix64(seed: 0x3A61_E5 &+ UInt64(m))
+        let capacity = min(m, 300)
+        let slots = UnsafeMutablePointer<Destination>.allocate(capacity: capacity)
+        defer { slots.deallocate() }
+        for round in 0..<40 {
+            let n = Int.random(in: 1...capacity, using: &rng)
+            let scale = Int32([1, 7, 100][round % 3])
+            for k in 0..<n {
+                let weight = Int.random(in: 0..<4, using: &rng) == 0 ? 0 : scale * Int32.random(in: 1...50, using: &rng)
+                (slots + k).initialize(to: Destination(address: IPv4Address(UInt32.random(in: 0...UInt32.max, using: &rng)),
+                                                       port: UInt16.random(in: 0...UInt16.max, using: &rng), weight: weight))
+            }
+            let list = DestinationList(slots: slots, order: (0..<Int32(n)).shuffled(using: &rng))
+            let mh = MaglevHashScheduler(destinations: list, flags: [], tableSize: m)
+            #expect(mh.lookup == Self.kernelTable(list, tableSize: m), "M \(m), round \(round), \(n) servers")
+            slots.deinitialize(count: n)
+        }
+    }
+
     // Build cost at the target, 65537 slots × 1000 servers. Printed, not asserted: run
     // `swift test -c release --filter MaglevHashSchedulerTests/buildTime` for a meaningful number.
     @Test func buildTime() {
