@@ -92,6 +92,19 @@ public final class ForwardingEngine {
     @exclusivity(unchecked)
     var virtualAddresses: Set<UInt32> = []
     public internal(set) var virtualAddressList: [IPv4Address] = []
+    /// Mark-rule destinations wider than one address whose mark a service takes
+    /// (`DirectorConfiguration.virtualNetworks`): forwarded to, never answered ARP for.
+    @exclusivity(unchecked)
+    public internal(set) var virtualNetworkList: [IPv4Network] = []
+    /// The mark rules compiled against the services by `apply`, in rule order: each names the
+    /// index of the firewall-mark service that takes its mark (-1: none does, and the flow
+    /// falls through to the `-t`/`-u` services), and its ports as a run of `markPorts`.
+    /// Rules past the last one with a service are left out, so without firewall-mark services
+    /// the list is empty and a new flow pays one `isEmpty` test for the feature.
+    @exclusivity(unchecked)
+    var markRules: [CompiledMarkRule] = []
+    @exclusivity(unchecked)
+    var markPorts: [CompiledMarkRule.PortRange] = []
     @exclusivity(unchecked)
     public internal(set) var neighbors: [Neighbor] = []
     @exclusivity(unchecked)
@@ -174,6 +187,7 @@ public final class ForwardingEngine {
             throw EngineConfigurationError("\(configuration.services.count) virtual services: at most \(UInt16.max - 1) are supported")
         }
         var keys = Set<VirtualServiceKey>()
+        var marks = Set<UInt32>()
         for service in configuration.services {
             guard keys.insert(service.key).inserted else {
                 throw EngineConfigurationError("virtual service \(service.key) is defined twice")
@@ -197,11 +211,21 @@ public final class ForwardingEngine {
                     "scheduler '\(service.scheduler)' of \(service.key) is not implemented; use one of: "
                         + SchedulerRegistry.implemented.joined(separator: ", "))
             }
-            guard service.key.port != 0 || service.persistence != nil else {
+            guard service.key.port != 0 || service.persistence != nil || service.key.isFirewallMark else {
                 throw EngineConfigurationError("\(service.key): Zero port specified for non-persistent service")
             }
-            guard !service.onePacketScheduling || service.key.transport == .udp else {
+            guard !service.onePacketScheduling || service.key.transport == .udp || service.key.isFirewallMark else {
                 throw EngineConfigurationError("\(service.key): One-Packet Scheduling is only for UDP virtual services")
+            }
+            if service.key.isFirewallMark {
+                // The kernel finds a firewall-mark service by its mark alone (and the family).
+                guard service.key.address == .any, service.key.port == 0 else {
+                    throw EngineConfigurationError(
+                        "\(service.key): a firewall-mark service has no address or port (it was given \(service.key.address):\(service.key.port))")
+                }
+                guard marks.insert(service.key.firewallMark).inserted else {
+                    throw EngineConfigurationError("virtual service \(service.key) is defined twice")
+                }
             }
         }
     }
@@ -238,7 +262,7 @@ public final class ForwardingEngine {
         case .arp:
             return handleARP(frame, p, now: now)
         case .ipv4Other:
-            guard p.destinationMAC == directorMAC, virtualAddresses.contains(p.ipDestination.value) else {
+            guard p.destinationMAC == directorMAC, owns(p.ipDestination) else {
                 return notForUs()
             }
             if p.isFragment {
@@ -269,7 +293,7 @@ public final class ForwardingEngine {
         if p.isFragment {
             // A first fragment carries ports but the rest do not; forwarding only part of a
             // datagram helps nobody. Reassembly is future work.
-            guard virtualAddresses.contains(p.ipDestination.value) else { return notForUs() }
+            guard owns(p.ipDestination) else { return notForUs() }
             count(.fragments)
             return .drop
         }
@@ -317,11 +341,8 @@ public final class ForwardingEngine {
             transition(e, isTCP: isTCP, tcpFlags: p.tcpFlags, now: now)
         } else {
             let transport: TransportProtocol = isTCP ? .tcp : .udp
-            // The exact service first, then a port-0 (all ports) persistent service on the VIP.
-            guard let s = serviceIndex[VirtualServiceKey(transport: transport, address: p.ipDestination, port: p.destinationPort)]
-                ?? serviceIndex[VirtualServiceKey(transport: transport, address: p.ipDestination, port: 0)]
-            else {
-                guard virtualAddresses.contains(p.ipDestination.value) else { return notForUs() }
+            guard let s = service(forNewFlow: transport, destination: p.ipDestination, port: p.destinationPort) else {
+                guard owns(p.ipDestination) else { return notForUs() }
                 count(.noService)
                 return .drop
             }
@@ -345,7 +366,8 @@ public final class ForwardingEngine {
             let picked: Int32? = template >= 0
                 ? connections.entry(template).pointee.destinationSlot
                 : (schedulable ? schedule(service: s, context: context) : nil)
-            if schedulable, let picked, services[s].onePacketScheduling {
+            // `-o` makes one-packet connections of UDP only (a firewall-mark service takes TCP too).
+            if schedulable, let picked, services[s].onePacketScheduling && !isTCP {
                 // `-o`: the connection is created and expires with its one packet; nothing is
                 // kept but the statistics (and the template's restarted timer, if persistent).
                 destinations[Int(picked)].stats.connections &+= 1
@@ -416,6 +438,38 @@ public final class ForwardingEngine {
         return .transmit
     }
 
+    /// IPVS's `ip_vs_service_find` for a flow that has no connection: the firewall-mark
+    /// service of the flow's mark first, then the exact service, then a port-0 (all ports)
+    /// persistent service on the VIP. Traffic to the director's own address is never marked.
+    func service(forNewFlow transport: TransportProtocol, destination: IPv4Address, port: UInt16) -> Int? {
+        if !markRules.isEmpty && destination != directorAddress {
+            let s = markedService(protocol: transport.rawValue, destination: destination.value, port: port)
+            if s >= 0 { return s }
+        }
+        return serviceIndex[VirtualServiceKey(transport: transport, address: destination, port: port)]
+            ?? serviceIndex[VirtualServiceKey(transport: transport, address: destination, port: 0)]
+    }
+
+    /// The first compiled mark rule that matches decides: its service's index, or -1 when no
+    /// rule matches or the first match's mark has no service.
+    func markedService(protocol proto: UInt8, destination: UInt32, port: UInt16) -> Int {
+        for rule in markRules where rule.transport == proto && destination & rule.mask == rule.network {
+            let end = Int(rule.firstPort) + Int(rule.portCount)
+            for i in Int(rule.firstPort)..<end where markPorts[i].low <= port && port <= markPorts[i].high {
+                return Int(rule.service)
+            }
+        }
+        return -1
+    }
+
+    /// Whether packets to `address` are the director's to take: a VIP, or an address in a
+    /// mark rule's network (but never the director's own address).
+    func owns(_ address: IPv4Address) -> Bool {
+        if virtualAddresses.contains(address.value) { return true }
+        guard !virtualNetworkList.isEmpty, address != directorAddress else { return false }
+        return virtualNetworkList.contains { $0.contains(address) }
+    }
+
     /// xorshift64* state for the schedulers' random draws (twos): cheap, per engine, seeded
     /// from the hash seed so two directors do not draw alike.
     var randomState: UInt64
@@ -477,15 +531,27 @@ public final class ForwardingEngine {
         return .transmit
     }
 
+    /// The protocol byte of a firewall-mark template: IPPROTO_IP (0) with the template bit.
+    static let firewallMarkTemplateProtocol: UInt8 = 0x80
+
     /// How long a template that still controls connections is kept after its timeout, per step.
     static let templateRearmNanos: UInt64 = 60_000_000_000
 
     /// The template key of `ip_vs_sched_persist`: (protocol, client network, port 0, VIP, VIP
     /// port), the port 0 for an all-ports service and for FTP. The protocol's top bit marks a
     /// template so it can never match a real connection.
+    ///
+    /// A firewall-mark service's template is `<IPPROTO_IP, client network, 0, mark, 0>`, as
+    /// the kernel keys it: one template for every protocol, VIP and port the mark covers, so
+    /// a client's http and https connections go to one server.
     func templateKey(service s: Int, transport: UInt8, clientAddress: UInt32, virtualAddress: UInt32,
                      virtualPort: UInt16) -> ConnectionKey {
         let mask = services[s].persistence?.netmask.value ?? 0xFFFF_FFFF
+        let mark = services[s].key.firewallMark
+        if mark != 0 {
+            return ConnectionKey(transport: Self.firewallMarkTemplateProtocol, clientAddress: clientAddress & mask,
+                                 clientPort: 0, virtualAddress: mark, virtualPort: 0)
+        }
         let servicePort = services[s].key.port
         let port: UInt16 = servicePort == 0 || servicePort == 21 ? 0 : virtualPort
         return ConnectionKey(transport: transport | 0x80, clientAddress: clientAddress & mask, clientPort: 0,
