@@ -9,10 +9,15 @@ struct FirewallMarkTests {
     static let vip = TestBed.vip
     static let secondClient = "10.200.0.20"
 
-    /// The mark rules: TCP 80 and 8080 of the VIP are mark 1; nothing else is marked.
+    /// An address of a network routed to the director rather than answered ARP for.
+    static let routedVIP = "10.200.1.5"
+
+    /// The mark rules: TCP 80 and 8080 of the VIP, and TCP 80 of the routed network
+    /// 10.200.1.0/24, are mark 1; nothing else is marked.
     static let markRules = """
         # mark  proto  destination    ports
         1       tcp    10.200.0.100   80,8080
+        1       tcp    10.200.1.0/24  80
 
         """
 
@@ -134,6 +139,19 @@ struct FirewallMarkTests {
         let saved = try director.lvsadm(["-S", "-n"]).stdout
         #expect(saved.hasPrefix("-A -u 10.200.0.100:9000 -s rr\n-a -u 10.200.0.100:9000 -r 10.200.0.11:9000 -g -w 1\n-A -f 1 -s rr -p 300\n-a -f 1 -r 10.200.0.11:0 -g -w 1\n"),
                 "\(saved)")
+
+        // The routed network of the same mark: the client routes it via the director (which
+        // does not answer ARP for it), the servers hold the address on lo. The director's
+        // receive filter takes it, and the mark's template sends the client to its server.
+        #expect(director.log(contains: "ready: forwarding 10.200.0.100, 10.200.1.0/24 (routed, no ARP)"), "\(director.log)")
+        for host in ["rs1", "rs2", "rs3"] { try bed.check(host, "ip addr add \(Self.routedVIP)/32 dev lo") }
+        try bed.check("client", "ip route add 10.200.1.0/24 via \(TestBed.directorIP)")
+        let routed = try bed.check("client", """
+            for i in 1 2 3; do curl -s --max-time 3 http://\(Self.routedVIP)/ || echo failed; done
+            """, timeout: 30)
+        #expect(routed.split(separator: "\n").map(String.init) == [firstServer, firstServer, firstServer], "routed: \(routed)")
+        let neighbours = try bed.check("client", "ip neigh show \(Self.routedVIP)")
+        #expect(neighbours.isEmpty, "the client has a neighbour entry for the routed address: \(neighbours)")
 
         // A mark service added at run time that no rule feeds is accepted, with a warning.
         let added = try director.lvsadm(["-A", "-f", "2", "-s", "wlc"])
