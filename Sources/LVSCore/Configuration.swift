@@ -28,6 +28,15 @@ public struct VirtualServiceKey: Hashable, Sendable, CustomStringConvertible {
 
     public var isFirewallMark: Bool { firewallMark != 0 }
 
+    /// The mark is hashed only when there is one, so a `-t`/`-u` key (looked up for every new
+    /// flow) hashes as before the mark existed; equal keys still hash alike.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(transport)
+        hasher.combine(address)
+        hasher.combine(port)
+        if firewallMark != 0 { hasher.combine(firewallMark) }
+    }
+
     /// `TCP 10.0.0.100:80`, or `FWM 1` for a firewall-mark service.
     public var description: String { isFirewallMark ? "FWM \(firewallMark)" : "\(transport) \(address):\(port)" }
 }

@@ -342,78 +342,12 @@ public final class ForwardingEngine {
             }
             transition(e, isTCP: isTCP, tcpFlags: p.tcpFlags, now: now)
         } else {
-            let transport: TransportProtocol = isTCP ? .tcp : .udp
-            guard let s = Self.service(forNewFlow: transport, destination: p.ipDestination, port: p.destinationPort,
-                                       markRules: markRules, markPorts: markPorts, serviceIndex: serviceIndex,
-                                       director: directorAddress) else {
-                guard virtualAddresses.contains(p.ipDestination.value)
-                    || Self.inNetworks(p.ipDestination, virtualNetworkList, director: directorAddress) else { return notForUs() }
-                count(.noService)
-                return .drop
-            }
-            serviceSlot = s
-            // IPVS schedules TCP only on a SYN without RST (sloppy_tcp=0).
-            // With sloppy_tcp any segment but a RST may open a connection.
-            let schedulable = !isTCP || (p.tcpFlags & (Wire.tcpSYN | Wire.tcpRST) == Wire.tcpSYN)
-                || (settings.sloppyTCP && p.tcpFlags & Wire.tcpRST == 0)
-            if !schedulable && !statelessFallback {
-                count(.noConnection)
-                return .drop
-            }
-            if statelessFallback {
-                if connections.count < connections.capacity - connections.capacity / 8 { statelessFallback = false }
-            }
-            let context = SchedulingContext(clientAddress: p.ipSource, clientPort: p.sourcePort,
-                                            virtualAddress: p.ipDestination, virtualPort: p.destinationPort,
-                                            now: now, random: nextRandomPair())
-            let template = schedulable && services[s].persistence != nil
-                ? persistentTemplate(service: s, key: key, context: context, now: now) : -1
-            let picked: Int32? = template >= 0
-                ? connections.entry(template).pointee.destinationSlot
-                : (schedulable ? schedule(service: s, context: context) : nil)
-            // `-o` makes one-packet connections of UDP only (a firewall-mark service takes TCP too).
-            if schedulable, let picked, services[s].onePacketScheduling && !isTCP {
-                // `-o`: the connection is created and expires with its one packet; nothing is
-                // kept but the statistics (and the template's restarted timer, if persistent).
-                destinations[Int(picked)].stats.connections &+= 1
-                serviceStats[s].connections &+= 1
-                if template >= 0 {
-                    connections.entry(template).pointee.expiresAt =
-                        now &+ UInt64(services[s].persistence?.timeout ?? 0) &* 1_000_000_000
-                }
-                destinationSlot = picked
-            } else if schedulable, let picked {
-                let newSlot = connections.insert(key)
-                if newSlot >= 0 {
-                    bind(connections.entry(newSlot), service: s, destination: picked, isTCP: isTCP)
-                    if template >= 0 {
-                        // `ip_vs_control_add` + `ip_vs_conn_put(ct)`: the template now controls this
-                        // connection and its timer restarts.
-                        let t = connections.entry(template)
-                        if t.pointee.controlledCount < UInt16.max { t.pointee.controlledCount += 1 }
-                        t.pointee.expiresAt = now &+ UInt64(services[s].persistence?.timeout ?? 0) &* 1_000_000_000
-                        connections.entry(newSlot).pointee.flags |= ConnectionEntry.controlledFlag
-                    }
-                    transition(connections.entry(newSlot), isTCP: isTCP, tcpFlags: p.tcpFlags, now: now)
-                    destinationSlot = picked
-                } else {
-                    statelessFallback = true
-                    count(.connectionTableFull)
-                    guard let hashed = statelessPick(service: s, key: key) else {
-                        count(.noDestination)
-                        return .drop
-                    }
-                    destinationSlot = hashed
-                }
-            } else if !schedulable, let hashed = statelessPick(service: s, key: key) {
-                count(.connectionTableFull)
-                destinationSlot = hashed
-            } else {
-                // `ip_vs_leave`: no server for a packet a service should take: port unreachable.
-                count(.noDestination)
-                return icmpError(about: frame, p, type: ICMPMessage.destinationUnreachable,
-                                 code: ICMPMessage.portUnreachable, now: now)
-            }
+            // A new flow: what may open a connection is out of line (`openConnection`), so that
+            // none of it weighs on the registers of the hit path above.
+            let opened = openConnection(frame, p, key: key, isTCP: isTCP, now: now)
+            guard opened.destinationSlot >= 0 else { return opened.verdict }
+            destinationSlot = opened.destinationSlot
+            serviceSlot = opened.serviceSlot
         }
         let d = destinations + Int(destinationSlot)
         let bytes = UInt64(p.ipTotalLength)
@@ -443,31 +377,116 @@ public final class ForwardingEngine {
         return .transmit
     }
 
-    /// IPVS's `ip_vs_service_find` for a flow that has no connection: the firewall-mark
-    /// service of the flow's mark first, then the exact service, then a port-0 (all ports)
-    /// persistent service on the VIP. Traffic to the director's own address is never marked.
-    ///
-    /// Static, with the engine's tables as arguments, like `inNetworks`: as a method (inlined
-    /// or not) it changed how the compiler allocates `forward`'s registers, and the hit path,
-    /// which never gets here, took one instruction more per packet (Benchmarks/run.sh, 544
-    /// against 543).
-    static func service(forNewFlow transport: TransportProtocol, destination: IPv4Address, port: UInt16,
-                        markRules: [CompiledMarkRule], markPorts: [CompiledMarkRule.PortRange],
-                        serviceIndex: [VirtualServiceKey: Int], director: IPv4Address) -> Int? {
-        if !markRules.isEmpty && destination != director {
-            let s = markedService(protocol: transport.rawValue, destination: destination.value, port: port,
-                                  markRules: markRules, markPorts: markPorts)
-            if s >= 0 { return s }
+    /// What `openConnection` decided for a new flow: forward to `destinationSlot` of
+    /// `serviceSlot`, or, when `destinationSlot` is -1, return `verdict`.
+    struct NewFlow {
+        var destinationSlot: Int32
+        var serviceSlot: Int
+        var verdict: Verdict
+
+        init(destination: Int32, service: Int) {
+            destinationSlot = destination
+            serviceSlot = service
+            verdict = .transmit
         }
-        return serviceIndex[VirtualServiceKey(transport: transport, address: destination, port: port)]
-            ?? serviceIndex[VirtualServiceKey(transport: transport, address: destination, port: 0)]
+
+        init(_ verdict: Verdict) {
+            destinationSlot = -1
+            serviceSlot = 0
+            self.verdict = verdict
+        }
+    }
+
+    /// A packet of no known connection: finds its service and, when the packet may open a
+    /// connection, schedules it (through the persistence template if any) and opens it.
+    /// Kept out of `forward` so that the hit path's code does not depend on it.
+    @inline(never)
+    func openConnection(_ frame: FrameBytes, _ p: ParsedFrame, key: ConnectionKey, isTCP: Bool, now: UInt64) -> NewFlow {
+        let transport: TransportProtocol = isTCP ? .tcp : .udp
+        // IPVS's `ip_vs_service_find`: the firewall-mark service of the flow's mark first (the
+        // director's own address is never marked), then the exact service, then a port-0 (all
+        // ports) persistent service on the VIP.
+        let marked = markRules.isEmpty || p.ipDestination == directorAddress ? -1
+            : markedService(protocol: p.ipProtocol, destination: p.ipDestination.value, port: p.destinationPort)
+        guard let s = marked >= 0 ? marked
+            : serviceIndex[VirtualServiceKey(transport: transport, address: p.ipDestination, port: p.destinationPort)]
+            ?? serviceIndex[VirtualServiceKey(transport: transport, address: p.ipDestination, port: 0)]
+        else {
+            guard virtualAddresses.contains(p.ipDestination.value)
+                || Self.inNetworks(p.ipDestination, virtualNetworkList, director: directorAddress) else { return NewFlow(notForUs()) }
+            count(.noService)
+            return NewFlow(.drop)
+        }
+        // IPVS schedules TCP only on a SYN without RST (sloppy_tcp=0).
+        // With sloppy_tcp any segment but a RST may open a connection.
+        let schedulable = !isTCP || (p.tcpFlags & (Wire.tcpSYN | Wire.tcpRST) == Wire.tcpSYN)
+            || (settings.sloppyTCP && p.tcpFlags & Wire.tcpRST == 0)
+        if !schedulable && !statelessFallback {
+            count(.noConnection)
+            return NewFlow(.drop)
+        }
+        if statelessFallback {
+            if connections.count < connections.capacity - connections.capacity / 8 { statelessFallback = false }
+        }
+        let context = SchedulingContext(clientAddress: p.ipSource, clientPort: p.sourcePort,
+                                        virtualAddress: p.ipDestination, virtualPort: p.destinationPort,
+                                        now: now, random: nextRandomPair())
+        let template = schedulable && services[s].persistence != nil
+            ? persistentTemplate(service: s, key: key, context: context, now: now) : -1
+        let picked: Int32? = template >= 0
+            ? connections.entry(template).pointee.destinationSlot
+            : (schedulable ? schedule(service: s, context: context) : nil)
+        // `-o` makes one-packet connections of UDP only (a firewall-mark service takes TCP too).
+        if schedulable, let picked, services[s].onePacketScheduling && !isTCP {
+            // `-o`: the connection is created and expires with its one packet; nothing is
+            // kept but the statistics (and the template's restarted timer, if persistent).
+            destinations[Int(picked)].stats.connections &+= 1
+            serviceStats[s].connections &+= 1
+            if template >= 0 {
+                connections.entry(template).pointee.expiresAt =
+                    now &+ UInt64(services[s].persistence?.timeout ?? 0) &* 1_000_000_000
+            }
+            return NewFlow(destination: picked, service: s)
+        } else if schedulable, let picked {
+            let newSlot = connections.insert(key)
+            if newSlot >= 0 {
+                bind(connections.entry(newSlot), service: s, destination: picked, isTCP: isTCP)
+                if template >= 0 {
+                    // `ip_vs_control_add` + `ip_vs_conn_put(ct)`: the template now controls this
+                    // connection and its timer restarts.
+                    let t = connections.entry(template)
+                    if t.pointee.controlledCount < UInt16.max { t.pointee.controlledCount += 1 }
+                    t.pointee.expiresAt = now &+ UInt64(services[s].persistence?.timeout ?? 0) &* 1_000_000_000
+                    connections.entry(newSlot).pointee.flags |= ConnectionEntry.controlledFlag
+                }
+                transition(connections.entry(newSlot), isTCP: isTCP, tcpFlags: p.tcpFlags, now: now)
+                return NewFlow(destination: picked, service: s)
+            } else {
+                statelessFallback = true
+                count(.connectionTableFull)
+                guard let hashed = statelessPick(service: s, key: key) else {
+                    count(.noDestination)
+                    return NewFlow(.drop)
+                }
+                return NewFlow(destination: hashed, service: s)
+            }
+        } else if !schedulable, let hashed = statelessPick(service: s, key: key) {
+            count(.connectionTableFull)
+            return NewFlow(destination: hashed, service: s)
+        } else {
+            // `ip_vs_leave`: no server for a packet a service should take: port unreachable.
+            count(.noDestination)
+            return NewFlow(icmpError(about: frame, p, type: ICMPMessage.destinationUnreachable,
+                                     code: ICMPMessage.portUnreachable, now: now))
+        }
     }
 
     /// The first compiled mark rule that matches decides: its service's index, or -1 when no
     /// rule matches or the first match's mark has no service.
-    static func markedService(protocol proto: UInt8, destination: UInt32, port: UInt16,
-                              markRules: [CompiledMarkRule], markPorts: [CompiledMarkRule.PortRange]) -> Int {
-        for rule in markRules where rule.transport == proto && destination & rule.mask == rule.network {
+    func markedService(protocol proto: UInt8, destination: UInt32, port: UInt16) -> Int {
+        for r in markRules.indices {
+            let rule = markRules[r]
+            guard rule.transport == proto && destination & rule.mask == rule.network else { continue }
             let end = Int(rule.firstPort) + Int(rule.portCount)
             for i in Int(rule.firstPort)..<end where markPorts[i].low <= port && port <= markPorts[i].high {
                 return Int(rule.service)
@@ -478,8 +497,7 @@ public final class ForwardingEngine {
 
     /// Whether `address` is in one of the mark rules' networks and is not the director's own:
     /// packets to it are the director's to take, as packets to a VIP (`virtualAddresses`) are.
-    /// Static, and asked only after the VIP set said no, for the hit path's sake (see
-    /// `service(forNewFlow:)`).
+    /// Asked only after the VIP set said no.
     static func inNetworks(_ address: IPv4Address, _ networks: [IPv4Network], director: IPv4Address) -> Bool {
         guard !networks.isEmpty, address != director else { return false }
         return networks.contains { $0.contains(address) }
