@@ -14,10 +14,12 @@ struct EndpointNamer<Names: NameResolver> {
     /// The size of ipvsadm's buffer minus its terminating NUL.
     static var bufferLimit: Int { 59 }
 
-    func name(_ address: IPv4Address, _ port: UInt16, _ transport: TransportProtocol) -> String {
+    /// - Parameter transport: the protocol port names are looked up for; nil for a protocol
+    ///   ipvsadm's `port_to_service` has no names for (IP, in a firewall-mark template's line).
+    func name(_ address: IPv4Address, _ port: UInt16, _ transport: TransportProtocol?) -> String {
         if numeric { return "\(address):\(port)" }
         let host = names.hostName(for: address) ?? address.description
-        let service = names.serviceName(for: port, transport: transport) ?? String(port)
+        let service = transport.flatMap { names.serviceName(for: port, transport: $0) } ?? String(port)
         return TextColumn.truncated(host + ":" + service, toBytes: Self.bufferLimit)
     }
 }

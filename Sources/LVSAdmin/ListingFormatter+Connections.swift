@@ -38,8 +38,11 @@ extension ListingFormatter {
         // The kernel prints the seconds with %u and ipvsadm reads them into an unsigned int.
         let seconds = UInt32(truncatingIfNeeded: entry.expiresInMilliseconds / 1000)
         let expire = TextColumn.zeroPadded(seconds / 60, 2) + ":" + TextColumn.zeroPadded(seconds % 60, 2)
-        let transport = entry.transport
-        return TextColumn.left(transport.description, 3) + " " + TextColumn.left(expire, 6) + " "
+        // A firewall-mark template is an IPPROTO_IP entry: the kernel names it `IP`, and
+        // ipvsadm has no port names for that protocol.
+        let isMarkTemplate = entry.firewallMark != 0
+        let transport: TransportProtocol? = isMarkTemplate ? nil : entry.transport
+        return TextColumn.left(isMarkTemplate ? "IP" : entry.transport.description, 3) + " " + TextColumn.left(expire, 6) + " "
             + TextColumn.left(entry.state, 11) + " "
             + TextColumn.left(namer.name(entry.clientAddress, entry.clientPort, transport), 18) + " "
             + TextColumn.left(namer.name(entry.virtualAddress, entry.virtualPort, transport), 18) + " "

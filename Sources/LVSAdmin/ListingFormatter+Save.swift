@@ -7,14 +7,17 @@ extension ListingFormatter {
     /// `-L` (the `--nosort` option is not allowed with `-S`). Names are never cut to a column
     /// here, only to ipvsadm's 59-byte name buffer. Per service:
     /// `-A -t|-u addr:port -s sched[ -p timeout[ -M mask]][ -o][ -b flags]`; per real server
-    /// `-a -t|-u addr:port -r addr:port -g -w weight` (`-g` is direct routing).
+    /// `-a -t|-u addr:port -r addr:port -g -w weight` (`-g` is direct routing). A firewall-mark
+    /// service is `-f mark` in both (`-a -f 1 -r 10.0.0.11:0 -g -w 1`).
     public static func save(_ status: DirectorStatus, numeric: Bool, names: some NameResolver) -> String {
         let namer = EndpointNamer(numeric: numeric, names: names)
         var out = ""
         for service in ListingOrder.services(status.services) {
             let config = service.config
             let key = config.key
-            let serviceName = serviceSwitch(key.transport) + " " + namer.name(key.address, key.port, key.transport)
+            // "-f %u" for a firewall mark, else "-t|-u addr:port".
+            let serviceName = key.isFirewallMark ? "-f \(key.firewallMark)"
+                : serviceSwitch(key.transport) + " " + namer.name(key.address, key.port, key.transport)
             out += "-A " + serviceName + " -s " + config.scheduler
             if let persistence = config.persistence {
                 out += " -p \(persistence.timeout)"

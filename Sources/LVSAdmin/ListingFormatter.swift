@@ -53,9 +53,10 @@ public enum ListingFormatter {
                                                   namer: EndpointNamer<Names>) -> String {
         let config = service.config
         let key = config.key
-        // "%-4s %s", cut at 33 bytes for IPv4 whatever the layout.
+        // "%-4s %s", cut at 33 bytes for IPv4 whatever the layout; "FWM  %u" for a firewall mark.
         let name = TextColumn.truncated(
-            TextColumn.left(key.transport.description, 4) + " " + namer.name(key.address, key.port, key.transport),
+            key.isFirewallMark ? "FWM  \(key.firewallMark)"
+                : TextColumn.left(key.transport.description, 4) + " " + namer.name(key.address, key.port, key.transport),
             toBytes: 33)
         var out: String
         switch layout {

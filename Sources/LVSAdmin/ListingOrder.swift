@@ -10,8 +10,13 @@ import LVSCore
 /// first half is the smaller one, and ties keep the left element), and that is what runs here,
 /// over the same starting order (creation order for services, kernel list order for servers).
 enum ListingOrder {
-    /// `ipvs_cmp_services` for IPv4 services without fwmark: protocol, address, port.
+    /// `ipvs_cmp_services` for IPv4 services: firewall mark, protocol, address, port. The mark
+    /// goes through the same wrapped subtraction, so `-t`/`-u` services (mark 0) come before
+    /// firewall-mark services (marks up to 2^31), and those come in mark order (marks more
+    /// than 2^31 apart compare backwards, as addresses do).
     static func compare(_ a: VirtualServiceKey, _ b: VirtualServiceKey) -> Int32 {
+        let byMark = Int32(bitPattern: a.firewallMark &- b.firewallMark)
+        if byMark != 0 { return byMark }
         let byProtocol = Int32(a.transport.rawValue) - Int32(b.transport.rawValue)
         if byProtocol != 0 { return byProtocol }
         let byAddress = wrappedDifference(a.address, b.address)

@@ -139,10 +139,12 @@ extension DirectorConfiguration {
 
     /// ipvsadm's `process_options` checks for `-A`/`-E` (exit status 2, its own words).
     static func checkServiceOptions(_ service: VirtualServiceConfig) throws(IpvsadmError) {
-        guard service.key.port != 0 || service.persistence != nil else {
+        // ipvsadm makes neither check for a firewall-mark service (it has no port, and its
+        // connections are of any protocol; `-o` then applies to its UDP flows).
+        guard service.key.port != 0 || service.persistence != nil || service.key.isFirewallMark else {
             throw IpvsadmError("Zero port specified for non-persistent service")
         }
-        guard !service.onePacketScheduling || service.key.transport == .udp else {
+        guard !service.onePacketScheduling || service.key.transport == .udp || service.key.isFirewallMark else {
             throw IpvsadmError("One-Packet Scheduling is only for UDP virtual services")
         }
     }

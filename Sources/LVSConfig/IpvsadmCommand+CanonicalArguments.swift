@@ -46,9 +46,10 @@ extension IpvsadmCommand {
         }
     }
 
-    /// `-t|-u ADDRESS:PORT`, the port always written (0 included).
+    /// `-t|-u ADDRESS:PORT`, the port always written (0 included), or `-f MARK`.
     static func selector(_ key: VirtualServiceKey) -> [String] {
-        [key.transport == .tcp ? "-t" : "-u", "\(key.address):\(key.port)"]
+        if key.isFirewallMark { return ["-f", String(key.firewallMark)] }
+        return [key.transport == .tcp ? "-t" : "-u", "\(key.address):\(key.port)"]
     }
 
     static func serviceArguments(_ service: VirtualServiceConfig) -> [String] {

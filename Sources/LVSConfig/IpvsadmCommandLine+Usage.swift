@@ -52,7 +52,7 @@ extension IpvsadmCommandLine {
           --tcp-service|-t  service-address   a TCP service at host[:port]
           --udp-service|-u  service-address   a UDP service at host[:port]
           --sctp-service    service-address   an SCTP service (SwiftLVS refuses it)
-          --fwmark-service|-f fwmark          a firewall mark, 1 or more (SwiftLVS refuses it)
+          --fwmark-service|-f fwmark          a firewall mark, 1 or more (set by lvsd --fwmark-rules)
 
         """
 

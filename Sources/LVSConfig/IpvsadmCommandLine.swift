@@ -14,7 +14,8 @@ import LVSCore
 ///    the real server's port forced to the service's for direct routing).
 ///
 /// Only then is a line ipvsadm would accept refused for what SwiftLVS does not do (IPv6, SCTP,
-/// firewall marks, NAT, tunnels, persistence engines), with a message that says so (exit 2).
+/// NAT, tunnels, persistence engines), with a message that says so (exit 2). Firewall-mark
+/// services (`-f N`) are taken; what gives a flow its mark is lvsd's `--fwmark-rules` file.
 ///
 /// Two deliberate departures, both only on lines ipvsadm refuses anyway: ipvsadm takes its
 /// command from the first option only (`-t VIP:80 -A` is a usage error there), while here the
@@ -196,9 +197,6 @@ public struct IpvsadmCommandLine: Sendable {
         if line.serviceIsIPv6 || line.serverHost == .ipv6 || line.multicastGroupIsIPv6 {
             throw IpvsadmError("IPv6 is not supported: SwiftLVS forwards IPv4 only")
         }
-        if line.firewallMark != 0 {
-            throw IpvsadmError("firewall-mark services (-f) are not supported yet; use -t or -u with an address and port")
-        }
         if line.persistenceEngine != nil {
             throw IpvsadmError("persistence engines (--pe) are not supported: SwiftLVS has no SIP engine")
         }
@@ -282,6 +280,7 @@ public struct IpvsadmCommandLine: Sendable {
 
     /// The service a line names, nil when it names none.
     func serviceKey(_ line: IpvsadmLine) -> VirtualServiceKey? {
+        if line.firewallMark != 0 { return .firewallMark(line.firewallMark) }
         guard case .ipv4(let address)? = line.serviceHost, let transport = line.serviceProtocol?.transport else {
             return nil
         }

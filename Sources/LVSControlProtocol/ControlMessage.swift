@@ -11,8 +11,8 @@ import LVSCore
 /// form), so the daemon parses them with the same grammar `lvsadm` and rules files use, and a
 /// batch (`lvsadm -R`) is applied whole or not at all.
 public enum ControlProtocol {
-    /// Bumped whenever a message's layout changes.
-    public static let version = 1
+    /// Bumped whenever a message's layout changes (2: firewall marks in the status records).
+    public static let version = 2
     public static let magic = "lvsctl"
     /// Where lvsd listens and lvsadm connects unless `--socket` or `LVSD_SOCKET` says otherwise.
     public static let defaultSocketPath = "/run/lvsd/lvsd.sock"

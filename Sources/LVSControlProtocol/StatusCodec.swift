@@ -4,14 +4,16 @@ import LVSCore
 ///
 ///     size        capacity
 ///     timeouts    tcp tcpfin udp
-///     service     proto address port scheduler flags persistence|- netmask ops  + 10 traffic numbers
+///     service     proto address port fwmark scheduler flags persistence|- netmask ops  + 10 traffic numbers
 ///     dest        address port weight uthreshold lthreshold active inactive persistent + 10 traffic numbers
 ///     connections count        (present when the entries were asked for; the `conn` lines follow)
-///     conn        proto state expires-ms caddr cport vaddr vport daddr dport template
+///     conn        proto state expires-ms caddr cport vaddr vport daddr dport template fwmark
 ///     conflict    vip mac sender-address count seconds-since-last
 ///
 /// `dest` lines belong to the `service` line before them, in kernel list order. The 10 traffic
-/// numbers are conns inpkts outpkts inbytes outbytes cps inpps outpps inbps outbps.
+/// numbers are conns inpkts outpkts inbytes outbytes cps inpps outpps inbps outbps. `fwmark` is
+/// the firewall mark of a `-f` service (address 0.0.0.0, port 0), and of a `conn` that is such
+/// a service's persistence template; 0 otherwise.
 /// A hand-written format rather than JSON: the daemon stays free of Foundation, and 10 000
 /// services encode and decode in a few milliseconds.
 public enum StatusCodec {
@@ -22,7 +24,8 @@ public enum StatusCodec {
             let c = service.config
             let persistence = c.persistence.map { "\($0.timeout)" } ?? "-"
             let netmask = c.persistence?.netmask ?? IPv4Address(0xFFFF_FFFF)
-            out += "service\t\(c.key.transport.rawValue)\t\(c.key.address)\t\(c.key.port)\t\(c.scheduler)\t"
+            out += "service\t\(c.key.transport.rawValue)\t\(c.key.address)\t\(c.key.port)\t\(c.key.firewallMark)\t"
+            out += "\(c.scheduler)\t"
             out += "\(c.schedulerFlags.rawValue)\t\(persistence)\t\(netmask)\t\(c.onePacketScheduling ? 1 : 0)\t"
             out += traffic(service.stats, service.rates) + "\n"
             for d in service.destinations {
@@ -37,7 +40,7 @@ public enum StatusCodec {
             for e in connections {
                 out += "conn\t\(e.transport.rawValue)\t\(e.state)\t\(e.expiresInMilliseconds)\t\(e.clientAddress)\t"
                 out += "\(e.clientPort)\t\(e.virtualAddress)\t\(e.virtualPort)\t\(e.destinationAddress)\t"
-                out += "\(e.destinationPort)\t\(e.isTemplate ? 1 : 0)\n"
+                out += "\(e.destinationPort)\t\(e.isTemplate ? 1 : 0)\t\(e.firewallMark)\n"
             }
         }
         if let c = status.vipConflict {
@@ -65,7 +68,8 @@ public enum StatusCodec {
                 status.timeouts = TimeoutSetting(tcp: try fields.number(), tcpFin: try fields.number(), udp: try fields.number())
             case "service":
                 let transport = try fields.transport()
-                let key = VirtualServiceKey(transport: transport, address: try fields.address(), port: try fields.number())
+                var key = VirtualServiceKey(transport: transport, address: try fields.address(), port: try fields.number())
+                key.firewallMark = try fields.number()
                 var config = VirtualServiceConfig(key: key, scheduler: String(try fields.word()))
                 config.schedulerFlags = SchedulerFlags(rawValue: try fields.number())
                 let persistence = try fields.word()
@@ -99,7 +103,7 @@ public enum StatusCodec {
                     expiresInMilliseconds: try fields.number(), clientAddress: try fields.address(),
                     clientPort: try fields.number(), virtualAddress: try fields.address(), virtualPort: try fields.number(),
                     destinationAddress: try fields.address(), destinationPort: try fields.number(),
-                    isTemplate: try fields.number() as UInt8 != 0)
+                    isTemplate: try fields.number() as UInt8 != 0, firewallMark: try fields.number())
                 guard status.connections != nil else { throw fields.error("a connections line before this conn line") }
                 status.connections?.append(entry)
             case "conflict":

@@ -4,14 +4,41 @@ public struct VirtualServiceKey: Hashable, Sendable, CustomStringConvertible {
     public var transport: TransportProtocol
     public var address: IPv4Address
     public var port: UInt16
+    /// `-f N`: a firewall-mark service (IPVS's `fwmark`), or 0 for a `-t`/`-u` service.
+    ///
+    /// A firewall-mark service has no address or port of its own: it takes every new flow
+    /// that the mark classifier (`MarkClassifier`, lvsd's `--fwmark-rules`) gives its mark, of
+    /// either protocol, whatever VIP and port. Its key has address 0.0.0.0, port 0 and TCP, the
+    /// protocol ipvsadm sets for `-f` ("a sane value"), so two keys with one mark are equal.
+    public var firewallMark: UInt32
 
     public init(transport: TransportProtocol, address: IPv4Address, port: UInt16) {
         self.transport = transport
         self.address = address
         self.port = port
+        firewallMark = 0
     }
 
-    public var description: String { "\(transport) \(address):\(port)" }
+    /// The key of `-f mark` (mark 1...UInt32.max), as ipvsadm builds it.
+    public static func firewallMark(_ mark: UInt32) -> VirtualServiceKey {
+        var key = VirtualServiceKey(transport: .tcp, address: .any, port: 0)
+        key.firewallMark = mark
+        return key
+    }
+
+    public var isFirewallMark: Bool { firewallMark != 0 }
+
+    /// The mark is hashed only when there is one, so a `-t`/`-u` key (looked up for every new
+    /// flow) hashes as before the mark existed; equal keys still hash alike.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(transport)
+        hasher.combine(address)
+        hasher.combine(port)
+        if firewallMark != 0 { hasher.combine(firewallMark) }
+    }
+
+    /// `TCP 10.0.0.100:80`, or `FWM 1` for a firewall-mark service.
+    public var description: String { isFirewallMark ? "FWM \(firewallMark)" : "\(transport) \(address):\(port)" }
 }
 
 /// How a real server is reached. SwiftLVS forwards by direct routing only; the other IPVS
@@ -82,13 +109,43 @@ public struct VirtualServiceConfig: Sendable, Hashable {
 
 public struct DirectorConfiguration: Sendable, Hashable {
     public var services: [VirtualServiceConfig]
+    /// What gives a new flow its firewall mark (lvsd's `--fwmark-rules`): the stand-in for the
+    /// `iptables -t mangle ... -j MARK` rules a kernel director would have. It is not part of
+    /// the ipvsadm table: `-C` leaves it, and it is neither listed nor saved.
+    public var markRules: MarkClassifier
 
-    public init(services: [VirtualServiceConfig] = []) { self.services = services }
+    public init(services: [VirtualServiceConfig] = [], markRules: MarkClassifier = MarkClassifier()) {
+        self.services = services
+        self.markRules = markRules
+    }
+
+    /// The marks some firewall-mark service takes.
+    public var serviceMarks: Set<UInt32> {
+        Set(services.map(\.key.firewallMark).filter { $0 != 0 })
+    }
 
     /// Every distinct VIP, in first-seen order: the addresses the director answers ARP for.
+    /// The addresses of the `-t`/`-u` services, then the single addresses (`/32`) of mark rules
+    /// whose mark a service takes: a rule for a mark no service takes brings no traffic, so
+    /// its address is not claimed. Wider mark-rule destinations are `virtualNetworks`.
     public var virtualAddresses: [IPv4Address] {
         var seen = Set<IPv4Address>()
-        return services.map(\.key.address).filter { seen.insert($0).inserted }
+        let marks = serviceMarks
+        let own = services.filter { !$0.key.isFirewallMark }.map(\.key.address)
+        let marked = markRules.rules.filter { $0.prefixLength == 32 && marks.contains($0.mark) }.map(\.destination)
+        return (own + marked).filter { seen.insert($0).inserted }
+    }
+
+    /// The destinations wider than one address (`/0` to `/31`) of mark rules whose mark a
+    /// service takes, in rule order without repeats. The director forwards what is sent to
+    /// them but does not answer ARP for them: a network may hold other hosts (real servers,
+    /// the router), and claiming their addresses would take their traffic. Route such a
+    /// network to the director instead (see docs/OPERATING.md, "Firewall marks").
+    public var virtualNetworks: [IPv4Network] {
+        var seen = Set<IPv4Network>()
+        let marks = serviceMarks
+        return markRules.rules.filter { $0.prefixLength < 32 && marks.contains($0.mark) }
+            .map(\.network).filter { seen.insert($0).inserted }
     }
 
     /// Every distinct real-server address, in first-seen order: the neighbours to resolve.

@@ -110,10 +110,15 @@ public struct ConnectionStatus: Sendable, Equatable {
     public var destinationAddress: IPv4Address
     public var destinationPort: UInt16
     public var isTemplate: Bool
+    /// Non-zero for the persistence template of a firewall-mark service: the kernel keys it on
+    /// `<IPPROTO_IP, client network, 0, mark, 0>` and lists its protocol as `IP`, with the mark
+    /// as its virtual address (`virtualAddress` then holds it: mark 1 reads 0.0.0.1).
+    /// `transport` is the service's (TCP).
+    public var firewallMark: UInt32
 
     public init(transport: TransportProtocol, state: String, expiresInMilliseconds: UInt64,
                 clientAddress: IPv4Address, clientPort: UInt16, virtualAddress: IPv4Address, virtualPort: UInt16,
-                destinationAddress: IPv4Address, destinationPort: UInt16, isTemplate: Bool) {
+                destinationAddress: IPv4Address, destinationPort: UInt16, isTemplate: Bool, firewallMark: UInt32 = 0) {
         self.transport = transport
         self.state = state
         self.expiresInMilliseconds = expiresInMilliseconds
@@ -124,6 +129,7 @@ public struct ConnectionStatus: Sendable, Equatable {
         self.destinationAddress = destinationAddress
         self.destinationPort = destinationPort
         self.isTemplate = isTemplate
+        self.firewallMark = firewallMark
     }
 }
 

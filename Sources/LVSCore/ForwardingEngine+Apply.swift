@@ -6,6 +6,10 @@ public struct ApplyOutcome: Sendable, Equatable {
     public var addedVIPs: [IPv4Address] = []
     /// VIPs it no longer answers for, in their previous order.
     public var removedVIPs: [IPv4Address] = []
+    /// Mark-rule networks the engine now forwards for that it did not before (no ARP for them).
+    public var addedNetworks: [IPv4Network] = []
+    /// Mark-rule networks it no longer forwards for.
+    public var removedNetworks: [IPv4Network] = []
     /// Real-server addresses new to the neighbour table (`neighborsDue` will ask for them).
     public var addedNeighbors: [IPv4Address] = []
     public var addedServices: [VirtualServiceKey] = []
@@ -24,8 +28,28 @@ public struct ApplyOutcome: Sendable, Equatable {
 
     public init() {}
 
-    /// Whether the set of VIPs changed (the receive filter must be rebuilt).
-    public var vipSetChanged: Bool { !addedVIPs.isEmpty || !removedVIPs.isEmpty }
+    /// Whether the set of VIPs or mark-rule networks changed (the receive filter must be rebuilt).
+    public var vipSetChanged: Bool {
+        !addedVIPs.isEmpty || !removedVIPs.isEmpty || !addedNetworks.isEmpty || !removedNetworks.isEmpty
+    }
+}
+
+/// A mark rule as the packet path reads it (`ForwardingEngine.markedService`): plain integers,
+/// its ports a run of the engine's `markPorts`, and the index of the service its mark selects.
+struct CompiledMarkRule {
+    struct PortRange {
+        var low: UInt16
+        var high: UInt16
+    }
+
+    var network: UInt32
+    var mask: UInt32
+    /// The IP protocol number (6, 17).
+    var transport: UInt8
+    var firstPort: Int32
+    var portCount: Int32
+    /// The firewall-mark service that takes the rule's mark, -1 when none does.
+    var service: Int32
 }
 
 extension ForwardingEngine {
@@ -314,7 +338,8 @@ extension ForwardingEngine {
             outcome.expiredConnections = expireUnavailable()
         }
 
-        // 7. VIPs and neighbours.
+        // 7. The mark rules against the new service indices, VIPs and neighbours.
+        compileMarkRules(configuration.markRules)
         let vipsBefore = virtualAddressList
         virtualAddressList = configuration.virtualAddresses
         virtualAddresses = Set(virtualAddressList.map(\.value))
@@ -322,11 +347,36 @@ extension ForwardingEngine {
         let setAfter = Set(virtualAddressList)
         outcome.addedVIPs = virtualAddressList.filter { !setBefore.contains($0) }
         outcome.removedVIPs = vipsBefore.filter { !setAfter.contains($0) }
+        let networksBefore = virtualNetworkList
+        virtualNetworkList = configuration.virtualNetworks
+        outcome.addedNetworks = virtualNetworkList.filter { !networksBefore.contains($0) }
+        outcome.removedNetworks = networksBefore.filter { !virtualNetworkList.contains($0) }
         let inUse = Set(configuration.realServerAddresses.map(\.value))
         for n in neighbors.indices { neighbors[n].isInUse = inUse.contains(neighbors[n].address.value) }
 
         self.configuration = configuration
         return outcome
+    }
+
+    /// Turns the classifier into `markRules`/`markPorts`: each rule with the index of the
+    /// service its mark selects. Rules after the last one whose mark a service takes cannot
+    /// select anything and are left out (rules before it stay: a match there still decides
+    /// the flow has no firewall-mark service, as the first matching iptables rule would).
+    func compileMarkRules(_ classifier: MarkClassifier) {
+        var index: [UInt32: Int] = [:]
+        for (s, service) in services.enumerated() where service.key.isFirewallMark { index[service.key.firewallMark] = s }
+        var compiled: [CompiledMarkRule] = []
+        var ports: [CompiledMarkRule.PortRange] = []
+        for rule in classifier.rules {
+            let service = index[rule.mark].map { Int32($0) } ?? -1
+            compiled.append(CompiledMarkRule(network: rule.network.address.value, mask: rule.network.mask,
+                                             transport: rule.transport.rawValue, firstPort: Int32(ports.count),
+                                             portCount: Int32(rule.ports.count), service: service))
+            ports += rule.ports.map { CompiledMarkRule.PortRange(low: $0.lowerBound, high: $0.upperBound) }
+        }
+        while let last = compiled.last, last.service < 0 { compiled.removeLast() }
+        markRules = compiled
+        markPorts = compiled.isEmpty ? [] : ports
     }
 
     /// Gives every entry the new index of its slot's service (UInt16.max when that service is

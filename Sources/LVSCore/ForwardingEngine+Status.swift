@@ -51,22 +51,46 @@ extension ForwardingEngine {
             var list: [ConnectionStatus] = []
             connections.forEach { e in
                 let slot = Int(e.destinationSlot)
-                guard e.expiresAt > now, slot >= 0, slot < destinationCount,
-                      let transport = TransportProtocol(rawValue: e.transport & 0x7F) else { return }
+                guard e.expiresAt > now, slot >= 0, slot < destinationCount else { return }
                 let d = destinations[slot]
-                // A template's port is the service's (0 for an all-ports or FTP service); its
-                // real-server port is 0 then too, as `ip_vs_sched_persist` creates it.
-                let destinationPort = e.isTemplate && e.virtualPort == 0 ? 0 : d.port
+                // A firewall-mark template is keyed <IPPROTO_IP, client, 0, mark, 0>; the kernel
+                // lists it with protocol IP and the mark as its virtual address (0.0.0.1:0).
+                let isMarkTemplate = e.isTemplate && e.transport == Self.firewallMarkTemplateProtocol
+                let service = Int(e.serviceIndex) < services.count ? services[Int(e.serviceIndex)] : nil
+                let transport: TransportProtocol
+                if isMarkTemplate {
+                    transport = service?.key.transport ?? .tcp
+                } else if let t = TransportProtocol(rawValue: e.transport & 0x7F) {
+                    transport = t
+                } else {
+                    return
+                }
                 list.append(ConnectionStatus(
                     transport: transport, state: e.isTemplate ? ConnectionState.none.description : e.state.description,
                     expiresInMilliseconds: (e.expiresAt - now) / 1_000_000,
                     clientAddress: IPv4Address(e.clientAddress), clientPort: e.clientPort,
                     virtualAddress: IPv4Address(e.virtualAddress), virtualPort: e.virtualPort,
-                    destinationAddress: d.address, destinationPort: destinationPort, isTemplate: e.isTemplate))
+                    destinationAddress: d.address,
+                    destinationPort: Self.destinationPort(e, server: d.port, persistent: service?.persistence != nil,
+                                                          firewallMark: service?.key.isFirewallMark ?? false),
+                    isTemplate: e.isTemplate, firewallMark: isMarkTemplate ? e.virtualAddress : 0))
             }
             result.connections = list
         }
         return result
+    }
+
+    /// The real-server port the kernel records for an entry (DR never rewrites it; it is what
+    /// `-L -c` shows). A template has the server's port when its virtual port is the service's,
+    /// 0 otherwise (all-ports, FTP and firewall-mark templates). A connection has the server's
+    /// port, or the packet's when the server has none (port 0: all-ports services, and
+    /// firewall-mark servers added without a port), or always the packet's for a persistent
+    /// firewall-mark service (`ip_vs_sched_persist`: the packet's port is never the service's 0).
+    static func destinationPort(_ e: ConnectionEntry, server port: UInt16, persistent: Bool,
+                                firewallMark: Bool) -> UInt16 {
+        if e.isTemplate { return e.virtualPort == 0 ? 0 : port }
+        if port == 0 || (firewallMark && persistent) { return e.virtualPort }
+        return port
     }
 
     static func realServerConfig(_ d: Destination) -> RealServerConfig {

@@ -92,6 +92,19 @@ public final class ForwardingEngine {
     @exclusivity(unchecked)
     var virtualAddresses: Set<UInt32> = []
     public internal(set) var virtualAddressList: [IPv4Address] = []
+    /// Mark-rule destinations wider than one address whose mark a service takes
+    /// (`DirectorConfiguration.virtualNetworks`): forwarded to, never answered ARP for.
+    @exclusivity(unchecked)
+    public internal(set) var virtualNetworkList: [IPv4Network] = []
+    /// The mark rules compiled against the services by `apply`, in rule order: each names the
+    /// index of the firewall-mark service that takes its mark (-1: none does, and the flow
+    /// falls through to the `-t`/`-u` services), and its ports as a run of `markPorts`.
+    /// Rules past the last one with a service are left out, so without firewall-mark services
+    /// the list is empty and a new flow pays one `isEmpty` test for the feature.
+    @exclusivity(unchecked)
+    var markRules: [CompiledMarkRule] = []
+    @exclusivity(unchecked)
+    var markPorts: [CompiledMarkRule.PortRange] = []
     @exclusivity(unchecked)
     public internal(set) var neighbors: [Neighbor] = []
     @exclusivity(unchecked)
@@ -176,6 +189,7 @@ public final class ForwardingEngine {
             throw EngineConfigurationError("\(configuration.services.count) virtual services: at most \(UInt16.max - 1) are supported")
         }
         var keys = Set<VirtualServiceKey>()
+        var marks = Set<UInt32>()
         for service in configuration.services {
             guard keys.insert(service.key).inserted else {
                 throw EngineConfigurationError("virtual service \(service.key) is defined twice")
@@ -199,11 +213,21 @@ public final class ForwardingEngine {
                     "scheduler '\(service.scheduler)' of \(service.key) is not implemented; use one of: "
                         + SchedulerRegistry.implemented.joined(separator: ", "))
             }
-            guard service.key.port != 0 || service.persistence != nil else {
+            guard service.key.port != 0 || service.persistence != nil || service.key.isFirewallMark else {
                 throw EngineConfigurationError("\(service.key): Zero port specified for non-persistent service")
             }
-            guard !service.onePacketScheduling || service.key.transport == .udp else {
+            guard !service.onePacketScheduling || service.key.transport == .udp || service.key.isFirewallMark else {
                 throw EngineConfigurationError("\(service.key): One-Packet Scheduling is only for UDP virtual services")
+            }
+            if service.key.isFirewallMark {
+                // The kernel finds a firewall-mark service by its mark alone (and the family).
+                guard service.key.address == .any, service.key.port == 0 else {
+                    throw EngineConfigurationError(
+                        "\(service.key): a firewall-mark service has no address or port (it was given \(service.key.address):\(service.key.port))")
+                }
+                guard marks.insert(service.key.firewallMark).inserted else {
+                    throw EngineConfigurationError("virtual service \(service.key) is defined twice")
+                }
             }
         }
     }
@@ -240,7 +264,8 @@ public final class ForwardingEngine {
         case .arp:
             return handleARP(frame, p, now: now)
         case .ipv4Other:
-            guard p.destinationMAC == directorMAC, virtualAddresses.contains(p.ipDestination.value) else {
+            guard p.destinationMAC == directorMAC, virtualAddresses.contains(p.ipDestination.value)
+                || Self.inNetworks(p.ipDestination, virtualNetworkList, director: directorAddress) else {
                 return notForUs()
             }
             if p.isFragment {
@@ -271,7 +296,8 @@ public final class ForwardingEngine {
         if p.isFragment {
             // A first fragment carries ports but the rest do not; forwarding only part of a
             // datagram helps nobody. Reassembly is future work.
-            guard virtualAddresses.contains(p.ipDestination.value) else { return notForUs() }
+            guard virtualAddresses.contains(p.ipDestination.value)
+                || Self.inNetworks(p.ipDestination, virtualNetworkList, director: directorAddress) else { return notForUs() }
             count(.fragments)
             return .drop
         }
@@ -318,77 +344,12 @@ public final class ForwardingEngine {
             }
             transition(e, isTCP: isTCP, tcpFlags: p.tcpFlags, now: now)
         } else {
-            let transport: TransportProtocol = isTCP ? .tcp : .udp
-            // The exact service first, then a port-0 (all ports) persistent service on the VIP.
-            guard let s = serviceIndex[VirtualServiceKey(transport: transport, address: p.ipDestination, port: p.destinationPort)]
-                ?? serviceIndex[VirtualServiceKey(transport: transport, address: p.ipDestination, port: 0)]
-            else {
-                guard virtualAddresses.contains(p.ipDestination.value) else { return notForUs() }
-                count(.noService)
-                return .drop
-            }
-            serviceSlot = s
-            // IPVS schedules TCP only on a SYN without RST (sloppy_tcp=0).
-            // With sloppy_tcp any segment but a RST may open a connection.
-            let schedulable = !isTCP || (p.tcpFlags & (Wire.tcpSYN | Wire.tcpRST) == Wire.tcpSYN)
-                || (settings.sloppyTCP && p.tcpFlags & Wire.tcpRST == 0)
-            if !schedulable && !statelessFallback {
-                count(.noConnection)
-                return .drop
-            }
-            if statelessFallback {
-                if connections.count < connections.capacity - connections.capacity / 8 { statelessFallback = false }
-            }
-            let context = SchedulingContext(clientAddress: p.ipSource, clientPort: p.sourcePort,
-                                            virtualAddress: p.ipDestination, virtualPort: p.destinationPort,
-                                            now: now, random: nextRandomPair())
-            let template = schedulable && services[s].persistence != nil
-                ? persistentTemplate(service: s, key: key, context: context, now: now) : -1
-            let picked: Int32? = template >= 0
-                ? connections.entry(template).pointee.destinationSlot
-                : (schedulable ? schedule(service: s, context: context) : nil)
-            if schedulable, let picked, services[s].onePacketScheduling {
-                // `-o`: the connection is created and expires with its one packet; nothing is
-                // kept but the statistics (and the template's restarted timer, if persistent).
-                destinations[Int(picked)].stats.connections &+= 1
-                serviceStats[s].connections &+= 1
-                if template >= 0 {
-                    connections.entry(template).pointee.expiresAt =
-                        now &+ UInt64(services[s].persistence?.timeout ?? 0) &* 1_000_000_000
-                }
-                destinationSlot = picked
-            } else if schedulable, let picked {
-                let newSlot = connections.insert(key)
-                if newSlot >= 0 {
-                    bind(connections.entry(newSlot), service: s, destination: picked, isTCP: isTCP)
-                    if template >= 0 {
-                        // `ip_vs_control_add` + `ip_vs_conn_put(ct)`: the template now controls this
-                        // connection and its timer restarts.
-                        let t = connections.entry(template)
-                        if t.pointee.controlledCount < UInt16.max { t.pointee.controlledCount += 1 }
-                        t.pointee.expiresAt = now &+ UInt64(services[s].persistence?.timeout ?? 0) &* 1_000_000_000
-                        connections.entry(newSlot).pointee.flags |= ConnectionEntry.controlledFlag
-                    }
-                    transition(connections.entry(newSlot), isTCP: isTCP, tcpFlags: p.tcpFlags, now: now)
-                    destinationSlot = picked
-                } else {
-                    statelessFallback = true
-                    count(.connectionTableFull)
-                    guard let hashed = statelessPick(service: s, key: key) else {
-                        count(.noDestination)
-                        return .drop
-                    }
-                    destinationSlot = hashed
-                }
-            } else if !schedulable, let hashed = statelessPick(service: s, key: key) {
-                count(.connectionTableFull)
-                destinationSlot = hashed
-            } else {
-                // `ip_vs_leave`: no server for a packet a service should take: port unreachable.
-                count(.noDestination)
-                return icmpError(about: frame, p, type: ICMPMessage.destinationUnreachable,
-                                 code: ICMPMessage.portUnreachable, now: now)
-            }
+            // A new flow: what may open a connection is out of line (`openConnection`), so that
+            // none of it weighs on the registers of the hit path above.
+            let opened = openConnection(frame, p, key: key, isTCP: isTCP, now: now)
+            guard opened.destinationSlot >= 0 else { return opened.verdict }
+            destinationSlot = opened.destinationSlot
+            serviceSlot = opened.serviceSlot
         }
         let d = destinations + Int(destinationSlot)
         let bytes = UInt64(p.ipTotalLength)
@@ -416,6 +377,132 @@ public final class ForwardingEngine {
         count(.forwardedFrames)
         count(.forwardedBytes, UInt64(frame.count))
         return .transmit
+    }
+
+    /// What `openConnection` decided for a new flow: forward to `destinationSlot` of
+    /// `serviceSlot`, or, when `destinationSlot` is -1, return `verdict`.
+    struct NewFlow {
+        var destinationSlot: Int32
+        var serviceSlot: Int
+        var verdict: Verdict
+
+        init(destination: Int32, service: Int) {
+            destinationSlot = destination
+            serviceSlot = service
+            verdict = .transmit
+        }
+
+        init(_ verdict: Verdict) {
+            destinationSlot = -1
+            serviceSlot = 0
+            self.verdict = verdict
+        }
+    }
+
+    /// A packet of no known connection: finds its service and, when the packet may open a
+    /// connection, schedules it (through the persistence template if any) and opens it.
+    /// Kept out of `forward` so that the hit path's code does not depend on it.
+    @inline(never)
+    func openConnection(_ frame: FrameBytes, _ p: ParsedFrame, key: ConnectionKey, isTCP: Bool, now: UInt64) -> NewFlow {
+        let transport: TransportProtocol = isTCP ? .tcp : .udp
+        // IPVS's `ip_vs_service_find`: the firewall-mark service of the flow's mark first (the
+        // director's own address is never marked), then the exact service, then a port-0 (all
+        // ports) persistent service on the VIP.
+        let marked = markRules.isEmpty || p.ipDestination == directorAddress ? -1
+            : markedService(protocol: p.ipProtocol, destination: p.ipDestination.value, port: p.destinationPort)
+        guard let s = marked >= 0 ? marked
+            : serviceIndex[VirtualServiceKey(transport: transport, address: p.ipDestination, port: p.destinationPort)]
+            ?? serviceIndex[VirtualServiceKey(transport: transport, address: p.ipDestination, port: 0)]
+        else {
+            guard virtualAddresses.contains(p.ipDestination.value)
+                || Self.inNetworks(p.ipDestination, virtualNetworkList, director: directorAddress) else { return NewFlow(notForUs()) }
+            count(.noService)
+            return NewFlow(.drop)
+        }
+        // IPVS schedules TCP only on a SYN without RST (sloppy_tcp=0).
+        // With sloppy_tcp any segment but a RST may open a connection.
+        let schedulable = !isTCP || (p.tcpFlags & (Wire.tcpSYN | Wire.tcpRST) == Wire.tcpSYN)
+            || (settings.sloppyTCP && p.tcpFlags & Wire.tcpRST == 0)
+        if !schedulable && !statelessFallback {
+            count(.noConnection)
+            return NewFlow(.drop)
+        }
+        if statelessFallback {
+            if connections.count < connections.capacity - connections.capacity / 8 { statelessFallback = false }
+        }
+        let context = SchedulingContext(clientAddress: p.ipSource, clientPort: p.sourcePort,
+                                        virtualAddress: p.ipDestination, virtualPort: p.destinationPort,
+                                        now: now, random: nextRandomPair())
+        let template = schedulable && services[s].persistence != nil
+            ? persistentTemplate(service: s, key: key, context: context, now: now) : -1
+        let picked: Int32? = template >= 0
+            ? connections.entry(template).pointee.destinationSlot
+            : (schedulable ? schedule(service: s, context: context) : nil)
+        // `-o` makes one-packet connections of UDP only (a firewall-mark service takes TCP too).
+        if schedulable, let picked, services[s].onePacketScheduling && !isTCP {
+            // `-o`: the connection is created and expires with its one packet; nothing is
+            // kept but the statistics (and the template's restarted timer, if persistent).
+            destinations[Int(picked)].stats.connections &+= 1
+            serviceStats[s].connections &+= 1
+            if template >= 0 {
+                connections.entry(template).pointee.expiresAt =
+                    now &+ UInt64(services[s].persistence?.timeout ?? 0) &* 1_000_000_000
+            }
+            return NewFlow(destination: picked, service: s)
+        } else if schedulable, let picked {
+            let newSlot = connections.insert(key)
+            if newSlot >= 0 {
+                bind(connections.entry(newSlot), service: s, destination: picked, isTCP: isTCP)
+                if template >= 0 {
+                    // `ip_vs_control_add` + `ip_vs_conn_put(ct)`: the template now controls this
+                    // connection and its timer restarts.
+                    let t = connections.entry(template)
+                    if t.pointee.controlledCount < UInt16.max { t.pointee.controlledCount += 1 }
+                    t.pointee.expiresAt = now &+ UInt64(services[s].persistence?.timeout ?? 0) &* 1_000_000_000
+                    connections.entry(newSlot).pointee.flags |= ConnectionEntry.controlledFlag
+                }
+                transition(connections.entry(newSlot), isTCP: isTCP, tcpFlags: p.tcpFlags, now: now)
+                return NewFlow(destination: picked, service: s)
+            } else {
+                statelessFallback = true
+                count(.connectionTableFull)
+                guard let hashed = statelessPick(service: s, key: key) else {
+                    count(.noDestination)
+                    return NewFlow(.drop)
+                }
+                return NewFlow(destination: hashed, service: s)
+            }
+        } else if !schedulable, let hashed = statelessPick(service: s, key: key) {
+            count(.connectionTableFull)
+            return NewFlow(destination: hashed, service: s)
+        } else {
+            // `ip_vs_leave`: no server for a packet a service should take: port unreachable.
+            count(.noDestination)
+            return NewFlow(icmpError(about: frame, p, type: ICMPMessage.destinationUnreachable,
+                                     code: ICMPMessage.portUnreachable, now: now))
+        }
+    }
+
+    /// The first compiled mark rule that matches decides: its service's index, or -1 when no
+    /// rule matches or the first match's mark has no service.
+    func markedService(protocol proto: UInt8, destination: UInt32, port: UInt16) -> Int {
+        for r in markRules.indices {
+            let rule = markRules[r]
+            guard rule.transport == proto && destination & rule.mask == rule.network else { continue }
+            let end = Int(rule.firstPort) + Int(rule.portCount)
+            for i in Int(rule.firstPort)..<end where markPorts[i].low <= port && port <= markPorts[i].high {
+                return Int(rule.service)
+            }
+        }
+        return -1
+    }
+
+    /// Whether `address` is in one of the mark rules' networks and is not the director's own:
+    /// packets to it are the director's to take, as packets to a VIP (`virtualAddresses`) are.
+    /// Asked only after the VIP set said no.
+    static func inNetworks(_ address: IPv4Address, _ networks: [IPv4Network], director: IPv4Address) -> Bool {
+        guard !networks.isEmpty, address != director else { return false }
+        return networks.contains { $0.contains(address) }
     }
 
     /// xorshift64* state for the schedulers' random draws (twos): cheap, per engine, seeded
@@ -479,15 +566,27 @@ public final class ForwardingEngine {
         return .transmit
     }
 
+    /// The protocol byte of a firewall-mark template: IPPROTO_IP (0) with the template bit.
+    static let firewallMarkTemplateProtocol: UInt8 = 0x80
+
     /// How long a template that still controls connections is kept after its timeout, per step.
     static let templateRearmNanos: UInt64 = 60_000_000_000
 
     /// The template key of `ip_vs_sched_persist`: (protocol, client network, port 0, VIP, VIP
     /// port), the port 0 for an all-ports service and for FTP. The protocol's top bit marks a
     /// template so it can never match a real connection.
+    ///
+    /// A firewall-mark service's template is `<IPPROTO_IP, client network, 0, mark, 0>`, as
+    /// the kernel keys it: one template for every protocol, VIP and port the mark covers, so
+    /// a client's http and https connections go to one server.
     func templateKey(service s: Int, transport: UInt8, clientAddress: UInt32, virtualAddress: UInt32,
                      virtualPort: UInt16) -> ConnectionKey {
         let mask = services[s].persistence?.netmask.value ?? 0xFFFF_FFFF
+        let mark = services[s].key.firewallMark
+        if mark != 0 {
+            return ConnectionKey(transport: Self.firewallMarkTemplateProtocol, clientAddress: clientAddress & mask,
+                                 clientPort: 0, virtualAddress: mark, virtualPort: 0)
+        }
         let servicePort = services[s].key.port
         let port: UInt16 = servicePort == 0 || servicePort == 21 ? 0 : virtualPort
         return ConnectionKey(transport: transport | 0x80, clientAddress: clientAddress & mask, clientPort: 0,

@@ -66,7 +66,7 @@ public struct DataPlaneSnapshot: Sendable {
         out += "  \"services\": ["
         out += services.map { s in
             var o = "\n    {\"protocol\": \(q(s.key.transport.description)), \"address\": \(q(s.key.address.description)), "
-            o += "\"port\": \(s.key.port), \"scheduler\": \(q(s.scheduler)), "
+            o += "\"port\": \(s.key.port), \"fwmark\": \(s.key.firewallMark), \"scheduler\": \(q(s.scheduler)), "
             o += "\"conns\": \(s.stats.connections), \"inpkts\": \(s.stats.inPackets), \"inbytes\": \(s.stats.inBytes), "
             o += "\"cps\": \(s.rate.connectionsPerSecond), \"inpps\": \(s.rate.inPacketsPerSecond), \"inbps\": \(s.rate.inBytesPerSecond), "
             o += "\"real_servers\": ["

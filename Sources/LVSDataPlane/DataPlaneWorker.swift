@@ -29,9 +29,11 @@ public struct WorkerContext {
     public let engine: ForwardingEngine
     let worker: DataPlaneWorker
 
-    /// Re-attaches the socket filter for the engine's current VIPs and announces `added` ones.
+    /// Re-attaches the socket filter for the engine's current VIPs and mark-rule networks and
+    /// announces `added` VIPs (networks are never announced: lvsd does not answer ARP for them).
     public func virtualAddressesChanged(added: [IPv4Address]) throws(SystemError) {
-        try PacketSocket.attachFilter(worker.socket.fd, virtualAddresses: engine.virtualAddressList)
+        try PacketSocket.attachFilter(worker.socket.fd, virtualAddresses: engine.virtualAddressList,
+                                      virtualNetworks: engine.virtualNetworkList)
         worker.announce(added)
     }
 }

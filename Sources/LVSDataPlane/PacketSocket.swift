@@ -38,7 +38,8 @@ public final class PacketSocket {
     /// Bytes of virtio-net header in front of every frame we read and write.
     public let vnetHeaderLength: Int
 
-    public init(interface: NetworkInterface, virtualAddresses: [IPv4Address], options: RingOptions) throws(SystemError) {
+    public init(interface: NetworkInterface, virtualAddresses: [IPv4Address], virtualNetworks: [IPv4Network] = [],
+                options: RingOptions) throws(SystemError) {
         self.interface = interface
         vnetHeaderLength = clinuxnet_vnet_hdr_len
         // Protocol 0 at socket() and ETH_P_ALL only at bind(), so no frame of another interface
@@ -55,7 +56,7 @@ public final class PacketSocket {
         try Linux.setOption(fd, SOL_PACKET, PACKET_QDISC_BYPASS, Int32(1), name: "PACKET_QDISC_BYPASS")
         // Room in the socket queue for a few oversize (GSO) frames at once.
         try Linux.setOption(fd, SOL_SOCKET, SO_RCVBUF, Int32(8 << 20), name: "SO_RCVBUF")
-        try Self.attachFilter(fd, virtualAddresses: virtualAddresses)
+        try Self.attachFilter(fd, virtualAddresses: virtualAddresses, virtualNetworks: virtualNetworks)
 
         // A slot holds the V2 header, the sockaddr_ll, the vnet header and one MTU frame plus a
         // VLAN tag; slots are a power of two so they tile pages and blocks exactly.
@@ -117,40 +118,51 @@ public final class PacketSocket {
         return UInt64(stats.tp_drops)
     }
 
-    /// Classic BPF: accept ARP; accept IPv4 whose destination is a VIP (all IPv4 if there are
-    /// more VIPs than fit a short program; none when there is no VIP yet); reject the rest in
-    /// the kernel. Attaching again replaces the filter atomically, so a table change that adds
-    /// a VIP loses no frame.
-    static func attachFilter(_ fd: Int32, virtualAddresses: [IPv4Address]) throws(SystemError) {
+    /// Classic BPF: accept ARP; accept IPv4 whose destination is a VIP or in one of the mark
+    /// rules' networks (all IPv4 if they do not fit a short program, or a network is /0; none
+    /// when there is neither yet); reject the rest in the kernel. Attaching again replaces the
+    /// filter atomically, so a table change that adds a VIP loses no frame.
+    static func attachFilter(_ fd: Int32, virtualAddresses: [IPv4Address],
+                             virtualNetworks: [IPv4Network] = []) throws(SystemError) {
         let acceptLength: UInt32 = 0x0004_0000
         var program: [sock_filter] = []
         func stmt(_ code: Int32, _ k: UInt32) -> sock_filter { sock_filter(code: UInt16(code), jt: 0, jf: 0, k: k) }
         func jump(_ code: Int32, _ k: UInt32, _ jt: UInt8, _ jf: UInt8) -> sock_filter {
             sock_filter(code: UInt16(code), jt: jt, jf: jf, k: k)
         }
-        let vips = virtualAddresses.count <= 32 ? virtualAddresses : []
-        if virtualAddresses.isEmpty {
+        if virtualAddresses.isEmpty && virtualNetworks.isEmpty {
             // ARP only: the director answers nothing else until a service is added.
             program = [stmt(BPF_LD | BPF_H | BPF_ABS, 12), jump(BPF_JMP | BPF_JEQ | BPF_K, UInt32(ETH_P_ARP), 0, 1),
                        stmt(BPF_RET | BPF_K, acceptLength), stmt(BPF_RET | BPF_K, 0)]
             try install(fd, &program)
             return
         }
-        // 0: ldh [12]; 1: jeq ARP -> accept; 2: jeq IPv4 -> next, else reject
-        program.append(stmt(BPF_LD | BPF_H | BPF_ABS, 12))
-        let n = vips.count
-        // Layout: [0] ld type, [1] jeq arp, [2] jeq ip, [3] ld dst (if vips), [4..4+n) jeq vip, reject, accept
-        let rejectIndex = vips.isEmpty ? 3 : 4 + n
+        // One instruction per VIP, three per network (reload, mask, compare).
+        let fits = virtualAddresses.count <= 32 && virtualAddresses.count + 3 * virtualNetworks.count <= 96
+            && !virtualNetworks.contains { $0.prefixLength == 0 }
+        let vips = fits ? virtualAddresses : []
+        let networks = fits ? virtualNetworks : []
+        let checks = vips.isEmpty && networks.isEmpty ? 0 : 1 + vips.count + 3 * networks.count
+        // Layout: [0] ld type, [1] jeq arp, [2] jeq ip, [3..3+checks) the destination tests,
+        // then reject, accept.
+        let rejectIndex = 3 + checks
         let acceptIndex = rejectIndex + 1
+        program.append(stmt(BPF_LD | BPF_H | BPF_ABS, 12))
         program.append(jump(BPF_JMP | BPF_JEQ | BPF_K, UInt32(ETH_P_ARP), UInt8(acceptIndex - 2), 0))
-        if vips.isEmpty {
+        if checks == 0 {
             program.append(jump(BPF_JMP | BPF_JEQ | BPF_K, UInt32(ETH_P_IP), UInt8(acceptIndex - 3), UInt8(rejectIndex - 3)))
         } else {
             program.append(jump(BPF_JMP | BPF_JEQ | BPF_K, UInt32(ETH_P_IP), 0, UInt8(rejectIndex - 3)))
             program.append(stmt(BPF_LD | BPF_W | BPF_ABS, 30))
-            for (i, vip) in vips.enumerated() {
-                let here = 4 + i
+            for vip in vips {
+                let here = program.count
                 program.append(jump(BPF_JMP | BPF_JEQ | BPF_K, vip.value, UInt8(acceptIndex - here - 1), 0))
+            }
+            for network in networks {
+                program.append(stmt(BPF_LD | BPF_W | BPF_ABS, 30))
+                program.append(stmt(BPF_ALU | BPF_AND | BPF_K, network.mask))
+                let here = program.count
+                program.append(jump(BPF_JMP | BPF_JEQ | BPF_K, network.address.value, UInt8(acceptIndex - here - 1), 0))
             }
         }
         program.append(stmt(BPF_RET | BPF_K, 0))

@@ -34,8 +34,8 @@ struct Director {
             ringOptions.frameCount = ringFrames
             ringOptions.batchSize = batch
             let engine = try makeEngine(interface: interface)
-            let socket = try PacketSocket(interface: interface, virtualAddresses: configuration.virtualAddresses,
-                                          options: ringOptions)
+            let socket = try PacketSocket(interface: interface, virtualAddresses: engine.virtualAddressList,
+                                          virtualNetworks: engine.virtualNetworkList, options: ringOptions)
             worker = DataPlaneWorker(socket: socket, engine: engine, options: ringOptions)
             Log.info("\(interface.name): MAC \(interface.mac), address \(interface.address), MTU \(interface.mtu); ring \(socket.frameCount) × \(socket.frameSize) B, connection table \(engine.connections.capacity) slots")
             let listener = try ControlListener(path: socketPath)
@@ -52,7 +52,8 @@ struct Director {
             Log.error(error.description)
             throw ExitCode(2)
         }
-        let vips = configuration.virtualAddresses.map(\.description).joined(separator: ", ")
+        let vips = (configuration.virtualAddresses.map(\.description)
+            + configuration.virtualNetworks.map { "\($0) (routed, no ARP)" }).joined(separator: ", ")
         let name = interface.name
         worker.onReady = { unresolved in
             if !unresolved.isEmpty {

@@ -17,6 +17,8 @@ struct LVSDaemon: ParsableCommand {
               -A -t 10.0.0.100:80 -s rr
               -a -t 10.0.0.100:80 -r 10.0.0.11:80 -g -w 1
             The VIPs must not be assigned to this host's interfaces: lvsd answers ARP for them.
+            Firewall-mark services (-A -f 1) take the flows that --fwmark-rules marks, e.g.
+              1  tcp  10.0.0.100  80,443
             The table starts from --rules if given, else from the saved table (--save-file) if it
             exists, else empty; lvsadm changes it through the control socket, and every change is
             saved to --save-file.
@@ -28,6 +30,11 @@ struct LVSDaemon: ParsableCommand {
 
     @Option(name: .long, help: "Initial table: a rules file in the ipvsadm -S format (default: the saved table).")
     var rules: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Firewall-mark rules: `MARK tcp|udp ADDRESS[/PREFIX] PORTS` per line, first match wins; they mark the flows -f services take.",
+        valueName: "file"))
+    var fwmarkRules: String?
 
     @Option(name: .long, help: "Where the table is saved on every change and restored from at start.")
     var saveFile: String = "/var/lib/lvsd/ipvsadm.rules"
@@ -135,6 +142,14 @@ struct LVSDaemon: ParsableCommand {
                 throw ExitCode(2)
             }
         }
+        if let fwmarkRules {
+            do {
+                configuration.markRules = try FirewallMarkRules.load(path: fwmarkRules)
+            } catch {
+                Log.error(error.description)
+                throw ExitCode(2)
+            }
+        }
         var staticNeighbors: [IPv4Address: MACAddress] = [:]
         if let neighbors {
             do {
@@ -144,11 +159,16 @@ struct LVSDaemon: ParsableCommand {
                 throw ExitCode(2)
             }
         }
+        let notes = configuration.firewallMarkNotes
         if check {
             let servers = configuration.services.reduce(0) { $0 + $1.realServers.count }
-            print("\(source ?? "empty table"): OK: \(configuration.services.count) virtual services, \(servers) real servers")
+            var line = "\(source ?? "empty table"): OK: \(configuration.services.count) virtual services, \(servers) real servers"
+            if let fwmarkRules { line += "; \(fwmarkRules): OK: \(configuration.markRules.rules.count) firewall-mark rules" }
+            print(line)
+            for note in notes { print("note: \(note)") }
             return
         }
+        for note in notes { Log.warning(note) }
         guard let interfaceName = interface else { throw ExitCode(2) }
         try Director(configuration: configuration, staticNeighbors: staticNeighbors, interfaceName: interfaceName,
                      statsFile: statsFile, connectionCapacity: connections, destinationCapacity: maxRealServers, ringFrames: ringFrames, batch: batch,

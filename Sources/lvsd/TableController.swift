@@ -91,6 +91,11 @@ final class TableController: TableEditor {
         guard let outcome else { return Self.workerSilent }
         if let failure = outcome { return failure }
         let changedTable = next != state.configuration
+        let ruleMarks = Set(next.markRules.marks)
+        for service in next.services where service.key.isFirewallMark && !ruleMarks.contains(service.key.firewallMark)
+            && !state.configuration.services.contains(where: { $0.key == service.key }) {
+            Log.warning("\(service.key) gets no traffic: no --fwmark-rules rule gives mark \(service.key.firewallMark)")
+        }
         state.configuration = next
         if changedTable, let savedTable {
             do {

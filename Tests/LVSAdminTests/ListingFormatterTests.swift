@@ -172,4 +172,46 @@ import Testing
         let status = DirectorStatus(connectionTableSize: 4096, timeouts: ListingFixtures.defaultTimeouts)
         #expect(ListingFormatter.save(status, numeric: true, names: NumericNames()).isEmpty)
     }
+    // MARK: - Firewall-mark services
+
+    // "FWM  %u" service lines, sorted after the -t/-u services (mark 0) in mark order; their
+    // real servers are listed with the port they were added with (0 by default).
+    @Test func firewallMarkServices() throws {
+        #expect(try Self.list(ListingFixtures.firewallMarks, Self.options()) == Golden.text("firewall-marks.txt"))
+        // Names change nothing in an FWM line (it has no address), only the servers'.
+        let named = try Self.list(ListingFixtures.firewallMarks, Self.options(numeric: false), names: FakeNames())
+        #expect(named.contains("\nFWM  1 rr persistent 300 mask 255.255.255.0\n  -> web1.example:0 "))
+        #expect(named.contains("\nFWM  100 sh (sh-port) ops\n  -> an-extremely-long-host-name- Route "))
+    }
+
+    @Test func firewallMarkStats() throws {
+        let options = Self.options { $0.stats = true }
+        #expect(try Self.list(ListingFixtures.firewallMarks, options) == Golden.text("firewall-marks-stats.txt"))
+    }
+
+    @Test func firewallMarkSingleService() throws {
+        let options = Self.options { $0.service = .firewallMark(1) }
+        #expect(try Self.list(ListingFixtures.firewallMarks, options) == Golden.text("firewall-marks-single.txt"))
+        let missing = Self.options { $0.service = .firewallMark(3) }
+        #expect(throws: ListingError.noSuchService) {
+            try ListingFormatter.list(ListingFixtures.firewallMarks, options: missing, names: NumericNames())
+        }
+    }
+
+    // "-A -f %u -s %s", and "-a -f %u -r addr:port -g -w %d".
+    @Test func firewallMarkSave() throws {
+        #expect(ListingFormatter.save(ListingFixtures.firewallMarks, numeric: true, names: NumericNames())
+                    == (try Golden.text("save-firewall-marks.txt")))
+    }
+
+    // Templates of firewall-mark services list as protocol IP with the mark as their address.
+    @Test func firewallMarkConnections() throws {
+        let options = Self.options { $0.connections = true }
+        #expect(try Self.list(ListingFixtures.firewallMarkConnections, options)
+                    == Golden.text("connections-firewall-marks.txt"))
+        // Without -n the IP template's port is not looked up (ipvsadm has no names for IP).
+        let named = try Self.list(ListingFixtures.firewallMarkConnections, Self.options(numeric: false) { $0.connections = true },
+                                  names: FakeNames())
+        #expect(named.contains("\nIP  04:59  NONE        172.16.0.0:0       0.0.0.1:0          realserver-with-a-long-name.dc1.example:0\n"))
+    }
 }

@@ -37,4 +37,19 @@ import Testing
         }
         #expect(sorted.map(\.port) == [1, 3, 2, 0])
     }
+    // `ipvs_cmp_services` compares the marks first, by the same wrapped subtraction: a mark up
+    // to 2^31 sorts after the -t/-u services (mark 0); marks more than 2^31 apart compare
+    // backwards, so 4294967295 sorts before mark 0 and 2^31 + 2 before 1.
+    @Test func firewallMarksFirst() {
+        let tcp = Self.key("10.0.0.1")
+        let udp = Self.key("10.0.0.1", 53, .udp)
+        #expect(ListingOrder.compare(tcp, .firewallMark(1)) < 0)
+        #expect(ListingOrder.compare(udp, .firewallMark(1)) < 0)
+        #expect(ListingOrder.compare(.firewallMark(1), .firewallMark(2)) < 0)
+        #expect(ListingOrder.compare(.firewallMark(2), .firewallMark(1)) > 0)
+        #expect(ListingOrder.compare(.firewallMark(4_294_967_295), tcp) < 0)
+        #expect(ListingOrder.compare(.firewallMark(1), .firewallMark(2_147_483_650)) > 0)
+        let sorted = ListingOrder.mergeSorted([.firewallMark(2), udp, .firewallMark(1), tcp], by: ListingOrder.compare)
+        #expect(sorted == [tcp, udp, .firewallMark(1), .firewallMark(2)])
+    }
 }

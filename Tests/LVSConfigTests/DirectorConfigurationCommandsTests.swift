@@ -209,4 +209,53 @@ import Testing
         #expect(status.services[0].config.realServers.map(\.address.description) == ["10.0.1.1", "10.0.1.3"])
         #expect(status.services[1].destinations.map(\.config.port) == [53])
     }
+    // MARK: - Firewall-mark services
+
+    // `-f` services go through the same commands: no port check for them, `-o` allowed, servers
+    // found by address and the port they were given (0 by default); the mark rules are not
+    // part of the ipvsadm table, so -C leaves them.
+    @Test func firewallMarkServices() throws {
+        let fwm = VirtualServiceKey.firewallMark(1)
+        let rules = MarkClassifier(rules: [
+            MarkRule(mark: 1, transport: .tcp, network: IPv4Network(address: Self.vip, prefixLength: 32)!, ports: [80...80, 443...443]),
+        ])
+        var table = DirectorConfiguration(services: Self.table.services, markRules: rules)
+        table = try table.applying(.addService(VirtualServiceConfig(key: fwm, scheduler: "rr", onePacketScheduling: true)))
+        #expect(table.services.map(\.key) == [Self.tcp80, Self.udp53, fwm])
+        expectRefusal(.addService(VirtualServiceConfig(key: fwm, scheduler: "wlc")), on: table, "Service already exists")
+        let rs = RealServerConfig(address: IPv4Address(10, 0, 1, 1), port: 0)
+        table = try table.applying(.addServer(fwm, rs))
+        table = try table.applying(.addServer(fwm, RealServerConfig(address: IPv4Address(10, 0, 1, 1), port: 443)))
+        expectRefusal(.addServer(fwm, rs), on: table, "Destination already exists")
+        expectRefusal(.addServer(.firewallMark(2), rs), on: table, "Service not defined")
+        table = try table.applying(.editServer(fwm, RealServerConfig(address: IPv4Address(10, 0, 1, 1), port: 0, weight: 5)))
+        #expect(table.services[2].realServers.map(\.weight) == [5, 1])
+        table = try table.applying(.deleteServer(fwm, address: IPv4Address(10, 0, 1, 1), port: 443))
+        #expect(table.services[2].realServers == [RealServerConfig(address: IPv4Address(10, 0, 1, 1), port: 0, weight: 5)])
+        table = try table.applying(.editService(VirtualServiceConfig(key: fwm, scheduler: "wlc", persistence: Persistence())))
+        #expect(table.services[2].persistence == Persistence() && !table.services[2].onePacketScheduling)
+        #expect(try table.applying(.zero(fwm)) == table)
+        expectRefusal(.zero(.firewallMark(2)), on: table, "No such service")
+        #expect(table.markRules == rules)
+        let cleared = try table.applying(.clear)
+        #expect(cleared.services.isEmpty && cleared.markRules == rules)
+        #expect(try table.applying(.deleteService(fwm)).services.map(\.key) == [Self.tcp80, Self.udp53])
+    }
+
+    // What `lvsd --check` and the log say about marks that lead nowhere.
+    @Test func firewallMarkNotes() {
+        let rules = MarkClassifier(rules: [
+            MarkRule(mark: 1, transport: .tcp, network: IPv4Network(address: Self.vip, prefixLength: 32)!, ports: [80...80]),
+            MarkRule(mark: 2, transport: .udp, network: IPv4Network(address: Self.vip, prefixLength: 32)!, ports: [53...53]),
+        ])
+        let table = DirectorConfiguration(services: [
+            VirtualServiceConfig(key: .firewallMark(1), scheduler: "rr"),
+            VirtualServiceConfig(key: .firewallMark(3), scheduler: "rr"),
+        ], markRules: rules)
+        #expect(table.firewallMarkNotes == [
+            "FWM 3 gets no traffic: no --fwmark-rules rule gives mark 3",
+            "mark 2 is taken by no -f service: the flows its rules mark go to the -t/-u services, as unmarked flows do",
+        ])
+        #expect(Self.table.firewallMarkNotes.isEmpty)
+    }
 }

@@ -32,6 +32,17 @@ import LVSConfig
         #expect(IpvsadmCommand.setTimeouts(TimeoutSetting(tcp: 900, tcpFin: 120, udp: 300)).canonicalArguments
                 == ["--set", "900", "120", "300"])
         #expect(IpvsadmCommand.list(ListOptions()).canonicalArguments == ["-L"])
+        let fwm = VirtualServiceKey.firewallMark(7)
+        #expect(IpvsadmCommand.addService(VirtualServiceConfig(key: fwm, scheduler: "rr", persistence: Persistence()))
+                .canonicalArguments == ["-A", "-f", "7", "-s", "rr", "-p", "360", "-M", "255.255.255.255"])
+        #expect(IpvsadmCommand.addServer(fwm, RealServerConfig(address: IPv4Address(10, 0, 0, 11), port: 0)).canonicalArguments
+                == ["-a", "-f", "7", "-r", "10.0.0.11:0", "-g", "-w", "1", "-x", "0", "-y", "0"])
+        #expect(IpvsadmCommand.deleteServer(fwm, address: IPv4Address(10, 0, 0, 11), port: 443).canonicalArguments
+                == ["-d", "-f", "7", "-r", "10.0.0.11:443"])
+        #expect(IpvsadmCommand.zero(fwm).canonicalArguments == ["-Z", "-f", "7"])
+        var one = ListOptions()
+        one.service = fwm
+        #expect(IpvsadmCommand.list(one).canonicalArguments == ["-L", "-f", "7"])
         #expect(IpvsadmCommand.save(numeric: true).canonicalArguments == ["-S", "-n"])
     }
 
@@ -72,21 +83,22 @@ import LVSConfig
                              "nosuch", "abcdefghijklmno"]
 
     static func randomKey(_ r: inout SplitMix64) -> VirtualServiceKey {
-        VirtualServiceKey(transport: Bool.random(using: &r) ? .tcp : .udp, address: IPv4Address(UInt32.random(in: 0...UInt32.max, using: &r)),
+        if Int.random(in: 0..<6, using: &r) == 0 { return .firewallMark(UInt32.random(in: 1...UInt32.max, using: &r)) }
+        return VirtualServiceKey(transport: Bool.random(using: &r) ? .tcp : .udp, address: IPv4Address(UInt32.random(in: 0...UInt32.max, using: &r)),
                           port: UInt16.random(in: 0...UInt16.max, using: &r))
     }
 
     static func randomService(_ r: inout SplitMix64) -> VirtualServiceConfig {
         let key = randomKey(&r)
         var persistence: Persistence?
-        if key.port == 0 || Bool.random(using: &r) {
+        if (key.port == 0 && !key.isFirewallMark) || Bool.random(using: &r) {
             persistence = Persistence(timeout: UInt32.random(in: 1...2_678_400, using: &r),
                                       netmask: IPv4Address(UInt32.random(in: 0...UInt32.max, using: &r)))
         }
         return VirtualServiceConfig(
             key: key, scheduler: schedulers.randomElement(using: &r) ?? "wlc",
             schedulerFlags: SchedulerFlags(rawValue: UInt8.random(in: 0...7, using: &r)), persistence: persistence,
-            onePacketScheduling: key.transport == .udp && Bool.random(using: &r))
+            onePacketScheduling: (key.transport == .udp || key.isFirewallMark) && Bool.random(using: &r))
     }
 
     static func randomServer(_ r: inout SplitMix64, port: UInt16) -> RealServerConfig {
@@ -94,6 +106,11 @@ import LVSConfig
                          weight: Int32.random(in: 0...65535, using: &r),
                          upperThreshold: UInt32.random(in: 0...UInt32(Int32.max), using: &r),
                          lowerThreshold: UInt32.random(in: 0...UInt32(Int32.max), using: &r))
+    }
+
+    /// The service's port (direct routing forces it), or any port for a firewall-mark service.
+    static func serverPort(_ key: VirtualServiceKey, _ r: inout SplitMix64) -> UInt16 {
+        key.isFirewallMark ? UInt16.random(in: 0...UInt16.max, using: &r) : key.port
     }
 
     static func randomList(_ r: inout SplitMix64) -> ListOptions {
@@ -143,10 +160,10 @@ import LVSConfig
         case 3: return .clear
         case 4:
             let key = randomKey(&r)
-            return .addServer(key, randomServer(&r, port: key.port))
+            return .addServer(key, randomServer(&r, port: serverPort(key, &r)))
         case 5:
             let key = randomKey(&r)
-            return .editServer(key, randomServer(&r, port: key.port))
+            return .editServer(key, randomServer(&r, port: serverPort(key, &r)))
         case 6:
             return .deleteServer(randomKey(&r), address: IPv4Address(UInt32.random(in: 0...UInt32.max, using: &r)),
                                  port: UInt16.random(in: 0...UInt16.max, using: &r))

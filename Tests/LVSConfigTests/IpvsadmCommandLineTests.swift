@@ -535,21 +535,45 @@ import LVSConfig
         expectError("--start-daemon master --sync-maxlen 65508", "illegal sync-maxlen specified")
     }
 
-    // MARK: - What SwiftLVS refuses (after ipvsadm's own checks)
+    // MARK: - Firewall-mark services
 
-    @Test func firewallMarks() {
-        expectError("-A -f 1 -s rr", "firewall-mark services (-f) are not supported yet; use -t or -u with an address and port")
-        expectError("-A -f 4294967295", "firewall-mark services (-f) are not supported yet; use -t or -u with an address and port")
-        expectError("-L -f 1", "firewall-mark services (-f) are not supported yet; use -t or -u with an address and port")
+    // `-f N` names a service by its mark for every command that takes a service; the key is
+    // ipvsadm's (TCP, no address, port 0). A real server keeps the port it is given (0 without
+    // one): ipvsadm forces the service's port only on services that have one.
+    @Test func firewallMarks() throws {
+        let fwm1 = VirtualServiceKey.firewallMark(1)
+        #expect(try parse("-A -f 1 -s rr") == .addService(Self.service(fwm1, scheduler: "rr")))
+        #expect(try parse("-A -f 4294967295") == .addService(Self.service(.firewallMark(4_294_967_295))))
+        #expect(try parse("--add-service --fwmark-service 1 -s rr -p 300")
+                == .addService(Self.service(fwm1, scheduler: "rr", persistence: Persistence(timeout: 300))))
+        #expect(try parse("-E -f 1 -s sh -b sh-port -o") == .editService(Self.service(fwm1, scheduler: "sh", flags: [.port], ops: true)))
+        #expect(try parse("-D -f 1") == .deleteService(fwm1))
+        #expect(try parse("-a -f 1 -r 10.0.0.11") == .addServer(fwm1, Self.server(port: 0)))
+        #expect(try parse("-a -f 1 -r 10.0.0.11:8080 -g -w 3") == .addServer(fwm1, Self.server(port: 8080, weight: 3)))
+        #expect(try parse("-a -f 1 -r rs1:https") == .addServer(fwm1, Self.server(port: 443)))
+        #expect(try parse("-e -f 1 -r 10.0.0.11 -w 0") == .editServer(fwm1, Self.server(port: 0, weight: 0)))
+        #expect(try parse("-d -f 1 -r 10.0.0.11") == .deleteServer(fwm1, address: Self.rip, port: 0))
+        #expect(try parse("-Z -f 1") == .zero(fwm1))
+        var one = ListOptions()
+        one.numeric = true
+        one.service = fwm1
+        #expect(try parse("-L -n -f 1") == .list(one))
+        #expect(try parse("-Ln --fwmark-service=1") == .list(one))
         expectError("-A -f 1 -6", "IPv6 is not supported: SwiftLVS forwards IPv4 only")
+        expectError("-a -f 1 -6 -r 10.0.0.11", "Different address family is allowed only for tunneling servers")
         for bad in ["0", "abc", "4294967296", "-1", "1x", ""] {
             expectError(["-A", "-f", bad], "invalid fwmark value `\(bad)' specified")
         }
-        // ipvsadm's checks come first: -6 needs -f before it, and -o on a mark is allowed.
+        // ipvsadm's checks come first: -6 needs -f before it, one service per line.
         expectError("-A -t 10.0.0.100:80 -6", "-6 used before -f")
         expectError("-A -6 -f 1", "-6 used before -f")
         expectError("-A -f 1 -w 1", "Illegal 'weight' option with the 'add-service' command")
+        expectError("-A -f 1 -t 10.0.0.100:80", "multiple 'service-address' options specified")
+        expectError("-a -f 1", "You need to supply the 'real-server' option for the 'add-server' command")
+        expectError("-a -f 1 -r 10.0.0.11 -m", "'-m' (masquerading, NAT) is not supported: SwiftLVS forwards by direct routing; use -g")
     }
+
+    // MARK: - What SwiftLVS refuses (after ipvsadm's own checks)
 
     @Test func ipv6() {
         let refusal = "IPv6 is not supported: SwiftLVS forwards IPv4 only"

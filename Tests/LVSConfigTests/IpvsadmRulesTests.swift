@@ -272,7 +272,25 @@ import LVSConfig
     // What is still missing says so.
     @Test func notSupportedYet() {
         expectFailure("-A -t 10.0.0.100:80 -s rr --pe sip", line: 1, "persistence engines (--pe) are not supported")
-        expectFailure("-A -f 1 -s rr", line: 1, "firewall-mark services (-f) are not supported yet")
+    }
+
+    // `-f` lines, as `ipvsadm -S` writes them for firewall-mark services.
+    @Test func firewallMarkServices() throws {
+        let config = try parse("""
+            -A -f 1 -s rr -p 300
+            -a -f 1 -r 10.0.0.11:0 -g -w 1
+            -a -f 1 -r 10.0.0.12 -g -w 2
+            -A -t 10.0.0.100:22 -s rr
+            -a -t 10.0.0.100:22 -r 10.0.0.11 -g -w 1
+            """)
+        #expect(config.services.map(\.key) == [.firewallMark(1), VirtualServiceKey(transport: .tcp, address: Self.vip, port: 22)])
+        #expect(config.services[0].persistence == Persistence(timeout: 300))
+        #expect(config.services[0].realServers.map(\.port) == [0, 0])
+        #expect(config.services[0].realServers.map(\.weight) == [1, 2])
+        #expect(config.markRules.isEmpty)
+        expectFailure("-a -f 2 -r 10.0.0.11", line: 1, "Service not defined: add FWM 2 with an -A line before its real servers")
+        expectFailure("-A -f 1 -s rr\n-A -f 1 -s wrr", line: 2, "Service already exists: FWM 1 was added before")
+        expectFailure("-A -f 1 -s rr\n-a -f 1 -r 10.0.0.11\n-a -f 1 -r 10.0.0.11:0", line: 3, "Destination already exists")
     }
 
     // -o (--ops) is for UDP services only, with ipvsadm's message (§5.2, §3.6).

@@ -27,8 +27,14 @@ import Testing
         ])
         let dns = ServiceStatus(config: VirtualServiceConfig(key: VirtualServiceKey(transport: .udp, address: vip, port: 53),
                                                              scheduler: "sh", onePacketScheduling: true))
+        // A firewall-mark service with the highest mark, and a server added without a port.
+        let marked = ServiceStatus(config: VirtualServiceConfig(
+            key: .firewallMark(4_294_967_295), scheduler: "rr", persistence: Persistence(timeout: 300),
+            realServers: [RealServerConfig(address: IPv4Address(10, 200, 0, 13), port: 0)]),
+            destinations: [DestinationStatus(config: RealServerConfig(address: IPv4Address(10, 200, 0, 13), port: 0),
+                                             activeConnections: 1, persistentConnections: 1)])
         var status = DirectorStatus(connectionTableSize: 1 << 20, timeouts: TimeoutSetting(tcp: 900, tcpFin: 120, udp: 300),
-                                    services: [service, dns])
+                                    services: [service, dns, marked])
         if connections {
             status.connections = [
                 ConnectionStatus(transport: .tcp, state: "ESTABLISHED", expiresInMilliseconds: 899_000,
@@ -39,6 +45,11 @@ import Testing
                                  clientAddress: IPv4Address(10, 200, 0, 0), clientPort: 0, virtualAddress: vip,
                                  virtualPort: 80, destinationAddress: IPv4Address(10, 200, 0, 11), destinationPort: 80,
                                  isTemplate: true),
+                ConnectionStatus(transport: .tcp, state: "NONE", expiresInMilliseconds: 299_000,
+                                 clientAddress: IPv4Address(10, 200, 0, 10), clientPort: 0,
+                                 virtualAddress: IPv4Address(4_294_967_295), virtualPort: 0,
+                                 destinationAddress: IPv4Address(10, 200, 0, 13), destinationPort: 0, isTemplate: true,
+                                 firewallMark: 4_294_967_295),
             ]
             status.vipConflict = VIPConflict(vip: vip, mac: MACAddress(value: 0x0200_0AC8_000C),
                                              senderAddress: IPv4Address(10, 200, 0, 12), count: 3)
@@ -51,6 +62,17 @@ import Testing
         let status = Self.sampleStatus(connections: connections)
         let decoded = try ControlResponse.decode(ControlResponse.ok(status).encoded())
         #expect(decoded == .ok(status))
+    }
+
+    // The firewall mark travels in the service record (after the port) and in the conn record
+    // (last): the layout of version 2.
+    @Test func firewallMarkFields() throws {
+        let text = ControlResponse.ok(Self.sampleStatus(connections: true)).encoded()
+        #expect(text.hasPrefix("lvsctl 2 ok\n"))
+        #expect(text.contains("\nservice\t6\t0.0.0.0\t0\t4294967295\trr\t0\t300\t255.255.255.255\t0\t"))
+        #expect(text.contains("\nservice\t6\t10.200.0.100\t80\t0\twrr\t"))
+        #expect(text.contains("\tNONE\t299000\t10.200.0.10\t0\t255.255.255.255\t0\t10.200.0.13\t0\t1\t4294967295\n"))
+        #expect(text.contains("\t10.200.0.11\t80\t0\t0\n"))
     }
 
     @Test func emptyTableAndPlainOK() throws {
@@ -82,17 +104,17 @@ import Testing
     }
 
     @Test(arguments: [
-        "", "hello\n", "lvsctl 2 status\n", "lvsctl 1 frobnicate\n", "lvsctl 1 status everything\n",
-        "lvsctl 1 change\n\n",
+        "", "hello\n", "lvsctl 9 status\n", "lvsctl 1 status\n", "lvsctl 2 frobnicate\n", "lvsctl 2 status everything\n",
+        "lvsctl 2 change\n\n",
     ])
     func badRequestsAreRefused(text: String) {
         #expect(throws: ControlProtocolError.self) { try ControlRequest.decode(text) }
     }
 
     @Test(arguments: [
-        "lvsctl 1 ok\nservice\t6\n", "lvsctl 1 ok\ndest\t10.0.0.1\t80\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n",
-        "lvsctl 1 ok\nsize\tmany\n", "lvsctl 1 ok\nwhat\n", "lvsctl 1 ok\nsize\t1\t2\n", "lvsctl 9 ok\n",
-        "lvsctl 1 failed\tx\t-\tmsg\n", "no newline",
+        "lvsctl 2 ok\nservice\t6\n", "lvsctl 2 ok\ndest\t10.0.0.1\t80\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n",
+        "lvsctl 2 ok\nsize\tmany\n", "lvsctl 2 ok\nwhat\n", "lvsctl 2 ok\nsize\t1\t2\n", "lvsctl 9 ok\n",
+        "lvsctl 2 failed\tx\t-\tmsg\n", "no newline",
     ])
     func badResponsesAreRefused(text: String) {
         #expect(throws: ControlProtocolError.self) { try ControlResponse.decode(text) }

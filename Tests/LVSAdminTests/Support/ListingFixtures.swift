@@ -139,6 +139,56 @@ enum ListingFixtures {
         return status
     }
 
+    /// A firewall-mark service (`-f mark`): no address or port, TCP as ipvsadm sets it.
+    static func markService(_ mark: UInt32, _ scheduler: String, flags: SchedulerFlags = [],
+                            persistence: Persistence? = nil, ops: Bool = false, stats: TrafficStats = TrafficStats(),
+                            destinations: [DestinationStatus] = []) -> ServiceStatus {
+        let config = VirtualServiceConfig(key: .firewallMark(mark), scheduler: scheduler, schedulerFlags: flags,
+                                          persistence: persistence, onePacketScheduling: ops,
+                                          realServers: destinations.reversed().map(\.config))
+        return ServiceStatus(config: config, stats: stats, destinations: destinations)
+    }
+
+    /// Firewall-mark services among -t/-u ones, in creation order: ipvsadm sorts on the mark
+    /// first, so the -t/-u services (mark 0) come first and the marks follow in order.
+    static var firewallMarks: DirectorStatus {
+        DirectorStatus(connectionTableSize: 4096, timeouts: defaultTimeouts, services: [
+            markService(2, "wlc", destinations: [destination("192.168.1.41", 0)]),
+            service(.tcp, "10.0.0.100", 80, "rr", stats: stats(6, 120, 0, 9000, 0), destinations: [
+                destination("192.168.1.11", 80, active: 5, inactive: 1, stats: stats(6, 120, 0, 9000, 0)),
+            ]),
+            markService(1, "rr", persistence: Persistence(timeout: 300, netmask: ip("255.255.255.0")),
+                        stats: stats(8, 123_456_819, 0, 150_000_002_000, 0), destinations: [
+                            destination("192.168.1.12", 0, weight: 2, active: 3, inactive: 4, persistent: 2,
+                                        stats: stats(7, 123_456_789, 0, 150_000_000_000, 0)),
+                            destination("192.168.1.11", 0, weight: 1, active: 1, inactive: 0, persistent: 1,
+                                        stats: stats(1, 30, 0, 2000, 0)),
+                        ]),
+            markService(100, "sh", flags: [.port], ops: true, destinations: [destination("192.168.1.21", 443)]),
+            service(.udp, "10.0.0.100", 53, "rr", stats: stats(5, 5, 0, 400, 0), destinations: [
+                destination("192.168.1.21", 53, inactive: 5, stats: stats(5, 5, 0, 400, 0)),
+            ]),
+        ])
+    }
+
+    /// Connections of a firewall-mark service show the VIP and port the client used; its
+    /// templates are the kernel's `<IP, client network, 0, mark, 0>` entries.
+    static var firewallMarkConnections: DirectorStatus {
+        var status = firewallMarks
+        var template1 = connection(.tcp, "NONE", 299_000, "172.16.0.0", 0, "0.0.0.1", 0, "192.168.1.12", 0, template: true)
+        template1.firewallMark = 1
+        var template100 = connection(.tcp, "NONE", 59_000, "172.16.0.9", 0, "0.0.0.100", 0, "192.168.1.21", 0, template: true)
+        template100.firewallMark = 100
+        status.connections = [
+            connection(.tcp, "ESTABLISHED", 899_500, "172.16.0.5", 51000, "10.0.0.100", 443, "192.168.1.12", 443),
+            connection(.tcp, "FIN_WAIT", 119_999, "172.16.0.5", 51001, "10.0.0.100", 80, "192.168.1.12", 80),
+            connection(.udp, "UDP", 299_000, "172.16.0.9", 5353, "10.0.0.100", 53, "192.168.1.21", 53),
+            template1,
+            template100,
+        ]
+        return status
+    }
+
     static var named: DirectorStatus {
         DirectorStatus(connectionTableSize: 4096, timeouts: defaultTimeouts, services: [
             service(.tcp, "10.0.0.100", 80, "wlc", destinations: [
