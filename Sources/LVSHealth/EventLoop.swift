@@ -1,0 +1,248 @@
+import CLinuxNet
+import Glibc
+
+/// What a socket, pidfd or eventfd registered with the loop is told when it is ready.
+protocol EventHandler: AnyObject {
+    /// `events` is the epoll mask (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP...).
+    func handleEvents(_ events: UInt32)
+}
+
+/// A timer the loop runs once at its deadline unless it is cancelled first.
+final class TimerHandle {
+    var action: (() -> Void)?
+
+    init(_ action: @escaping () -> Void) { self.action = action }
+
+    func cancel() { action = nil }
+}
+
+/// The health checker's one thread of I/O: epoll for readiness, a min-heap of deadlines, and an
+/// eventfd other threads use to wake it. Every check attempt is a few non-blocking system calls
+/// and a registration here, so 10 000 checks a second cost no thread each and no busy wait.
+///
+/// Not thread-safe: everything but `wake()` runs on the loop's thread.
+final class EventLoop {
+    struct Registration {
+        var handler: (any EventHandler)?
+        var generation: UInt32 = 0
+    }
+
+    let epollFD: Int32
+    /// Written by `wake()`; read (and drained) by the loop.
+    let wakeFD: Int32
+    /// Indexed by descriptor number. The generation is packed with the fd into the epoll data,
+    /// so an event for a descriptor closed and reused within one epoll_wait batch is dropped.
+    var registrations: [Registration] = []
+    var timers = TimerHeap()
+    /// Work to run on the next turn, after the current handlers (so that a check that completes
+    /// inside its own start never re-enters the caller).
+    var soon: [() -> Void] = []
+    var events: UnsafeMutablePointer<epoll_event>
+    let eventCapacity = 1024
+
+    init() throws(HealthSystemError) {
+        epollFD = try Posix.call("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
+        let w = clinuxnet_eventfd()
+        guard w >= 0 else {
+            let e = errno
+            Glibc.close(epollFD)
+            throw HealthSystemError(call: "eventfd", errno: e)
+        }
+        wakeFD = w
+        events = .allocate(capacity: eventCapacity)
+        var ev = epoll_event()
+        ev.events = EPOLLIN.rawValue
+        ev.data.u64 = UInt64.max
+        _ = epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &ev)
+    }
+
+    deinit {
+        events.deallocate()
+        Glibc.close(wakeFD)
+        Glibc.close(epollFD)
+    }
+
+    /// Wakes the loop out of epoll_wait (safe from any thread).
+    static func wake(_ fd: Int32) {
+        var one: UInt64 = 1
+        _ = write(fd, &one, 8)
+    }
+
+    /// Starts watching `fd` for `events` (EPOLLIN/EPOLLOUT; errors and hang-ups always come).
+    /// Returns errno on failure (EMFILE-like pressure shows up at socket(), not here).
+    @discardableResult
+    func register(_ fd: Int32, events: UInt32, handler: any EventHandler) -> Int32 {
+        let index = Int(fd)
+        if index >= registrations.count {
+            registrations.append(contentsOf: repeatElement(Registration(), count: max(64, index + 1 - registrations.count, registrations.count)))
+        }
+        registrations[index].generation &+= 1
+        registrations[index].handler = handler
+        var ev = epoll_event()
+        ev.events = events
+        ev.data.u64 = UInt64(UInt32(bitPattern: fd)) | UInt64(registrations[index].generation) << 32
+        if epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &ev) != 0 {
+            let e = errno
+            registrations[index].handler = nil
+            return e
+        }
+        return 0
+    }
+
+    /// Changes the events watched for an fd registered earlier.
+    func modify(_ fd: Int32, events: UInt32) {
+        let index = Int(fd)
+        guard index < registrations.count else { return }
+        var ev = epoll_event()
+        ev.events = events
+        ev.data.u64 = UInt64(UInt32(bitPattern: fd)) | UInt64(registrations[index].generation) << 32
+        _ = epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &ev)
+    }
+
+    /// Stops watching `fd` and closes it (close removes it from the epoll set by itself).
+    func closeRegistered(_ fd: Int32) {
+        let index = Int(fd)
+        if index < registrations.count {
+            registrations[index].handler = nil
+            registrations[index].generation &+= 1
+        }
+        Posix.close(fd)
+    }
+
+    /// Runs `action` once at `deadline` (monotonic seconds).
+    @discardableResult
+    func schedule(at deadline: Double, _ action: @escaping () -> Void) -> TimerHandle {
+        let handle = TimerHandle(action)
+        timers.push(deadline: deadline, handle: handle)
+        return handle
+    }
+
+    func runSoon(_ action: @escaping () -> Void) { soon.append(action) }
+
+    /// One turn: wait for readiness until the next timer (at most `maxWait` seconds), dispatch
+    /// the ready handlers, then the timers that are due and the deferred work. Returns whether
+    /// the wake eventfd fired (another thread has something for the loop).
+    @discardableResult
+    func runOnce(maxWait: Double) -> Bool {
+        var wait = maxWait
+        if !soon.isEmpty { wait = 0 }
+        if let next = timers.nextDeadline {
+            wait = min(wait, max(0, next - Posix.monotonicSeconds()))
+        }
+        // Round up so that a timer due in 0.3 ms does not spin on 0 ms waits.
+        let millis = Int32(min(60_000, (wait * 1000).rounded(.up)))
+        let n = epoll_wait(epollFD, events, Int32(eventCapacity), millis)
+        var woken = false
+        if n > 0 {
+            for i in 0..<Int(n) {
+                let ev = events[i]
+                let data = ev.data.u64
+                if data == UInt64.max {
+                    var value: UInt64 = 0
+                    _ = read(wakeFD, &value, 8)
+                    woken = true
+                    continue
+                }
+                let fd = Int(UInt32(truncatingIfNeeded: data))
+                let generation = UInt32(truncatingIfNeeded: data >> 32)
+                guard fd < registrations.count, registrations[fd].generation == generation,
+                      let handler = registrations[fd].handler
+                else { continue }
+                handler.handleEvents(ev.events)
+            }
+        }
+        runDue(now: Posix.monotonicSeconds())
+        return woken
+    }
+
+    /// Runs the timers due at `now` and the deferred work (until neither has anything left
+    /// that is due: deferred work may complete checks that schedule more deferred work).
+    func runDue(now: Double) {
+        var rounds = 0
+        repeat {
+            while let handle = timers.popDue(now: now) {
+                if let action = handle.action {
+                    handle.action = nil
+                    action()
+                }
+            }
+            let work = soon
+            soon.removeAll(keepingCapacity: true)
+            for action in work { action() }
+            rounds += 1
+        } while !soon.isEmpty && rounds < 16
+    }
+}
+
+/// A binary min-heap of deadlines: schedule and pop in O(log n) for any number of timers.
+/// Cancelled timers stay in the heap until their deadline and are skipped then.
+struct TimerHeap {
+    struct Entry {
+        var deadline: Double
+        var sequence: UInt64
+        var handle: TimerHandle
+    }
+
+    var entries: [Entry] = []
+    var sequence: UInt64 = 0
+
+    var count: Int { entries.count }
+
+    /// The earliest deadline of a live timer (cancelled ones at the top are dropped first).
+    var nextDeadline: Double? {
+        mutating get {
+            while let first = entries.first, first.handle.action == nil { _ = popFirst() }
+            return entries.first?.deadline
+        }
+    }
+
+    mutating func push(deadline: Double, handle: TimerHandle) {
+        sequence &+= 1
+        entries.append(Entry(deadline: deadline, sequence: sequence, handle: handle))
+        var i = entries.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard Self.less(entries[i], entries[parent]) else { break }
+            entries.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func popDue(now: Double) -> TimerHandle? {
+        while let first = entries.first {
+            if first.handle.action == nil {
+                _ = popFirst()
+                continue
+            }
+            guard first.deadline <= now else { return nil }
+            return popFirst()?.handle
+        }
+        return nil
+    }
+
+    mutating func popFirst() -> Entry? {
+        guard !entries.isEmpty else { return nil }
+        let first = entries[0]
+        let last = entries.removeLast()
+        if !entries.isEmpty {
+            entries[0] = last
+            var i = 0
+            let n = entries.count
+            while true {
+                let l = 2 * i + 1
+                let r = l + 1
+                var smallest = i
+                if l < n && Self.less(entries[l], entries[smallest]) { smallest = l }
+                if r < n && Self.less(entries[r], entries[smallest]) { smallest = r }
+                if smallest == i { break }
+                entries.swapAt(i, smallest)
+                i = smallest
+            }
+        }
+        return first
+    }
+
+    static func less(_ a: Entry, _ b: Entry) -> Bool {
+        a.deadline < b.deadline || (a.deadline == b.deadline && a.sequence < b.sequence)
+    }
+}
