@@ -1,2 +1,0 @@
-import LVSHealth
-import Testing
