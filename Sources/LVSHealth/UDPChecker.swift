@@ -57,6 +57,6 @@ final class DatagramAttempt: SocketAttempt {
     }
 
     override func timedOut() {
-        finish(silenceIsHealthy ? .success(weight: nil) : .failure(silenceIsHealthy ? .timeout : .noReply))
+        finish(silenceIsHealthy ? .success(weight: nil) : .failure(.noReply))
     }
 }
