@@ -151,7 +151,9 @@ class SocketAttempt: EventHandler, CheckAttempt {
 
     /// Arms the attempt's deadline: when it passes, `timedOut()` decides the outcome.
     func armDeadline(_ seconds: Double) {
-        deadline = loop.schedule(at: Posix.monotonicSeconds() + seconds) { [weak self] in self?.timedOut() }
+        // A strong capture (a weak one would cost a side-table allocation per attempt): the
+        // cycle ends when the timer fires or `release()` cancels it.
+        deadline = loop.schedule(at: Posix.monotonicSeconds() + seconds) { [self] in timedOut() }
     }
 
     func timedOut() { finish(.failure(.timeout)) }

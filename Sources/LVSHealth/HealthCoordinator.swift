@@ -338,7 +338,8 @@ final class HealthCoordinator {
         guard let c = checkers[id], let server = serverByKey[c.server], let service = serviceByKey[c.server.service] else { return }
         c.inFlight = false
         c.lastOutcome = outcome
-        let what = describe(c)
+        // Formatted only when a line is logged: most results change nothing and say nothing.
+        var what: String { describe(c) }
         switch outcome {
         case .success(let weight):
             c.retryIndex = 0
