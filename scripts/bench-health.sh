@@ -123,6 +123,7 @@ for port in range(first, first + count):
     s.listen(4096)
     s.setblocking(False)
     sel.register(s, selectors.EVENT_READ)
+open(out + ".ready", "w").close()
 end = time.time() + lifetime
 accepted = 0
 next_report = time.time() + 1
@@ -142,17 +143,27 @@ with open(out, "w", buffering=1) as report:
             next_report = now + 1
 PY
 LIFETIME=$((SECONDS_WINDOW + 60))
+# CPU 0 is lvsd's, CPU 1 the real servers': the listeners run there, and receive packet steering
+# moves the rs namespace's side of every handshake there too. On veth, the receiving stack
+# runs in the sender's context, so without this lvsd would be charged for the real servers'
+# kernel work, which on a real network happens on other machines.
+ip netns exec "$RS_NS" sh -c 'echo 2 > /sys/class/net/eth0/queues/rx-0/rps_cpus'
 for i in 1 2; do
-    ip netns exec "$RS_NS" python3 "$WORK/listen.py" 20000 "$SERVICES" "$WORK/accepts.$i" "$LIFETIME" </dev/null >"$WORK/listen.$i.log" 2>&1 &
+    ip netns exec "$RS_NS" taskset -c 1 python3 "$WORK/listen.py" 20000 "$SERVICES" "$WORK/accepts.$i" "$LIFETIME" </dev/null >"$WORK/listen.$i.log" 2>&1 &
     PIDS+=("$!")
 done
+for _ in $(seq 100); do
+    [[ -e $WORK/accepts.1.ready && -e $WORK/accepts.2.ready ]] && break
+    sleep 0.1
+done
+[[ -e $WORK/accepts.1.ready && -e $WORK/accepts.2.ready ]] || { cat "$WORK"/listen.*.log >&2; echo "bench-health: listeners not ready" >&2; exit 1; }
 
-ip netns exec "$DIR_NS" "$LVSD" --interface eth0 --config "$WORK/keepalived.conf" --neighbors "$WORK/neighbors" \
+ip netns exec "$DIR_NS" taskset -c 0 "$LVSD" --interface eth0 --config "$WORK/keepalived.conf" --neighbors "$WORK/neighbors" \
     --no-save --socket "$WORK/lvsd.sock" --connections 65536 --ring-frames 256 </dev/null >"$WORK/lvsd.log" 2>&1 &
 LVSD_PID=$!
 PIDS+=("$LVSD_PID")
 for _ in $(seq 300); do
-    grep -q "health: checking" "$WORK/lvsd.log" && break
+    grep -q "health: checking" "$WORK/lvsd.log" 2>/dev/null && break
     kill -0 "$LVSD_PID" 2>/dev/null || { cat "$WORK/lvsd.log" >&2; echo "bench-health: lvsd exited" >&2; exit 1; }
     sleep 0.1
 done
@@ -171,6 +182,14 @@ ticks() {  # utime+stime of a /proc stat file
     read -r -a f <<<"$stat"
     echo $((f[11] + f[12]))
 }
+systicks() {  # stime alone
+    local stat
+    read -r stat <"$1"
+    stat=${stat##*) }
+    local -a f
+    read -r -a f <<<"$stat"
+    echo $((f[12]))
+}
 accepted_total() {  # sum over the listeners of their last reported count
     local total=0 f n
     for f in "$WORK"/accepts.*; do
@@ -182,22 +201,25 @@ accepted_total() {  # sum over the listeners of their last reported count
 
 sleep 5
 HZ=$(getconf CLK_TCK)
+s0=$(systicks /proc/"$LVSD_PID"/task/"$HEALTH_TID"/stat)
 t0=$(date +%s.%N); h0=$(ticks /proc/"$LVSD_PID"/task/"$HEALTH_TID"/stat); p0=$(ticks /proc/"$LVSD_PID"/stat); a0=$(accepted_total)
 sleep "$SECONDS_WINDOW"
+s1=$(systicks /proc/"$LVSD_PID"/task/"$HEALTH_TID"/stat)
 t1=$(date +%s.%N); h1=$(ticks /proc/"$LVSD_PID"/task/"$HEALTH_TID"/stat); p1=$(ticks /proc/"$LVSD_PID"/stat); a1=$(accepted_total)
 down=$(grep -c "Removing service" "$WORK/lvsd.log" || true)
 failed=$(grep -c "failed" "$WORK/lvsd.log" || true)
 rss=$(awk '/VmRSS/ {print $2}' /proc/"$LVSD_PID"/status)
 
-awk -v t0="$t0" -v t1="$t1" -v h0="$h0" -v h1="$h1" -v p0="$p0" -v p1="$p1" -v a0="$a0" -v a1="$a1" -v hz="$HZ" \
+awk -v t0="$t0" -v t1="$t1" -v h0="$h0" -v h1="$h1" -v p0="$p0" -v p1="$p1" -v a0="$a0" -v a1="$a1" -v hz="$HZ" -v s0="$s0" -v s1="$s1" \
     -v n="$SERVERS" -v down="$down" -v failed="$failed" -v rss="$rss" 'BEGIN {
     w = t1 - t0
     printf "servers %d  window %.1f s\n", n, w
     printf "checks completed at the listeners: %.0f/s (%.0f%% of %d/s)\n", (a1 - a0) / w, 100 * (a1 - a0) / w / n, n
-    printf "lvsd-health thread CPU: %.3f cores (%.1f us per check)\n", (h1 - h0) / hz / w, 1e6 * (h1 - h0) / hz / ((a1 - a0) > 0 ? (a1 - a0) : 1)
+    printf "lvsd-health thread CPU: %.3f cores (%.1f us per check; system %.3f, user %.3f)\n", (h1 - h0) / hz / w, 1e6 * (h1 - h0) / hz / ((a1 - a0) > 0 ? (a1 - a0) : 1), (s1 - s0) / hz / w, ((h1 - h0) - (s1 - s0)) / hz / w
     printf "lvsd process CPU:       %.3f cores\n", (p1 - p0) / hz / w
     printf "lvsd RSS: %.1f MiB; failed-check log lines: %d; servers removed: %d\n", rss / 1024, failed, down
 }'
+if [[ -n ${BENCH_HEALTH_LOG:-} ]]; then cp "$WORK/lvsd.log" "$BENCH_HEALTH_LOG"; fi
 if ((down > 0)); then
     echo "bench-health: $down real servers were declared down during the run:" >&2
     grep -m5 "failed\|Removing" "$WORK/lvsd.log" >&2

@@ -16,11 +16,12 @@ final class TimerHandle {
     func cancel() { action = nil }
 }
 
-/// The health checker's one thread of I/O: epoll for readiness, a min-heap of deadlines, and an
-/// eventfd other threads use to wake it. Every check attempt is a few non-blocking system calls
-/// and a registration here, so 10 000 checks a second cost no thread each and no busy wait.
+/// The health checker's one thread of I/O: epoll for readiness and a min-heap of deadlines.
+/// Every check attempt is a few non-blocking system calls and a registration here, so 10 000
+/// checks a second cost no thread each and no busy wait. Other threads reach the loop through
+/// an eventfd registered like any other descriptor (`HealthMonitor` owns it).
 ///
-/// Not thread-safe: everything but `wake()` runs on the loop's thread.
+/// Not thread-safe: everything but `wake(_:)` runs on the loop's thread.
 final class EventLoop {
     struct Registration {
         var handler: (any EventHandler)?
@@ -28,8 +29,6 @@ final class EventLoop {
     }
 
     let epollFD: Int32
-    /// Written by `wake()`; read (and drained) by the loop.
-    let wakeFD: Int32
     /// Indexed by descriptor number. The generation is packed with the fd into the epoll data,
     /// so an event for a descriptor closed and reused within one epoll_wait batch is dropped.
     var registrations: [Registration] = []
@@ -42,27 +41,15 @@ final class EventLoop {
 
     init() throws(HealthSystemError) {
         epollFD = try Posix.call("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
-        let w = clinuxnet_eventfd()
-        guard w >= 0 else {
-            let e = errno
-            Glibc.close(epollFD)
-            throw HealthSystemError(call: "eventfd", errno: e)
-        }
-        wakeFD = w
         events = .allocate(capacity: eventCapacity)
-        var ev = epoll_event()
-        ev.events = EPOLLIN.rawValue
-        ev.data.u64 = UInt64.max
-        _ = epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &ev)
     }
 
     deinit {
         events.deallocate()
-        Glibc.close(wakeFD)
         Glibc.close(epollFD)
     }
 
-    /// Wakes the loop out of epoll_wait (safe from any thread).
+    /// Wakes a loop that watches eventfd `fd` out of epoll_wait (safe from any thread).
     static func wake(_ fd: Int32) {
         var one: UInt64 = 1
         _ = write(fd, &one, 8)
@@ -120,10 +107,8 @@ final class EventLoop {
     func runSoon(_ action: @escaping () -> Void) { soon.append(action) }
 
     /// One turn: wait for readiness until the next timer (at most `maxWait` seconds), dispatch
-    /// the ready handlers, then the timers that are due and the deferred work. Returns whether
-    /// the wake eventfd fired (another thread has something for the loop).
-    @discardableResult
-    func runOnce(maxWait: Double) -> Bool {
+    /// the ready handlers, then the timers that are due and the deferred work.
+    func runOnce(maxWait: Double) {
         var wait = maxWait
         if !soon.isEmpty { wait = 0 }
         if let next = timers.nextDeadline {
@@ -132,17 +117,10 @@ final class EventLoop {
         // Round up so that a timer due in 0.3 ms does not spin on 0 ms waits.
         let millis = Int32(min(60_000, (wait * 1000).rounded(.up)))
         let n = epoll_wait(epollFD, events, Int32(eventCapacity), millis)
-        var woken = false
         if n > 0 {
             for i in 0..<Int(n) {
                 let ev = events[i]
                 let data = ev.data.u64
-                if data == UInt64.max {
-                    var value: UInt64 = 0
-                    _ = read(wakeFD, &value, 8)
-                    woken = true
-                    continue
-                }
                 let fd = Int(UInt32(truncatingIfNeeded: data))
                 let generation = UInt32(truncatingIfNeeded: data >> 32)
                 guard fd < registrations.count, registrations[fd].generation == generation,
@@ -152,7 +130,6 @@ final class EventLoop {
             }
         }
         runDue(now: Posix.monotonicSeconds())
-        return woken
     }
 
     /// Runs the timers due at `now` and the deferred work (until neither has anything left
