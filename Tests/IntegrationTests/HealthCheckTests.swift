@@ -232,3 +232,85 @@ struct HealthCheckTests {
         #expect(try director.lvsadm(["-S", "-n"]).stdout.contains("-a -t 10.200.0.100:80 -r 10.200.0.13:80 -g -w 1"))
     }
 }
+
+extension HealthCheckTests {
+    @Test("Sorry server: with rs1 and rs2 down (inhibit_on_failure: weight 0), rs3 serves and quorum_down ran; rs1 back → the sorry server goes")
+    func sorryServerAndInhibit() throws {
+        let bed = try TestBed()
+        defer { bed.tearDown() }
+        let work = "/tmp/\(bed.prefix)sorry"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let script = "\(work)/quorum.sh"
+        try "#!/bin/sh\necho \"$1\" >> \(work)/quorum.log\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        let extra = """
+                inhibit_on_failure
+                sorry_server 10.200.0.13 80
+                quorum_up "\(script) up"
+                quorum_down "\(script) down"
+            """
+        let director = try Self.startDirector(bed, config: Self.config(servers: ["rs1", "rs2"], check: Self.tcpCheck, extra: extra))
+        defer { director.stop() }
+        #expect(try director.lvsadm(["-L", "-n"]).stdout.contains("-> 10.200.0.11:80               Route   1 "))
+        #expect(Self.omits("10.200.0.13")(try director.lvsadm(["-L", "-n"]).stdout))
+
+        try Shell.run([Shell.testbedScript, "stop-server", bed.prefix, "rs1"])
+        try Shell.run([Shell.testbedScript, "stop-server", bed.prefix, "rs2"])
+        let sorry = try Self.waitForTable(director, seconds: 8) {
+            $0.contains("-> 10.200.0.13:80 ") && $0.contains("-> 10.200.0.11:80               Route   0 ")
+                && $0.contains("-> 10.200.0.12:80               Route   0 ")
+        }
+        let listing = try director.lvsadm(["-L", "-n"]).stdout
+        #expect(sorry != nil, "\(listing)\n\(director.log)")
+        let answers = try bed.check("client", "for i in 1 2 3 4 5 6; do curl -s --max-time 2 http://\(Self.vip)/ || echo failed; done")
+        #expect(answers == String(repeating: "rs3\n", count: 6), "\(answers)")
+        #expect(director.log(contains: "Lost quorum 1-0=1 > 0 for VS [10.200.0.100]:tcp:80"))
+        #expect(director.log(contains: "Adding sorry server [10.200.0.13]:tcp:80 to VS [10.200.0.100]:tcp:80"))
+        #expect(director.log(contains: "Disabling service [10.200.0.11]:tcp:80 of VS [10.200.0.100]:tcp:80"))
+
+        try Shell.run([Shell.testbedScript, "start-server", bed.prefix, "rs1"])
+        let back = try Self.waitForTable(director, seconds: 8) {
+            Self.omits("10.200.0.13")($0) && $0.contains("-> 10.200.0.11:80               Route   1 ")
+        }
+        #expect(back != nil, "\(director.log)")
+        let after = try bed.check("client", "for i in 1 2 3 4; do curl -s --max-time 2 http://\(Self.vip)/ || echo failed; done")
+        #expect(after == String(repeating: "rs1\n", count: 4), "rs2 has weight 0, rs1 takes everything: \(after)")
+        var log = ""
+        for _ in 0..<20 where !log.contains("up") {
+            usleep(100_000)
+            log = (try? String(contentsOfFile: "\(work)/quorum.log", encoding: .utf8)) ?? ""
+        }
+        #expect(log == "down\nup\n", "quorum scripts: \(log)")
+    }
+}
+
+/// lvsd's `--config` refusals, before it touches the network.
+@Suite("lvsd --config start-up")
+struct KeepalivedConfigStartupTests {
+    static func write(_ text: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lvsd-test-\(UUID().uuidString.prefix(8))-keepalived.conf")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    @Test("A bad keepalived.conf: FILE:LINE and exit status 2; warnings as FILE:LINE; --check; not with --rules")
+    func errorsAndWarnings() throws {
+        try Shell.requireRoot()
+        let bad = try Self.write("virtual_server 10.200.0.100 80 {\n  lb_kind DR\n  real_server 10.200.0.11 80 {\n    weight heavy\n  }\n}\n")
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        let r = try Shell.run([Shell.lvsdPath, "--interface", "lo", "--config", bad])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("\(bad):4: weight expects a number"), "\(r.stderr)")
+
+        let good = try Self.write("global_defs {\n  router_id x\n}\nvirtual_server 10.200.0.100 80 {\n  lb_kind DR\n  real_server 10.200.0.11 80 {\n    TCP_CHECK {\n    }\n  }\n}\n")
+        defer { try? FileManager.default.removeItem(atPath: good) }
+        let c = try Shell.run([Shell.lvsdPath, "--config", good, "--check"])
+        #expect(c.status == 0, "\(c.stderr)")
+        #expect(c.stdout.contains("1 virtual services, 1 real servers"), "\(c.stdout)")
+        #expect(c.stderr.contains("\(good):1: "), "warnings name file and line: \(c.stderr)")
+
+        let both = try Shell.run([Shell.lvsdPath, "--config", good, "--rules", good, "--check"])
+        #expect(both.status != 0 && both.stderr.contains("mutually exclusive"), "\(both.stderr)")
+    }
+}
