@@ -31,6 +31,7 @@ public final class HealthMonitor: Sendable {
 
     enum Request: Sendable {
         case reload(KeepalivedConfiguration, Reply<Result<[IpvsadmCommand], HealthReloadError>>)
+        case reloadHealth(HealthConfiguration, Reply<Result<[IpvsadmCommand], HealthReloadError>>)
         case status(Reply<HealthStatus>)
     }
 
@@ -164,10 +165,14 @@ public final class HealthMonitor: Sendable {
         return try result.get()
     }
 
-    /// Keeps the running services' table part and switches to new health settings.
+    /// Switches to new health settings for the services the monitor runs now (their table
+    /// part, scheduler and configured servers, stays as it is).
     @discardableResult
-    public func reload(to configuration: HealthConfiguration, director: DirectorConfiguration) throws(HealthReloadError) -> [IpvsadmCommand] {
-        try reload(to: KeepalivedConfiguration(director: director, health: configuration))
+    public func reload(to configuration: HealthConfiguration) throws(HealthReloadError) -> [IpvsadmCommand] {
+        let reply = Reply<Result<[IpvsadmCommand], HealthReloadError>>()
+        guard post(.reloadHealth(configuration, reply)) else { throw HealthReloadError("the health monitor is not running") }
+        guard let result = reply.wait(seconds: 30) else { throw HealthReloadError("the health monitor did not answer within 30 s") }
+        return try result.get()
     }
 
     /// Per real server: up or down, weight, each checker's last result. Empty when stopped.
@@ -193,7 +198,8 @@ public final class HealthMonitor: Sendable {
             s.running = false
             for request in s.requests {
                 switch request {
-                case .reload(_, let reply): reply.send(.failure(HealthReloadError("the health monitor stopped")))
+                case .reload(_, let reply), .reloadHealth(_, let reply):
+                    reply.send(.failure(HealthReloadError("the health monitor stopped")))
                 case .status(let reply): reply.send(HealthStatus())
                 }
             }
@@ -245,6 +251,9 @@ public final class HealthMonitor: Sendable {
             for request in requests {
                 switch request {
                 case .reload(let configuration, let reply): reply.send(runner.reload(to: configuration))
+                case .reloadHealth(let health, let reply):
+                    let director = runner.coordinator.configuration.director
+                    reply.send(runner.reload(to: KeepalivedConfiguration(director: director, health: health)))
                 case .status(let reply): reply.send(runner.coordinator.status)
                 }
             }

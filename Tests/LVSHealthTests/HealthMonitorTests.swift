@@ -86,6 +86,14 @@ struct HealthMonitorTests {
         #expect(editor.currentTable().services.map(\.key) == [serviceA])
         #expect(monitor.status().services.count == 1)
         #expect(monitor.status().services[0].servers[0].up)
+
+        // New health settings alone: the same service, a MISC_CHECK that fails.
+        var health = Self.configuration(ports: [a.port]).health
+        var misc = CheckerConfig(kind: .misc(MiscCheck(arguments: ["false"])))
+        misc.retry = 0
+        health.services[0].realServers[0].checkers = [misc]
+        #expect(try monitor.reload(to: health).isEmpty, "the table part did not change")
+        #expect(Self.eventually(3) { editor.weight(serviceA, Local.loopback) == nil })
     }
 
     @Test("A reload the table refuses changes nothing and says why; stop ends the thread")
