@@ -314,3 +314,24 @@ struct KeepalivedConfigStartupTests {
         #expect(both.status != 0 && both.stderr.contains("mutually exclusive"), "\(both.stderr)")
     }
 }
+
+extension HealthCheckTests {
+    @Test("PING_CHECK from the director's namespace (raw ICMP there): rs2 dropping echo requests leaves the table, and comes back")
+    func pingCheck() throws {
+        let bed = try TestBed()
+        defer { bed.tearDown() }
+        let check = "PING_CHECK {\n connect_timeout 0.5\n retry 0\n }"
+        let director = try Self.startDirector(bed, config: Self.config(servers: ["rs1", "rs2"], check: check))
+        defer { director.stop() }
+        sleep(1)
+        #expect(Self.lists("10.200.0.12")(try director.lvsadm(["-L", "-n"]).stdout))
+        try bed.check("rs2", "nft add table inet pingtest && nft add chain inet pingtest in '{ type filter hook input priority 0; }' && nft add rule inet pingtest in icmp type echo-request drop")
+        let removed = try Self.waitForTable(director, seconds: 5, Self.omits("10.200.0.12"))
+        #expect(removed != nil, "\(director.log)")
+        #expect(director.log(contains: "PING_CHECK to [10.200.0.12] failed (timeout)."))
+        #expect(Self.lists("10.200.0.11")(try director.lvsadm(["-L", "-n"]).stdout))
+        try bed.check("rs2", "nft delete table inet pingtest")
+        let back = try Self.waitForTable(director, seconds: 5, Self.lists("10.200.0.12"))
+        #expect(back != nil, "\(director.log)")
+    }
+}
