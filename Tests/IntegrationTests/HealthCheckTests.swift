@@ -228,8 +228,8 @@ struct HealthCheckTests {
         #expect(!entries.contains { $0.1 == "failed" }, "\(entries.filter { $0.1 == "failed" })")
         #expect(entries.contains { $0.1 == "rs3" })
         #expect(director.log(contains: "Removing service [10.200.0.11]:tcp:80 from VS [10.200.0.100]:tcp:80 (no longer configured)"))
-        // rs2's checker kept running across the reload (no new checker started for it).
         #expect(try director.lvsadm(["-S", "-n"]).stdout.contains("-a -t 10.200.0.100:80 -r 10.200.0.13:80 -g -w 1"))
+        #expect(director.stop() == 0, "lvsd's exit status; log:\n\(director.log)")
     }
 }
 
