@@ -9,6 +9,9 @@ HTTP (all addresses, so both the RS's own IP and the VIP on lo):
     GET  /blob/<N>    -> N deterministic pseudo-random bytes, identical on every server
                          for the same N; header X-Blob-SHA256 carries their digest when
                          N <= the cache limit, so a client can check without a reference
+    GET  /status      -> "<name> <code>\\n" with the HTTP status written in --status-file
+                         (200 when the file is absent or unreadable): HTTP_GET tests
+                         change a server's health by writing that file
     POST /upload      -> "<name> <sha256 hex> <length>\\n" of the request body
     PUT  /upload         (Content-Length or chunked; streamed, never held in memory)
     every response carries "X-Server: <name>"
@@ -96,6 +99,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # Set on the class by main().
     rs_name = "rs"
     verbose = False
+    status_file = None
     blobs = BlobCache()
 
     def log_message(self, format, *args):  # noqa: A002 (signature fixed by the base class)
@@ -129,6 +133,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/":
             self._send(200, (self.rs_name + "\n").encode())
+            return
+        if self.path == "/status":
+            code = 200
+            try:
+                with open(self.status_file or "", encoding="ascii") as f:
+                    code = int(f.read().strip())
+            except (OSError, ValueError):
+                pass
+            if not 100 <= code <= 599:
+                code = 500
+            self._send(code, ("%s %d\n" % (self.rs_name, code)).encode())
             return
         match = re.fullmatch(r"/blob/(\d{1,10})", self.path)
         if match:
@@ -259,11 +274,13 @@ def main():
     parser.add_argument("--http-bind", default="0.0.0.0", help="HTTP listen address")
     parser.add_argument("--http-port", type=int, default=80, help="HTTP port (0: no HTTP)")
     parser.add_argument("--udp-port", type=int, default=9000, help="UDP echo port on the VIP (0: no UDP)")
+    parser.add_argument("--status-file", help="file holding the status GET /status answers (default 200)")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args()
 
     Handler.rs_name = args.name
     Handler.verbose = args.verbose
+    Handler.status_file = args.status_file
     stop = threading.Event()
 
     # SIGTERM is how the test bed stops us; turn it into an orderly exit.

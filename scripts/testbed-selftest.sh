@@ -113,6 +113,25 @@ check "client veth keeps default offloads (tx checksum, TSO on)" offloads_defaul
 static_fdb() { [[ $(bridge -n "$NS_SW" fdb show br br0 | grep -c ' static') == 5 ]]; }
 check "switch has 5 static FDB entries" static_fdb
 
+# GET /status answers the status written in STATEDIR/RS.status (HTTP_GET health tests).
+status_file() {
+    [[ $(in_ns "$NS_CLIENT" curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$RS2_IP/status") == 200 ]] || return 1
+    echo 503 >"$STATEDIR/rs2.status"
+    [[ $(in_ns "$NS_CLIENT" curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$RS2_IP/status") == 503 ]] || return 1
+    rm -f "$STATEDIR/rs2.status"
+}
+check "GET /status on rs2 answers 200, then the 503 written in rs2.status" status_file
+
+# stop-server / start-server (health-check tests take a real server's service down this way).
+stop_start() {
+    "$TESTBED" stop-server "$BED" rs2 >&2 || return 1
+    ! client_curl "http://$RS2_IP/" >/dev/null 2>&1 || return 1
+    rs_answers_name rs1 "$RS1_IP" || return 1
+    "$TESTBED" start-server "$BED" rs2 >&2 || return 1
+    rs_answers_name rs2 "$RS2_IP"
+}
+check "stop-server rs2 stops only rs2's server; start-server brings it back" stop_start
+
 # Gone or a zombie: orphans are reaped by PID 1 whenever it gets to it.
 process_gone() {
     local stat

@@ -17,9 +17,12 @@
 #   testbed.sh exec PREFIX HOST cmd...   run cmd in HOST's namespace
 #                                   (HOST: client director rs1 rs2 rs3 sw)
 #   testbed.sh track PREFIX NAME PID     record PID so that `down` stops it too
+#   testbed.sh stop-server PREFIX RS     stop rs-server.py on RS (rs1 rs2 rs3)
+#   testbed.sh start-server PREFIX RS    start it again; returns once it answers
 #
 # PREFIX: 1-12 chars of [a-z0-9-], starting with a letter or digit; default lvs-XXXX-
-# (4 random hex digits). State: /run/lvs-testbed/PREFIX/ (NAME.pid, NAME.log, env, owner).
+# (4 random hex digits). State: /run/lvs-testbed/PREFIX/ (NAME.pid, NAME.log, env, owner,
+# RS.status: the HTTP status rs-server.py answers on GET /status, 200 when absent).
 # Everything but the prefix goes to stderr, so `P=$(testbed.sh up | tail -n1)` works.
 # Environment: LVS_TESTBED_PYTHON (interpreter for rs-server.py; default /usr/bin/python3),
 # LVS_TESTBED_STATE_ROOT (default /run/lvs-testbed), LVS_TESTBED_OWNER (a tag `up` writes
@@ -286,6 +289,58 @@ ns_base() {
     ip netns exec "$ns" sysctl -q -w "${s[@]}" >/dev/null
 }
 
+# Starts rs-server.py on one real server (appending to its log) and records its PID.
+start_server() {  # prefix host python
+    local prefix=$1 host=$2 python=$3 statedir=$STATE_ROOT/$1
+    (
+        close_inherited_fds
+        exec ip netns exec "$prefix$host" "$python" "$SCRIPT_DIR/rs-server.py" \
+            --name "$host" --vip "$VIP" --http-port "$HTTP_PORT" --udp-port "$UDP_PORT" \
+            --status-file "$statedir/$host.status"
+    ) </dev/null >>"$statedir/$host.log" 2>&1 &
+    record_pid "$statedir" "$host" "$!"
+}
+
+check_real_server() {
+    case $1 in
+        rs1 | rs2 | rs3) ;;
+        *) die "unknown real server '$1' (rs1 rs2 rs3)" ;;
+    esac
+}
+
+# Stops one real server's rs-server.py (health-check tests take a server down this way).
+cmd_stop_server() {
+    local prefix=$1 host=$2 pid start now
+    check_prefix "$prefix"
+    check_real_server "$host"
+    local f=$STATE_ROOT/$prefix/$host.pid
+    [[ -f $f ]] || die "no server recorded for $host in $prefix"
+    read -r pid start _ <"$f" || true
+    if [[ $pid =~ ^[0-9]+$ ]] && is_alive "$pid"; then
+        now=$(start_time "$pid") || now=
+        if [[ -z ${start:-} || $start == 0 || $start == "$now" ]]; then
+            stop_pids "$pid"
+        fi
+    fi
+    rm -f "$f"
+}
+
+# Starts it again and waits (bounded) until it answers on its own address.
+cmd_start_server() {
+    local prefix=$1 host=$2 i body
+    check_prefix "$prefix"
+    check_real_server "$host"
+    [[ -d $STATE_ROOT/$prefix ]] || die "no test bed $prefix"
+    ns_exists "$prefix$host" || die "no namespace $prefix$host"
+    start_server "$prefix" "$host" "$(pick_python)"
+    for ((i = 0; i < READY_TRIES; i++)); do
+        body=$(ip netns exec "$prefix$host" curl -s --max-time 0.5 "http://${HOST_IP[$host]}:$HTTP_PORT/" 2>/dev/null) || true
+        [[ $body == "$host" ]] && return 0
+        sleep 0.1
+    done
+    die "rs-server $host did not answer within ~$((READY_TRIES / 10)) s"
+}
+
 UP_PREFIX=
 UP_DONE=0
 up_exit() {
@@ -414,12 +469,7 @@ cmd_up() {
     # TESTBED.md gotcha 4 is a subshell that stays around, this one does not).
     # stdin/out/err are redirected so the servers never hold our caller's pipes open.
     for host in "${REAL_SERVERS[@]}"; do
-        (
-            close_inherited_fds
-            exec ip netns exec "$prefix$host" "$python" "$SCRIPT_DIR/rs-server.py" \
-                --name "$host" --vip "$VIP" --http-port "$HTTP_PORT" --udp-port "$UDP_PORT"
-        ) </dev/null >"$statedir/$host.log" 2>&1 &
-        record_pid "$statedir" "$host" "$!"
+        start_server "$prefix" "$host" "$python"
     done
 
     # Bounded wait until each server answers on its own IP, asked from the client, so
@@ -461,6 +511,8 @@ main() {
         list) (($# == 0)) || usage; cmd_list ;;
         exec) (($# >= 3)) || usage; cmd_exec "$@" ;;
         track) (($# == 3)) || usage; cmd_track "$@" ;;
+        stop-server) (($# == 2)) || usage; ((EUID == 0)) || die "must run as root"; cmd_stop_server "$@" ;;
+        start-server) (($# == 2)) || usage; ((EUID == 0)) || die "must run as root"; cmd_start_server "$@" ;;
         -h | --help | help) usage ;;
         *) usage ;;
     esac

@@ -4,6 +4,7 @@ import LVSConfig
 import LVSControlProtocol
 import LVSCore
 import LVSDataPlane
+import LVSHealth
 import Synchronization
 
 /// Sets up the data plane for one interface and runs the control thread: signals, the stats
@@ -20,11 +21,16 @@ struct Director {
     var settings: DirectorSettings
     var socketPath: String
     var savedTable: SavedTable?
+    /// The keepalived.conf lvsd was started with (`--config`): its health checks run, and
+    /// SIGHUP reads `configPath` again.
+    var keepalived: KeepalivedConfiguration?
+    var configPath: String?
 
     func run() throws {
         let interface: NetworkInterface
         let worker: DataPlaneWorker
         let control: ControlServer
+        let table: TableController
         do {
             interface = try NetworkInterface.lookup(interfaceName)
             if interface.kernelForwardsIPv4() {
@@ -39,7 +45,7 @@ struct Director {
             worker = DataPlaneWorker(socket: socket, engine: engine, options: ringOptions)
             Log.info("\(interface.name): MAC \(interface.mac), address \(interface.address), MTU \(interface.mtu); ring \(socket.frameCount) × \(socket.frameSize) B, connection table \(engine.connections.capacity) slots")
             let listener = try ControlListener(path: socketPath)
-            let table = TableController(configuration: configuration, worker: worker, savedTable: savedTable)
+            table = TableController(configuration: configuration, worker: worker, savedTable: savedTable)
             control = ControlServer(listener: listener, worker: worker, table: table)
             Log.info("control socket \(socketPath)")
         } catch let error as ControlSocketError {
@@ -75,6 +81,23 @@ struct Director {
             Log.error(error.description)
             throw ExitCode(1)
         }
+        let monitor = HealthMonitor(log: { level, line in
+            switch level {
+            case .info: Log.info(line)
+            case .warning: Log.warning(line)
+            case .error: Log.error(line)
+            }
+        }, maximumInFlight: keepalived.map { _ in Self.raiseDescriptorLimit() })
+        if let keepalived {
+            do {
+                try monitor.start(configuration: keepalived, editor: table)
+            } catch {
+                Log.error("health checks: \(error)")
+                control.stop()
+                worker.stop()
+                throw ExitCode(1)
+            }
+        }
 
         var timeout = timespec(tv_sec: 1, tv_nsec: 0)
         var conflictsLogged: UInt64 = 0
@@ -85,8 +108,15 @@ struct Director {
                 break loop
             case SIGUSR1:
                 Log.info(summary(worker.shared.snapshot.withLock { $0 }))
+                if keepalived != nil {
+                    for line in monitor.status().description.split(separator: "\n") { Log.info("health: " + line) }
+                }
             case SIGHUP:
-                Log.warning("SIGHUP: reloading a rules file is not supported yet; change the table with lvsadm (it is saved and restored), or restart lvsd")
+                if let configPath {
+                    reload(configPath, monitor: monitor)
+                } else {
+                    Log.warning("SIGHUP: lvsd was started without --config, so there is no file to reload; change the table with lvsadm (it is saved and restored)")
+                }
             default:
                 let snapshot = worker.shared.snapshot.withLock { $0 }
                 writeStats(snapshot)
@@ -98,11 +128,47 @@ struct Director {
             }
         }
         SystemdNotifier.notify("STOPPING=1")
+        monitor.stop()
         control.stop()
         worker.stop()
         let final = worker.shared.snapshot.withLock { $0 }
         writeStats(final)
         Log.info("stopped: " + summary(final))
+    }
+
+    /// SIGHUP with --config: read the file again and switch to it as one table batch; on any
+    /// error, say where and keep the running configuration.
+    func reload(_ path: String, monitor: HealthMonitor) {
+        Log.info("SIGHUP: reloading \(path)")
+        let next: KeepalivedConfiguration
+        do {
+            next = try KeepalivedLoader.load(path)
+        } catch {
+            Log.error("reload: \(error.description); keeping the running configuration")
+            return
+        }
+        for warning in next.warnings { Log.warning(warning.description) }
+        do {
+            let commands = try monitor.reload(to: next)
+            let servers = next.director.services.reduce(0) { $0 + $1.realServers.count }
+            Log.info("reloaded \(path): \(next.director.services.count) virtual services, \(servers) real servers; \(commands.count) table change\(commands.count == 1 ? "" : "s")")
+        } catch {
+            Log.error("reload of \(path): \(error); keeping the running configuration")
+        }
+    }
+
+    /// Each health check in flight holds a descriptor: raise the soft limit to the hard one
+    /// (at most 2^20) and let the monitor use half of it.
+    static func raiseDescriptorLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 256 }
+        let wanted = min(limit.rlim_max, 1 << 20)
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = wanted
+            _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+            _ = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return max(16, min(16384, (Int(limit.rlim_cur) - 128) / 2))
     }
 
     func makeEngine(interface: NetworkInterface) throws(EngineConfigurationError) -> ForwardingEngine {

@@ -4,6 +4,7 @@ import LVSConfig
 import LVSControlProtocol
 import LVSCore
 import LVSDataPlane
+import LVSHealth
 
 /// `lvsd`: the SwiftLVS director daemon. It owns the VIPs on one interface, answers ARP for
 /// them, and forwards each connection to a real server by direct routing.
@@ -22,7 +23,11 @@ struct LVSDaemon: ParsableCommand {
             The table starts from --rules if given, else from the saved table (--save-file) if it
             exists, else empty; lvsadm changes it through the control socket, and every change is
             saved to --save-file.
-            Signals: SIGTERM/SIGINT stop, SIGUSR1 logs the counters.
+            With --config, the table comes from a keepalived.conf instead (its virtual_server
+            blocks), and its health checkers run: failed real servers leave the table (or go to
+            weight 0), recovered ones come back; SIGHUP reloads the file (docs/HEALTH.md).
+            Signals: SIGTERM/SIGINT stop, SIGUSR1 logs the counters (and the health status),
+            SIGHUP reloads --config.
             """)
 
     @Option(name: .long, help: "The interface on the real servers' segment (e.g. eth0).")
@@ -35,6 +40,9 @@ struct LVSDaemon: ParsableCommand {
         "Firewall-mark rules: `MARK tcp|udp ADDRESS[/PREFIX] PORTS` per line, first match wins; they mark the flows -f services take.",
         valueName: "file"))
     var fwmarkRules: String?
+
+    @Option(name: .long, help: "A keepalived.conf: the table from its virtual_server blocks, and their health checks (not with --rules). SIGHUP reloads it.")
+    var config: String?
 
     @Option(name: .long, help: "Where the table is saved on every change and restored from at start.")
     var saveFile: String = "/var/lib/lvsd/ipvsadm.rules"
@@ -115,6 +123,9 @@ struct LVSDaemon: ParsableCommand {
             throw ValidationError("--max-real-servers must be between 1 and \(1 << 24)")
         }
         guard batch >= 1, batch <= 1024 else { throw ValidationError("--batch must be between 1 and 1024") }
+        if config != nil && rules != nil {
+            throw ValidationError("--config and --rules are mutually exclusive: the table comes from one of them")
+        }
         if !check && interface == nil { throw ValidationError("--interface is required (unless --check)") }
         if let timeouts, Self.parseTimeouts(timeouts) == nil {
             throw ValidationError("--timeouts expects TCP,TCPFIN,UDP in seconds (0 keeps a value, at most 31 days), e.g. 900,120,300")
@@ -132,9 +143,21 @@ struct LVSDaemon: ParsableCommand {
     func run() throws {
         let savedTable = noSave ? nil : SavedTable(path: saveFile)
         var source = rules
-        if source == nil, let savedTable, savedTable.exists() { source = savedTable.path }
+        if source == nil, config == nil, let savedTable, savedTable.exists() { source = savedTable.path }
         var configuration = DirectorConfiguration()
-        if let source {
+        var keepalived: KeepalivedConfiguration?
+        if let config {
+            do {
+                let loaded = try KeepalivedLoader.load(config)
+                for warning in loaded.warnings { Log.warning(warning.description) }
+                configuration = HealthMonitor.initialTable(for: loaded)
+                keepalived = loaded
+                source = config
+            } catch {
+                Log.error(error.description)
+                throw ExitCode(2)
+            }
+        } else if let source {
             do {
                 configuration = try IpvsadmRules().load(path: source)
             } catch {
@@ -172,6 +195,7 @@ struct LVSDaemon: ParsableCommand {
         guard let interfaceName = interface else { throw ExitCode(2) }
         try Director(configuration: configuration, staticNeighbors: staticNeighbors, interfaceName: interfaceName,
                      statsFile: statsFile, connectionCapacity: connections, destinationCapacity: maxRealServers, ringFrames: ringFrames, batch: batch,
-                     settings: settings, socketPath: socketPath, savedTable: savedTable).run()
+                     settings: settings, socketPath: socketPath, savedTable: savedTable,
+                     keepalived: keepalived, configPath: config).run()
     }
 }

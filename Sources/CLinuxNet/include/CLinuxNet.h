@@ -22,6 +22,7 @@
 #include <linux/virtio_net.h>
 #include <linux/sockios.h>
 #include <linux/ethtool.h>
+#include <sys/epoll.h>
 
 /// Size of the virtio-net header that PACKET_VNET_HDR puts in front of every frame.
 static const size_t clinuxnet_vnet_hdr_len = sizeof(struct virtio_net_hdr);
@@ -72,5 +73,23 @@ int clinuxnet_accept_cloexec(int fd);
 
 /// The peer's user id of a Unix socket (SO_PEERCRED's struct ucred is GNU-only), or -1.
 long clinuxnet_peer_uid(int fd);
+
+
+// ---- Health checks (LVSHealth): child processes and thread names.
+
+/// Starts `file` (searched in PATH when it has no slash, as execvp does) with `argv` (NULL
+/// terminated) and the caller's environment, without a shell: in a process group of its own (so
+/// a timeout can kill the whole group), with every signal at its default action and none blocked
+/// (lvsd blocks SIGTERM/SIGINT/SIGHUP in all its threads, and a child would inherit that mask),
+/// standard input, output and error on /dev/null, and no other descriptor open.
+/// Returns the child's pid, or -1 with errno.
+int clinuxnet_spawn_in_group(const char *file, char *const argv[]);
+
+/// pidfd_open(2) (no glibc wrapper before 2.36, and syscall(2) is variadic): a descriptor that
+/// polls readable when the process exits. Returns the fd or -1 with errno (ENOSYS before 5.3).
+int clinuxnet_pidfd_open(int pid);
+
+/// Names the calling thread (pthread_setname_np is a GNU extension), at most 15 bytes.
+int clinuxnet_set_thread_name(const char *name);
 
 #endif

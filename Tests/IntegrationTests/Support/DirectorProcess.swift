@@ -15,7 +15,10 @@ final class DirectorProcess {
     /// Writes `rules` (if any) to a file and starts lvsd with it; returns once lvsd logged
     /// `lvsd: ready`. Pass the `directory` of an earlier, stopped director to start on its saved
     /// table (a restart).
-    init(bed: TestBed, rules: String?, directory reused: URL? = nil, extraArguments: [String] = []) throws {
+    /// The keepalived.conf lvsd was started with (`config:`), which `reload(config:)` rewrites.
+    var configFile: URL { directory.appendingPathComponent("keepalived.conf") }
+
+    init(bed: TestBed, rules: String?, config: String? = nil, directory reused: URL? = nil, extraArguments: [String] = []) throws {
         directory = reused ?? FileManager.default.temporaryDirectory.appendingPathComponent("lvsd-\(bed.prefix)\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var arguments = ["ip", "netns", "exec", bed.namespace("director"), Shell.lvsdPath, "--interface", "eth0"]
@@ -23,6 +26,11 @@ final class DirectorProcess {
             let rulesFile = directory.appendingPathComponent("rules")
             try rules.write(to: rulesFile, atomically: true, encoding: .utf8)
             arguments += ["--rules", rulesFile.path]
+        }
+        if let config {
+            let file = directory.appendingPathComponent("keepalived.conf")
+            try config.write(to: file, atomically: true, encoding: .utf8)
+            arguments += ["--config", file.path]
         }
         logFile = directory.appendingPathComponent("lvsd.log")
         statsFile = directory.appendingPathComponent("stats.json")
@@ -60,6 +68,24 @@ final class DirectorProcess {
     }
 
     func log(contains text: String) -> Bool { log.contains(text) }
+
+    /// Rewrites the keepalived.conf and sends SIGHUP; returns once lvsd logged the outcome of
+    /// this reload (the n-th "reloaded"/"keeping the running configuration" line), at most 10 s.
+    @discardableResult
+    func reload(config: String) throws -> String {
+        let before = log.components(separatedBy: "\n").count
+        try config.write(to: configFile, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let lines = log.components(separatedBy: "\n").dropFirst(before - 1)
+            if let line = lines.first(where: { $0.contains("lvsd: reloaded") || $0.contains("keeping the running configuration") }) {
+                return line
+            }
+            usleep(50_000)
+        }
+        throw IntegrationError(description: "lvsd did not report the reload within 10 s:\n\(log)")
+    }
 
     /// Stops lvsd with SIGTERM (bounded wait, then SIGKILL) and returns its exit status.
     @discardableResult

@@ -1,0 +1,52 @@
+/// The result of one attempt.
+enum CheckOutcome: Equatable {
+    /// Healthy; `weight` is a weight the check asks for (MISC_CHECK with `misc_dynamic`).
+    case success(weight: Int32?)
+    case failure(CheckFailure)
+
+    var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
+    }
+}
+
+/// Why an attempt failed, kept as data so that the 10 000 successes a second of a big
+/// configuration never format a string; the text is made only for a log line or a status.
+enum CheckFailure: Equatable, CustomStringConvertible {
+    /// connect(2) or a later socket error: ECONNREFUSED, EHOSTUNREACH...
+    case socket(errno: Int32)
+    /// No answer within the attempt's time.
+    case timeout
+    /// A local system call failed (no descriptor left, a bad bind address).
+    case system(call: String, errno: Int32)
+    case httpStatus(url: String, status: Int)
+    case httpDigest(url: String, digest: String)
+    case httpMalformed(url: String, reason: String)
+    case httpClosed(url: String)
+    case exitStatus(Int32)
+    case signalled(Int32)
+    case cannotRun(errno: Int32)
+    case portUnreachable
+    case noReply
+    case dnsAnswer(reason: String)
+    case icmpError(type: UInt8, code: UInt8)
+
+    var description: String {
+        switch self {
+        case .socket(let e): Posix.errnoName(e)
+        case .timeout: "timeout"
+        case .system(let call, let e): "\(call): \(Posix.errnoName(e))"
+        case .httpStatus(let url, let status): "url \(url): status code \(status)"
+        case .httpDigest(let url, let digest): "url \(url): MD5 digest \(digest) differs"
+        case .httpMalformed(let url, let reason): "url \(url): \(reason)"
+        case .httpClosed(let url): "url \(url): connection closed before a complete answer"
+        case .exitStatus(let s): "exit status \(s)"
+        case .signalled(let s): "killed by signal \(s)"
+        case .cannotRun(let e): "cannot run: \(Posix.errnoName(e))"
+        case .portUnreachable: "ICMP port unreachable"
+        case .noReply: "no reply"
+        case .dnsAnswer(let reason): reason
+        case .icmpError(let type, let code): "ICMP type \(type) code \(code)"
+        }
+    }
+}
