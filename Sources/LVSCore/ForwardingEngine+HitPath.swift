@@ -38,9 +38,9 @@ extension ForwardingEngine {
     /// engine's load factors most keys are in their home slot); the price is validating the
     /// frame twice for the others.
     @inline(never)
-    func forwardDisplaced(_ frame: FrameBytes, now: UInt64, isSuperFrame: Bool) -> Verdict {
+    func forwardDisplaced(_ frame: FrameBytes, now: UInt64) -> Verdict {
         if forwardEstablished(frame, now: now, probing: true) == .forwarded { return .transmit }
-        return processGeneral(frame, now: now, isSuperFrame: isSuperFrame)
+        return processGeneral(frame, now: now, isSuperFrame: false)
     }
 
     /// Forwards `frame` if it is a packet of a known, live connection that needs nothing but
@@ -53,9 +53,10 @@ extension ForwardingEngine {
     /// data offset at 46 and flags at 47.
     @inline(__always)
     func forwardEstablished(_ frame: FrameBytes, now: UInt64, probing: Bool) -> HitPathOutcome {
-        // The smallest frame of this layout (IPv4 + UDP, unpadded) holds everything read before
-        // the total length is checked against the capture.
-        guard frame.count >= 42,
+        // The smallest TCP frame of this layout, so every byte read below is in the capture (a
+        // UDP datagram in a shorter frame, which only an unpadded virtual link delivers, takes
+        // the general path).
+        guard frame.count >= 54,
               frame.base.loadUnaligned(as: UInt64.self) & macMaskWord == directorMACWord,
               frame.u16(12) == Wire.etherTypeIPv4,
               frame.u8(14) == 0x45,
@@ -84,9 +85,8 @@ extension ForwardingEngine {
         let isTCP = transport == TransportProtocol.tcp.rawValue
         var tcpFlags: UInt8 = 0
         if isTCP {
-            // The total length covers a 20-byte TCP header (so byte 47 is in the capture), and
-            // the data offset is 5 words or more and inside the packet.
-            guard totalLength >= 40 else { return .declined }
+            // The data offset is 5 words or more and inside the packet (so the total length is
+            // at least 40).
             let dataOffset = Int(frame.u8(46) >> 4) &* 4
             guard dataOffset >= Wire.tcpMinimumHeaderLength, dataOffset &+ 20 <= totalLength else { return .declined }
             tcpFlags = frame.u8(47)
@@ -99,33 +99,40 @@ extension ForwardingEngine {
 
         let key = PackedKey(transport: transport, clientAddress: frame.u32(26), clientPort: frame.u16(34),
                             virtualAddress: frame.u32(30), virtualPort: frame.u16(36))
+        // A connection in its usual state (TCP: established; UDP: its one state) with no flag but
+        // "in use" matches its key and that state in one compare of each word ("steady").
+        let usualState = isTCP ? ConnectionState.established.rawValue : ConnectionState.udp.rawValue
         let e: UnsafeMutablePointer<ConnectionEntry>
+        let steady: Bool
         if probing {
             guard let found = connections.lookup(key) else { return .declined }
             e = found
+            steady = key.matches(UnsafeRawPointer(e), inState: usualState)
         } else {
             e = connections.homeSlot(key)
-            guard key.matches(UnsafeRawPointer(e)) else { return e.pointee.isOccupied ? .displaced : .declined }
+            steady = key.matches(UnsafeRawPointer(e), inState: usualState)
+            if !steady, !key.matches(UnsafeRawPointer(e)) { return e.pointee.isOccupied ? .displaced : .declined }
         }
         guard e.pointee.expiresAt > now else { return .declined }
         let d = destinations + Int(e.pointee.destinationSlot)
         guard d.pointee.isAvailable, let mac = d.pointee.mac else { return .declined }
-        let old = e.pointee.stateRaw
         let new: UInt8
-        if !isTCP {
-            guard old == ConnectionState.udp.rawValue else { return .declined }
-            new = old
-        } else if Int(tcpFlags) & TCPStateMachine.hitPathFlagMask == Int(Wire.tcpACK)
-                    && old == ConnectionState.established.rawValue {
-            // The steady state, an ACK on an established connection, stays where it is.
-            new = old
+        if steady && (!isTCP || Int(tcpFlags) & TCPStateMachine.hitPathFlagMask == Int(Wire.tcpACK)) {
+            // The common case: an ACK on an established connection, a datagram of a UDP one.
+            new = usualState
         } else {
-            // SYNs, and states no TCP entry should hold, are declined here.
-            guard old < 16 else { return .declined }
-            new = tcpTransitions[(Int(tcpFlags) & TCPStateMachine.hitPathFlagMask) &<< 4 | Int(old)]
-            guard new != TCPStateMachine.hitPathDeclines else { return .declined }
-            // That was the last check: from here on the packet is forwarded, as `forward` would.
-            if new != old { changeState(e, d, from: old, to: new) }
+            let old = e.pointee.stateRaw
+            if !isTCP {
+                guard old == ConnectionState.udp.rawValue else { return .declined }
+                new = old
+            } else {
+                // SYNs, and states no TCP entry should hold, are declined here.
+                guard old < 16 else { return .declined }
+                new = tcpTransitions[(Int(tcpFlags) & TCPStateMachine.hitPathFlagMask) &<< 4 | Int(old)]
+                guard new != TCPStateMachine.hitPathDeclines else { return .declined }
+                // That was the last check: from here on the packet is forwarded, as `forward` would.
+                if new != old { changeState(e, d, from: old, to: new) }
+            }
         }
         e.pointee.expiresAt = now &+ timeoutNanos[Int(new)]
 

@@ -248,10 +248,14 @@ public final class ForwardingEngine {
     public func process(_ frame: FrameBytes, now: UInt64, isSuperFrame: Bool = false) -> Verdict {
         // A packet of a known connection takes the hit path; anything it does not handle in
         // full (having changed nothing), the general path. Each counts the frame as received.
+        // GSO super-frames (rare: they come from the socket queue, not the ring) go straight to
+        // the general path, which knows their MTU exemption; the hit path then needs one
+        // register less.
+        if isSuperFrame { return processGeneral(frame, now: now, isSuperFrame: true) }
         switch forwardEstablished(frame, now: now, probing: false) {
         case .forwarded: return .transmit
-        case .declined: return processGeneral(frame, now: now, isSuperFrame: isSuperFrame)
-        case .displaced: return forwardDisplaced(frame, now: now, isSuperFrame: isSuperFrame)
+        case .declined: return processGeneral(frame, now: now, isSuperFrame: false)
+        case .displaced: return forwardDisplaced(frame, now: now)
         }
     }
 

@@ -273,7 +273,7 @@ import Testing
                     case .declined: verdict = fast.processGeneral(f, now: now, isSuperFrame: false)
                     case .displaced:
                         displaced = true
-                        verdict = fast.forwardDisplaced(f, now: now, isSuperFrame: false)
+                        verdict = fast.forwardDisplaced(f, now: now)
                     }
                 }
                 out = Array(UnsafeRawBufferPointer(start: f.base, count: f.count))
@@ -296,8 +296,8 @@ import Testing
     }
 
     // The cases the hit path is for, and some it declines, on a fresh engine: the ACK of a
-    // known connection is taken in its home slot, a SYN, an unknown flow and a frame with IP
-    // options are declined, and a UDP datagram of a known flow is taken.
+    // known connection is taken, a SYN, an unknown flow and a frame with IP options are
+    // declined, and a UDP datagram of a known flow is taken (unless its frame is very short).
     @Test func hitPathTakesKnownFlowsOnly() throws {
         let e = try ForwardingEngineTests.engine()
         func outcome(_ bytes: [UInt8], at now: UInt64) -> ForwardingEngine.HitPathOutcome {
@@ -317,8 +317,13 @@ import Testing
         #expect(outcome(withOptions, at: 3) == .declined)
         #expect(outcome(TestNetwork.tcp(flags: Wire.tcpFIN | Wire.tcpACK), at: 4) == .forwarded)
         #expect(e.connectionEntries(now: 4).first?.state == .finWait)
-        #expect(ForwardingEngineTests.send(e, TestNetwork.udp(sourcePort: 5000), at: 5).verdict == .transmit)
-        #expect(outcome(TestNetwork.udp(sourcePort: 5000), at: 6) == .forwarded)
-        #expect(e.counter(.forwardedFrames) == 6)
+        let datagram = TestNetwork.udp(sourcePort: 5000, payload: [UInt8](repeating: 7, count: 18))
+        #expect(ForwardingEngineTests.send(e, datagram, at: 5).verdict == .transmit)
+        #expect(outcome(datagram, at: 6) == .forwarded)
+        // A datagram in an unpadded frame under 54 bytes is left to the general path.
+        let short = TestNetwork.udp(sourcePort: 5000, payload: [1, 2, 3])
+        #expect(outcome(short, at: 7) == .declined)
+        #expect(ForwardingEngineTests.send(e, short, at: 7).verdict == .transmit)
+        #expect(e.counter(.forwardedFrames) == 7)
     }
 }
