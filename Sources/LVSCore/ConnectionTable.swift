@@ -117,19 +117,6 @@ struct PackedKey: Equatable {
         slot.load(as: UInt64.self) == addresses
             && slot.load(fromByteOffset: 8, as: UInt64.self) & Self.comparedBits == rest
     }
-
-    /// Whether the entry at `slot` holds this key in raw state `state`, with no flag but "in
-    /// use" and the reserved byte 0: the second word is then known whole, and compared without
-    /// a mask.
-    @inline(__always)
-    func matches(_ slot: UnsafeRawPointer, inState state: UInt8) -> Bool {
-        #if _endian(little)
-        let word = rest | UInt64(state) &<< 40
-        #else
-        let word = rest | UInt64(state) &<< 16
-        #endif
-        return slot.load(as: UInt64.self) == addresses && slot.load(fromByteOffset: 8, as: UInt64.self) == word
-    }
 }
 
 /// A fixed-size open-addressing hash table of connections (linear probing, backward-shift

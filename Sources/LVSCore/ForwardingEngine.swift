@@ -252,8 +252,9 @@ public final class ForwardingEngine {
         // the general path, which knows their MTU exemption; the hit path then needs one
         // register less.
         if isSuperFrame { return processGeneral(frame, now: now, isSuperFrame: true) }
-        switch forwardEstablished(frame, now: now, probing: false) {
-        case .forwarded: return .transmit
+        switch findEstablished(frame, probing: false) {
+        case .found(let entry, let totalLength):
+            return forwardEstablished(frame, now: now, entry: entry, totalLength: totalLength)
         case .declined: return processGeneral(frame, now: now, isSuperFrame: false)
         case .displaced: return forwardDisplaced(frame, now: now)
         }
