@@ -19,10 +19,10 @@ public struct ConnectionKey: Equatable, Sendable {
 
 /// One slot of the connection table: 32 bytes, so two share a cache line.
 ///
-/// The key comes first, VIP before client, so that bytes 0-15 read as two words are a
-/// `PackedKey`: a probe then compares a slot with two 64-bit loads. VIP first because that is
-/// the order in which the addresses and the ports, read from the frame as one big-endian word
-/// each, come out already in place.
+/// The key comes first, so that bytes 0-15 read as two words are a `PackedKey`: a probe
+/// compares a slot with two 64-bit loads. VIP before client because then, on a little-endian
+/// machine, the frame's source and destination addresses loaded as one big-endian 64-bit word
+/// are the first word already (and its ports, as one 32-bit word, the low half of the second).
 @frozen
 public struct ConnectionEntry: Sendable {
     public var virtualAddress: UInt32
@@ -193,7 +193,7 @@ public final class ConnectionTable {
     /// The slot where `key` is when it is not displaced by a collision.
     @inline(__always)
     func homeSlot(_ key: PackedKey) -> UnsafeMutablePointer<ConnectionEntry> {
-        entries + Int(truncatingIfNeeded: hash(key)) & mask
+        entries + (Int(truncatingIfNeeded: hash(key)) & mask)
     }
 
     /// `find` for the packet path: the entry itself, or nil. With `maxProbes` below 1 nothing
