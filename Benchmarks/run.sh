@@ -21,14 +21,21 @@ instructions() {  # packets -> total instructions
     valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$1" "$bin/HitPath" "$1" 2>&1 \
         | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
+engine_instructions() {  # packets -> instructions inside ForwardingEngine.process (inclusive)
+    callgrind_annotate --inclusive=yes "$tmp/cg.$1" 2>/dev/null \
+        | awk '/ForwardingEngineC7process_3now/ && !found { gsub(",", "", $1); print $1; found = 1 }'
+}
 allocations() {  # packets -> heap allocations
     valgrind "$bin/HitPath" "$1" 2>&1 | sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' | tr -d ,
 }
 i_small=$(instructions "$small"); i_large=$(instructions "$large")
 a_small=$(allocations "$small"); a_large=$(allocations "$large")
 per_packet=$(( (i_large - i_small) / (large - small) ))
+e_small=$(engine_instructions "$small"); e_large=$(engine_instructions "$large")
+engine_per_packet=$(( (e_large - e_small) / (large - small) ))
 allocs_per_packet=$(awk -v a="$a_small" -v b="$a_large" -v n=$((large - small)) 'BEGIN { printf "%.6f", (b - a) / n }')
-echo "hit path: $per_packet instructions/packet (callgrind, $small vs $large packets; includes ~6 for the harness's restore)"
+echo "hit path: $per_packet instructions/packet (callgrind, $small vs $large packets; includes the harness's loop, call and restore)"
+echo "hit path: $engine_per_packet of them inside ForwardingEngine.process (callgrind_annotate --inclusive=yes)"
 echo "hit path: $allocs_per_packet allocations/packet ($a_small vs $a_large heap allocations)"
 "$bin/MaglevBuild" 1000 20
 maglev_instructions() {  # builds -> total instructions of MaglevBuild 1000 builds

@@ -18,12 +18,17 @@ public struct ConnectionKey: Equatable, Sendable {
 }
 
 /// One slot of the connection table: 32 bytes, so two share a cache line.
+///
+/// The key comes first, so that bytes 0-15 read as two words are a `PackedKey`: a probe
+/// compares a slot with two 64-bit loads. VIP before client because then, on a little-endian
+/// machine, the frame's source and destination addresses loaded as one big-endian 64-bit word
+/// are the first word already (and its ports, as one 32-bit word, the low half of the second).
 @frozen
 public struct ConnectionEntry: Sendable {
-    public var clientAddress: UInt32
     public var virtualAddress: UInt32
-    public var clientPort: UInt16
+    public var clientAddress: UInt32
     public var virtualPort: UInt16
+    public var clientPort: UInt16
     public var transport: UInt8
     public var stateRaw: UInt8
     /// Bit 0: slot in use. Bit 1: a persistence template. Bit 2: controlled by a template.
@@ -63,8 +68,55 @@ public struct ConnectionEntry: Sendable {
     }
 
     public static let empty = ConnectionEntry(
-        clientAddress: 0, virtualAddress: 0, clientPort: 0, virtualPort: 0, transport: 0, stateRaw: 0,
+        virtualAddress: 0, clientAddress: 0, virtualPort: 0, clientPort: 0, transport: 0, stateRaw: 0,
         flags: 0, reserved: 0, destinationSlot: -1, serviceIndex: 0, controlledCount: 0, expiresAt: 0)
+}
+
+/// A connection key as the first 16 bytes of its `ConnectionEntry` hold it, read as two native
+/// words: a probe compares a slot with two 64-bit loads and one mask instead of five fields
+/// and the "in use" flag, and the hash mixes two words instead of five fields.
+///
+/// `rest` has the "in use" flag set, and `comparedBits` keeps the key bytes and that flag of a
+/// slot's second word (state, the other flags and the reserved byte vary): an empty slot can
+/// never match, so a hit needs no separate occupancy test.
+struct PackedKey: Equatable {
+    /// Bytes 0-7: the VIP, then the client address.
+    var addresses: UInt64
+    /// Bytes 8-15: VIP port, client port, transport, state (masked off), flags (bit 0 set),
+    /// reserved (masked off).
+    var rest: UInt64
+
+    #if _endian(little)
+    static let inUse: UInt64 = 1 << 48
+    static let comparedBits: UInt64 = 0x0001_00FF_FFFF_FFFF
+    #else
+    static let inUse: UInt64 = 1 << 8
+    static let comparedBits: UInt64 = 0xFFFF_FFFF_FF00_0100
+    #endif
+
+    @inline(__always)
+    init(transport: UInt8, clientAddress: UInt32, clientPort: UInt16, virtualAddress: UInt32, virtualPort: UInt16) {
+        #if _endian(little)
+        addresses = UInt64(virtualAddress) | UInt64(clientAddress) &<< 32
+        rest = UInt64(virtualPort) | UInt64(clientPort) &<< 16 | UInt64(transport) &<< 32 | Self.inUse
+        #else
+        addresses = UInt64(virtualAddress) &<< 32 | UInt64(clientAddress)
+        rest = UInt64(virtualPort) &<< 48 | UInt64(clientPort) &<< 32 | UInt64(transport) &<< 24 | Self.inUse
+        #endif
+    }
+
+    @inline(__always)
+    init(_ k: ConnectionKey) {
+        self.init(transport: k.transport, clientAddress: k.clientAddress, clientPort: k.clientPort,
+                  virtualAddress: k.virtualAddress, virtualPort: k.virtualPort)
+    }
+
+    /// Whether the entry at `slot` is in use and holds this key.
+    @inline(__always)
+    func matches(_ slot: UnsafeRawPointer) -> Bool {
+        slot.load(as: UInt64.self) == addresses
+            && slot.load(fromByteOffset: 8, as: UInt64.self) & Self.comparedBits == rest
+    }
 }
 
 /// A fixed-size open-addressing hash table of connections (linear probing, backward-shift
@@ -77,7 +129,9 @@ public struct ConnectionEntry: Sendable {
 public final class ConnectionTable {
     let entries: UnsafeMutablePointer<ConnectionEntry>
     let mask: Int
-    let seed: UInt64
+    /// The hash's two secret words, derived from the seed (see `hash`).
+    let addressSeed: UInt64
+    let restSeed: UInt64
     /// Longest probe sequence tried before the table reports itself full around a key.
     public let maxProbes: Int
     public private(set) var count = 0
@@ -92,7 +146,10 @@ public final class ConnectionTable {
         entries = .allocate(capacity: size)
         entries.initialize(repeating: .empty, count: size)
         mask = size - 1
-        self.seed = seed
+        // Two splitmix64 outputs, so that nearby seeds (or 0) still give unrelated words.
+        var state = seed
+        addressSeed = Self.splitmix64(&state)
+        restSeed = Self.splitmix64(&state)
         self.maxProbes = min(maxProbes, size)
     }
 
@@ -103,32 +160,56 @@ public final class ConnectionTable {
 
     public var capacity: Int { mask + 1 }
 
-    /// A 64-bit mix of the 5-tuple (multiply-xorshift, the splitmix64 finaliser).
+    static func splitmix64(_ state: inout UInt64) -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A 64-bit keyed hash of the 5-tuple; its low bits (`& (capacity - 1)`) are the key's home
+    /// slot.
+    public func hash(_ k: ConnectionKey) -> UInt64 { hash(PackedKey(k)) }
+
+    /// The key's two words, each xored with a secret word, multiplied (one `imul`; the
+    /// splitmix64 finaliser this replaces took two multiplies and three xor-shifts). The high
+    /// bits of a product depend on all the bits of both factors, so its bytes are swapped to
+    /// bring the top ones down to where the slot mask takes them (one `bswap`; a rotate by a
+    /// stored amount would tie up `cl`). Without the seed a client cannot predict which flows
+    /// share a home slot.
     @inline(__always)
-    public func hash(_ k: ConnectionKey) -> UInt64 {
-        var h = (UInt64(k.clientAddress) << 32 | UInt64(k.virtualAddress)) ^ seed
-        h &*= 0x9E37_79B9_7F4A_7C15
-        h ^= UInt64(k.clientPort) << 24 | UInt64(k.virtualPort) << 8 | UInt64(k.transport)
-        h ^= h >> 31
-        h &*= 0xBF58_476D_1CE4_E5B9
-        h ^= h >> 29
-        return h
+    func hash(_ k: PackedKey) -> UInt64 {
+        ((k.addresses ^ addressSeed) &* (k.rest ^ restSeed)).byteSwapped
     }
 
     /// The slot holding `key`, or -1. Expired entries are still returned: the caller decides
     /// what expiry means (it must release the entry's counters before reuse).
-
     public func find(_ key: ConnectionKey) -> Int {
+        guard let e = lookup(PackedKey(key)) else { return -1 }
+        return e - entries
+    }
+
+    /// The slot where `key` is when it is not displaced by a collision.
+    @inline(__always)
+    func homeSlot(_ key: PackedKey) -> UnsafeMutablePointer<ConnectionEntry> {
+        entries + (Int(truncatingIfNeeded: hash(key)) & mask)
+    }
+
+    /// `find` for the packet path: the entry itself, or nil. With `maxProbes` below 1 nothing
+    /// was ever inserted, so the home slot, which is always compared, cannot match either.
+    @inline(__always)
+    func lookup(_ key: PackedKey) -> UnsafeMutablePointer<ConnectionEntry>? {
         var i = Int(truncatingIfNeeded: hash(key)) & mask
-        var probes = 0
-        while probes < maxProbes {
-            let e = entries[i]
-            if !e.isOccupied { return -1 }
-            if e.matches(key) { return i }
+        var probes = 1
+        while true {
+            let e = entries + i
+            if key.matches(UnsafeRawPointer(e)) { return e }
+            // The slot compared was empty: the key would be there. Or the run is too long.
+            if !e.pointee.isOccupied || probes >= maxProbes { return nil }
             i = (i &+ 1) & mask
             probes &+= 1
         }
-        return -1
     }
 
     /// Direct access to a slot returned by `find` or `insert`.
@@ -139,7 +220,7 @@ public final class ConnectionTable {
     /// `maxProbes` slots of its neighbourhood are in use.
 
     public func insert(_ key: ConnectionKey) -> Int {
-        var i = Int(truncatingIfNeeded: hash(key)) & mask
+        var i = Int(truncatingIfNeeded: hash(PackedKey(key))) & mask
         var probes = 0
         while probes < maxProbes {
             if !entries[i].isOccupied {

@@ -59,6 +59,14 @@ public struct ServiceRuntime: Sendable {
 /// touches it again, so the checks could never fire.
 public final class ForwardingEngine {
     public let directorMAC: MACAddress
+    /// The director's MAC as the hit path compares and writes it, in native words whose
+    /// memory bytes are the frame's: bytes 0-5 of a frame addressed to it (`directorMACWord`,
+    /// under `macMaskWord`), and its MAC as source, bytes 6-7 (`directorMACHead`, bytes 0-5
+    /// zero) and 8-11 (`directorMACTail`).
+    let directorMACWord: UInt64
+    let macMaskWord: UInt64
+    let directorMACHead: UInt64
+    let directorMACTail: UInt32
     /// The director's own IPv4 address on the interface, the sender of its ARP requests.
     public let directorAddress: IPv4Address
     public let connections: ConnectionTable
@@ -82,6 +90,9 @@ public final class ForwardingEngine {
     let counterSlots: UnsafeMutablePointer<UInt64>
     /// Timeout per connection state, in nanoseconds (indexed by `ConnectionState.rawValue`).
     let timeoutNanos: UnsafeMutablePointer<UInt64>
+    /// `TCPStateMachine.hitPathTransitions()`, in memory the engine owns (no global to
+    /// initialise or bounds-check on the packet path).
+    let tcpTransitions: UnsafeMutablePointer<UInt8>
 
     @exclusivity(unchecked)
     public internal(set) var services: [ServiceRuntime] = []
@@ -157,6 +168,10 @@ public final class ForwardingEngine {
                 "destinationCapacity \(destinationCapacity) cannot hold the \(total) real servers configured")
         }
         self.directorMAC = directorMAC
+        directorMACWord = Self.frameWord(directorMAC)
+        macMaskWord = Self.frameWord(.broadcast)
+        directorMACHead = (directorMAC.value >> 32).bigEndian
+        directorMACTail = UInt32(truncatingIfNeeded: directorMAC.value).bigEndian
         self.mtu = mtu
         self.settings = settings
         self.staticNeighbors = staticNeighbors
@@ -176,6 +191,9 @@ public final class ForwardingEngine {
         for state in ConnectionState.allCases {
             (timeoutNanos + Int(state.rawValue)).initialize(to: UInt64(timeouts[state]) * 1_000_000_000)
         }
+        let transitions = TCPStateMachine.hitPathTransitions()
+        tcpTransitions = .allocate(capacity: transitions.count)
+        tcpTransitions.initialize(from: transitions, count: transitions.count)
         // The first configuration is an apply onto an empty engine: slots are handed out in
         // configuration order and every list is built newest first, as `-a` lines would.
         // The plan cannot fail here: the pool was checked against `total` above.
@@ -239,6 +257,7 @@ public final class ForwardingEngine {
         serviceStats.deallocate()
         counterSlots.deallocate()
         timeoutNanos.deallocate()
+        tcpTransitions.deallocate()
     }
 
     // MARK: - The packet path
@@ -249,11 +268,29 @@ public final class ForwardingEngine {
     }
 
     /// Looks at one received frame and rewrites it in place when it is to be sent.
-
     ///
     /// `isSuperFrame`: the frame is a GSO super-frame that the kernel segments on transmit, so
     /// its length is not held against the MTU.
     public func process(_ frame: FrameBytes, now: UInt64, isSuperFrame: Bool = false) -> Verdict {
+        // A packet of a known connection takes the hit path; anything it does not handle in
+        // full (having changed nothing), the general path. Each counts the frame as received.
+        // GSO super-frames (rare: they come from the socket queue, not the ring) go straight to
+        // the general path, which knows their MTU exemption; the hit path then needs one
+        // register less.
+        if isSuperFrame { return processGeneral(frame, now: now, isSuperFrame: true) }
+        switch findEstablished(frame, probing: false) {
+        case .found(let entry, let totalLength):
+            return forwardEstablished(frame, now: now, entry: entry, totalLength: totalLength)
+        case .declined: return processGeneral(frame, now: now, isSuperFrame: false)
+        case .displaced: return forwardDisplaced(frame, now: now)
+        }
+    }
+
+    /// The general path: parse the whole frame, then ARP, new connections, every drop and
+    /// error, the ICMP replies. It gives the same result as the hit path for the frames that
+    /// one takes (`HitPathTests` checks that on both), so it is also that path's reference.
+    @inline(never)
+    func processGeneral(_ frame: FrameBytes, now: UInt64, isSuperFrame: Bool) -> Verdict {
         count(.receivedFrames)
         count(.receivedBytes, UInt64(frame.count))
         let p = FrameParser.parse(frame)

@@ -116,14 +116,6 @@ public enum FrameParser {
         p.arpTargetAddress = IPv4Address(frame.u32(l3 + 24))
     }
 
-    /// The ones'-complement sum of an option-less IPv4 header: five 32-bit loads (the common
-    /// case, unrolled; the general loop costs about three times as many instructions).
-    @inlinable @inline(__always)
-    static func headerSum20(_ frame: FrameBytes, _ offset: Int) -> UInt64 {
-        UInt64(frame.u32(offset)) &+ UInt64(frame.u32(offset + 4)) &+ UInt64(frame.u32(offset + 8))
-            &+ UInt64(frame.u32(offset + 12)) &+ UInt64(frame.u32(offset + 16))
-    }
-
     @inlinable
     static func parseIPv4(_ frame: FrameBytes, l3: Int, into p: inout ParsedFrame) {
         guard frame.count >= l3 + Wire.ipv4MinimumHeaderLength else {
@@ -146,7 +138,11 @@ public enum FrameParser {
             return
         }
         // The kernel checks this in ip_rcv before IPVS sees the packet; we see it first.
-        guard InternetChecksum.fold(headerLength == 20 ? headerSum20(frame, l3) : InternetChecksum.sum(frame, offset: l3, count: headerLength)) == 0xFFFF else {
+        // Option-less headers (the common case) take the three-load check.
+        guard headerLength == 20
+            ? InternetChecksum.isValidOptionlessIPv4Header(frame.base + l3)
+            : InternetChecksum.fold(InternetChecksum.sum(frame, offset: l3, count: headerLength)) == 0xFFFF
+        else {
             p.kind = .malformed(.badIPHeaderChecksum)
             return
         }

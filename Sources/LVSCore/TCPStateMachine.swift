@@ -50,6 +50,14 @@ public enum TCPStateMachine {
     /// kernel's priority order rst > syn > fin > ack; a segment with none of them closes.
     @inlinable
     public static func next(from state: ConnectionState, tcpFlags flags: UInt8) -> ConnectionState {
+        guard state.rawValue < 11 else { return state }
+        return ConnectionState(rawValue: nextRaw(from: state.rawValue, tcpFlags: flags)) ?? .close
+    }
+
+    /// `next(from:tcpFlags:)` on raw values, for the packet path, which keeps the state as the
+    /// entry stores it. `raw` must be below 11 (a TCP state); the result is one too.
+    @usableFromInline @inline(__always)
+    static func nextRaw(from raw: UInt8, tcpFlags flags: UInt8) -> UInt8 {
         let row: UInt64
         if flags & Wire.tcpRST != 0 {
             row = 0x698_6666_3666
@@ -60,12 +68,30 @@ public enum TCPStateMachine {
         } else if flags & Wire.tcpACK != 0 {
             row = 0x196_7654_1211
         } else {
-            return .close
+            return ConnectionState.close.rawValue
         }
-        let column = UInt64(state.rawValue)
-        guard column < 11 else { return state }
-        return ConnectionState(rawValue: UInt8(truncatingIfNeeded: (row >> (column &* 4)) & 0xF)) ?? .close
+        return UInt8(truncatingIfNeeded: (row &>> (UInt64(raw) &* 4)) & 0xF)
     }
+
+    /// `ConnectionState.isActive` as a bit per raw value (ES, SS, SR and SA), so that the
+    /// packet path tests a state's activity with a bit test instead of a switch.
+    static let activeStateBits: UInt16 = 1 << 1 | 1 << 2 | 1 << 3 | 1 << 10
+
+    /// The hit path's transition table: entry `Int(flags & 0x17) << 4 | raw` is
+    /// `nextRaw(from: raw, tcpFlags: flags)`, or `hitPathDeclines` where the hit path must
+    /// leave the packet to the general path: a SYN (which may reopen the connection) or a raw
+    /// state that is not a TCP one (11 and up). A load from it needs no shift by a variable
+    /// amount, which on x86 would tie up `cl` on the packet path.
+    static func hitPathTransitions() -> [UInt8] {
+        (0..<(hitPathFlagMask + 1) << 4).map { index in
+            let flags = UInt8(index >> 4), raw = UInt8(index & 0xF)
+            return flags & Wire.tcpSYN != 0 || raw >= 11 ? hitPathDeclines : nextRaw(from: raw, tcpFlags: flags)
+        }
+    }
+
+    /// The flags the state machine looks at: RST, SYN, FIN and ACK.
+    static let hitPathFlagMask = Int(Wire.tcpRST | Wire.tcpSYN | Wire.tcpFIN | Wire.tcpACK)
+    static let hitPathDeclines: UInt8 = 0xFF
 }
 
 /// Connection timeouts in seconds: the kernel's `tcp_timeouts[]` and `udp_timeouts[]`.
