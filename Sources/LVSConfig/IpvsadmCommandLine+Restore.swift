@@ -46,8 +46,18 @@ extension IpvsadmCommandLine {
     /// `parseRestore`, keeping each command's line number, so that an error the director finds
     /// later (a service that already exists) can name its line too.
     public func parseRestoreNumbered(_ text: String) throws(IpvsadmRestoreError) -> [(line: Int, command: IpvsadmCommand)] {
+        try parseRestoreNumbered(text, fastPath: true)
+    }
+
+    /// With `fastPath`, lines in the usual shapes are read by `fastRestoreLine`, which gives
+    /// the general parser's answer for every line it takes and leaves it the rest.
+    func parseRestoreNumbered(_ text: String, fastPath: Bool) throws(IpvsadmRestoreError) -> [(line: Int, command: IpvsadmCommand)] {
         var commands: [(line: Int, command: IpvsadmCommand)] = []
         for (index, rawLine) in lines(of: text).enumerated() {
+            if fastPath, let command = Self.fastRestoreLine(rawLine) {
+                commands.append((index + 1, command))
+                continue
+            }
             if rawLine.drop(while: { $0 == " " || $0 == "\t" }).first == "#" { continue }
             let tokens = Self.tokenizeRestoreLine(rawLine)
             if tokens.isEmpty { continue }
@@ -71,7 +81,7 @@ extension IpvsadmCommandLine {
     }
 
     /// How a command not allowed in a stream is named in the refusal.
-    static func spelling(of command: IpvsadmCommand) -> String {
+    public static func spelling(of command: IpvsadmCommand) -> String {
         switch command {
         case .list: "-L"
         case .save: "-S"

@@ -1,3 +1,4 @@
+import LVSConfig
 import LVSControlProtocol
 import LVSCore
 import Testing
@@ -73,7 +74,12 @@ import Testing
     }
 
     @Test func requestsRoundTrip() throws {
-        let change = ControlRequest.change([["-A", "-t", "10.200.0.100:80", "-s", "rr"], ["-C"], ["--set", "1", "2", "3"]])
+        let key = VirtualServiceKey(transport: .tcp, address: Self.vip, port: 80)
+        let change = ControlRequest.change([
+            .addService(VirtualServiceConfig(key: key, scheduler: "rr")), .clear,
+            .addServer(key, RealServerConfig(address: IPv4Address(10, 200, 0, 11), port: 80, weight: 3)),
+            .setTimeouts(TimeoutSetting(tcp: 1, tcpFin: 2, udp: 3)),
+        ])
         #expect(try ControlRequest.decode(change.encoded()) == change)
         for connections in [false, true] {
             let status = ControlRequest.status(includeConnections: connections)
@@ -82,17 +88,18 @@ import Testing
     }
 
     @Test(arguments: [
-        "", "hello\n", "lvsctl 2 status\n", "lvsctl 1 frobnicate\n", "lvsctl 1 status everything\n",
-        "lvsctl 1 change\n\n",
+        "", "hello\n", "lvsctl 1 status\n", "lvsctl 2 frobnicate\n", "lvsctl 2 status everything\n",
+        "lvsctl 2 change\n\n", "lvsctl 1 change\n-A\t-t\t10.200.0.100:80\n", "lvsctl 2 change\nA\t6\t10.200.0.100\t80\n",
+        "lvsctl 2 status\nC\n", "lvsctl 2 change now\nC\n",
     ])
     func badRequestsAreRefused(text: String) {
         #expect(throws: ControlProtocolError.self) { try ControlRequest.decode(text) }
     }
 
     @Test(arguments: [
-        "lvsctl 1 ok\nservice\t6\n", "lvsctl 1 ok\ndest\t10.0.0.1\t80\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n",
-        "lvsctl 1 ok\nsize\tmany\n", "lvsctl 1 ok\nwhat\n", "lvsctl 1 ok\nsize\t1\t2\n", "lvsctl 9 ok\n",
-        "lvsctl 1 failed\tx\t-\tmsg\n", "no newline",
+        "lvsctl 2 ok\nservice\t6\n", "lvsctl 2 ok\ndest\t10.0.0.1\t80\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n",
+        "lvsctl 2 ok\nsize\tmany\n", "lvsctl 2 ok\nwhat\n", "lvsctl 2 ok\nsize\t1\t2\n", "lvsctl 9 ok\n",
+        "lvsctl 2 failed\tx\t-\tmsg\n", "no newline", "lvsctl 1 ok\n",
     ])
     func badResponsesAreRefused(text: String) {
         #expect(throws: ControlProtocolError.self) { try ControlResponse.decode(text) }

@@ -44,12 +44,12 @@ let parser = IpvsadmCommandLine(serviceNames: ServiceNames(), resolveHost: { _ i
 }
 
 @inline(never) func phaseEncodeChange(_ commands: [IpvsadmCommand]) -> String {
-    ControlRequest.change(commands.map(\.canonicalArguments)).encoded()
+    ControlRequest.change(commands).encoded()
 }
 
 @inline(never) func phaseDecodeChange(_ text: String) throws -> [IpvsadmCommand] {
-    guard case .change(let lists) = try ControlRequest.decode(text) else { fatalError("not a change") }
-    return try lists.map { try parser.parse($0) }
+    guard case .change(let commands) = try ControlRequest.decode(text) else { fatalError("not a change") }
+    return commands
 }
 
 @inline(never) func phaseTableChecks(_ commands: [IpvsadmCommand], onto table: DirectorConfiguration) throws
