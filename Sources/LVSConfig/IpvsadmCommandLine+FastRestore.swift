@@ -16,60 +16,62 @@ extension IpvsadmCommandLine {
     /// The command of one `-R` line, or nil when the line is not in a shape read here.
     static func fastRestoreLine(_ line: Substring) -> IpvsadmCommand? {
         var line = line
-        return line.withUTF8 { bytes in
-            var reader = FastRestoreLine(bytes: bytes)
-            return reader.command()
-        }
+        return line.withUTF8 { fastRestoreLine($0) }
+    }
+
+    /// The same, on the line's bytes (without its line feed).
+    static func fastRestoreLine(_ bytes: UnsafeBufferPointer<UInt8>) -> IpvsadmCommand? {
+        var reader = FastRestoreLine(bytes: bytes)
+        return reader.command()
     }
 }
 
-/// One line's bytes and its tokens (as byte ranges).
+/// One line's bytes, read token by token (a token is a byte range; nothing is copied).
 struct FastRestoreLine {
-    let bytes: UnsafeBufferPointer<UInt8>
-    /// Token i is bytes[starts[i]..<ends[i]]; at most 16 tokens are read.
-    var starts: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var ends: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var count = 0
+    typealias Token = (start: Int, end: Int)
 
-    static let capacity = 16
+    let bytes: UnsafeBufferPointer<UInt8>
+    var position = 0
 
     init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
-    func start(_ i: Int) -> Int { withUnsafeBytes(of: starts) { $0.load(fromByteOffset: i * 8, as: Int.self) } }
-    func end(_ i: Int) -> Int { withUnsafeBytes(of: ends) { $0.load(fromByteOffset: i * 8, as: Int.self) } }
+    @inline(__always)
+    static func isSeparator(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
 
-    /// Splits at spaces, tabs, CRs and LFs; false for a non-ASCII or NUL byte, too many tokens,
-    /// or an `ipvsadm` token (which the general reader drops).
-    mutating func tokenize() -> Bool {
-        var i = 0
+    /// What the next token would be, without taking it: nil at the end of the line, and
+    /// `.failure` for a token the fast path does not read (a non-ASCII or NUL byte, or an
+    /// `ipvsadm` token, which the general reader drops).
+    func peek() -> (token: Token, next: Int)?? {
+        var i = position
         let n = bytes.count
+        while i < n && Self.isSeparator(bytes[i]) { i += 1 }
+        guard i < n else { return .some(nil) }
+        let s = i
         while i < n {
-            let b = bytes[i]
-            if b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A {
-                i += 1
-                continue
-            }
-            guard count < Self.capacity else { return false }
-            let s = i
-            while i < n {
-                let c = bytes[i]
-                if c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A { break }
-                guard c != 0, c < 0x80 else { return false }
-                i += 1
-            }
-            if i - s == 7 && Self.isIpvsadm(bytes, s) { return false }
-            withUnsafeMutableBytes(of: &starts) { $0.storeBytes(of: s, toByteOffset: count * 8, as: Int.self) }
-            withUnsafeMutableBytes(of: &ends) { $0.storeBytes(of: i, toByteOffset: count * 8, as: Int.self) }
-            count += 1
+            let c = bytes[i]
+            if Self.isSeparator(c) { break }
+            guard c != 0, c < 0x80 else { return nil }
+            i += 1
         }
-        return true
+        if i - s == 7 && Self.isIpvsadm(bytes, s) { return nil }
+        return .some(((s, i), i))
     }
 
-    func length(_ i: Int) -> Int { end(i) - start(i) }
+    /// Takes the next token; nil at the end or for a token the fast path does not read
+    /// (`failed` is set then).
+    mutating func next() -> Token? {
+        guard let peeked = peek() else {
+            failed = true
+            return nil
+        }
+        guard let (token, next) = peeked else { return nil }
+        position = next
+        return token
+    }
+
+    var failed = false
 
     static func isIpvsadm(_ bytes: UnsafeBufferPointer<UInt8>, _ s: Int) -> Bool {
         var k = 0
@@ -80,21 +82,14 @@ struct FastRestoreLine {
         return true
     }
 
-    func byte(_ i: Int, _ offset: Int) -> UInt8 { bytes[start(i) + offset] }
-
-    /// Whether token `i` is `-X` for the letter `letter`.
-    func isShort(_ i: Int, _ letter: UInt8) -> Bool {
-        length(i) == 2 && byte(i, 0) == UInt8(ascii: "-") && byte(i, 1) == letter
+    /// The letter of a `-X` token, or 0.
+    @inline(__always)
+    func shortLetter(_ t: Token) -> UInt8 {
+        t.end - t.start == 2 && bytes[t.start] == UInt8(ascii: "-") ? bytes[t.start + 1] : 0
     }
 
     /// Plain decimal digits, at most `maxDigits` of them, as a number (no sign, no blanks:
-    /// those the general parser reads as strtol does, and it reads them here).
-    func digits(_ i: Int, maxDigits: Int) -> Int64? {
-        let s = start(i)
-        let e = end(i)
-        return Self.digits(bytes, s, e, maxDigits: maxDigits)
-    }
-
+    /// those the general parser reads as strtol does).
     static func digits(_ bytes: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int, maxDigits: Int) -> Int64? {
         guard e > s, e - s <= maxDigits else { return nil }
         var value: Int64 = 0
@@ -105,6 +100,8 @@ struct FastRestoreLine {
         }
         return value
     }
+
+    func digits(_ t: Token, maxDigits: Int) -> Int64? { Self.digits(bytes, t.start, t.end, maxDigits: maxDigits) }
 
     /// `inet_pton`'s dotted quad: four octets 0...255, no leading zero (those go to the
     /// resolver in the general parser, as `inet_aton` reads them as octal).
@@ -140,97 +137,89 @@ struct FastRestoreLine {
     }
 
     /// `A.B.C.D[:PORT]` with a plain port 0...65535; `port` is nil without one.
-    func hostPort(_ i: Int) -> (address: IPv4Address, port: UInt16?)? {
-        let s = start(i)
-        let e = end(i)
+    func hostPort(_ t: Token) -> (address: IPv4Address, port: UInt16?)? {
         var colon = -1
-        for k in s..<e where bytes[k] == UInt8(ascii: ":") {
+        for k in t.start..<t.end where bytes[k] == UInt8(ascii: ":") {
             guard colon < 0 else { return nil }
             colon = k
         }
         guard colon >= 0 else {
-            guard let address = Self.dottedQuad(bytes, s, e) else { return nil }
+            guard let address = Self.dottedQuad(bytes, t.start, t.end) else { return nil }
             return (address, nil)
         }
-        guard let address = Self.dottedQuad(bytes, s, colon),
-              let port = Self.digits(bytes, colon + 1, e, maxDigits: 5), port <= 65535 else { return nil }
+        guard let address = Self.dottedQuad(bytes, t.start, colon),
+              let port = Self.digits(bytes, colon + 1, t.end, maxDigits: 5), port <= 65535 else { return nil }
         return (address, UInt16(port))
     }
 
     mutating func command() -> IpvsadmCommand? {
-        guard tokenize(), count >= 1, length(0) == 2, byte(0, 0) == UInt8(ascii: "-") else { return nil }
-        let letter = byte(0, 1)
-        if letter == UInt8(ascii: "C") { return count == 1 ? .clear : nil }
-        guard count >= 3 else { return nil }
+        guard let first = next() else { return nil }
+        let letter = shortLetter(first)
+        if letter == UInt8(ascii: "C") { return next() == nil && !failed ? .clear : nil }
+        guard let selector = next(), let endpoint = next() else { return nil }
         let transport: TransportProtocol
-        if isShort(1, UInt8(ascii: "t")) {
-            transport = .tcp
-        } else if isShort(1, UInt8(ascii: "u")) {
-            transport = .udp
-        } else {
-            return nil
+        switch shortLetter(selector) {
+        case UInt8(ascii: "t"): transport = .tcp
+        case UInt8(ascii: "u"): transport = .udp
+        default: return nil
         }
-        guard let (vip, vport) = hostPort(2) else { return nil }
+        guard let (vip, vport) = hostPort(endpoint) else { return nil }
         let key = VirtualServiceKey(transport: transport, address: vip, port: vport ?? 0)
+        let command: IpvsadmCommand
         switch letter {
         case UInt8(ascii: "A"), UInt8(ascii: "E"):
             guard let service = service(key) else { return nil }
-            return letter == UInt8(ascii: "A") ? .addService(service) : .editService(service)
+            command = letter == UInt8(ascii: "A") ? .addService(service) : .editService(service)
         case UInt8(ascii: "D"):
-            return count == 3 ? .deleteService(key) : nil
+            guard next() == nil else { return nil }
+            command = .deleteService(key)
         case UInt8(ascii: "a"), UInt8(ascii: "e"):
             guard let server = server(key) else { return nil }
-            return letter == UInt8(ascii: "a") ? .addServer(key, server) : .editServer(key, server)
+            command = letter == UInt8(ascii: "a") ? .addServer(key, server) : .editServer(key, server)
         default:
             return nil
         }
+        return failed ? nil : command
     }
 
     /// `-s NAME`, `-p [SECONDS]`, `-M MASK` and (UDP) `-o`, each at most once, in any order.
-    func service(_ key: VirtualServiceKey) -> VirtualServiceConfig? {
+    mutating func service(_ key: VirtualServiceKey) -> VirtualServiceConfig? {
         var scheduler: String?
         var timeout: UInt32?
         var netmask: IPv4Address?
         var onePacket = false
-        var i = 3
-        while i < count {
-            guard length(i) == 2, byte(i, 0) == UInt8(ascii: "-") else { return nil }
-            switch byte(i, 1) {
+        while let option = next() {
+            switch shortLetter(option) {
             case UInt8(ascii: "s"):
                 // A name of at most 15 bytes (ipvsadm would cut a longer one); one that starts
                 // with '-' is left to the general parser.
-                guard scheduler == nil, i + 1 < count, length(i + 1) <= 15, byte(i + 1, 0) != UInt8(ascii: "-") else {
-                    return nil
-                }
-                scheduler = String(decoding: UnsafeBufferPointer(rebasing: bytes[start(i + 1)..<end(i + 1)]),
-                                   as: UTF8.self)
-                i += 2
+                guard scheduler == nil, let name = next(), name.end - name.start <= 15,
+                      bytes[name.start] != UInt8(ascii: "-") else { return nil }
+                scheduler = String(decoding: UnsafeBufferPointer(rebasing: bytes[name.start..<name.end]), as: UTF8.self)
             case UInt8(ascii: "p"):
                 guard timeout == nil else { return nil }
                 // popt's optional value: the next token unless it starts with '-'.
-                if i + 1 < count && byte(i + 1, 0) != UInt8(ascii: "-") {
-                    guard let t = digits(i + 1, maxDigits: 7), t >= 1, t <= IpvsadmLine.maximumTimeout else { return nil }
+                guard let peeked = peek() else { return nil }
+                if let (value, after) = peeked, bytes[value.start] != UInt8(ascii: "-") {
+                    guard let t = digits(value, maxDigits: 7), t >= 1, t <= IpvsadmLine.maximumTimeout else { return nil }
                     timeout = UInt32(t)
-                    i += 2
+                    position = after
                 } else {
                     timeout = Persistence.defaultTimeout
-                    i += 1
                 }
             case UInt8(ascii: "M"):
-                guard netmask == nil, i + 1 < count,
-                      let mask = Self.dottedQuad(bytes, start(i + 1), end(i + 1)) else { return nil }
+                guard netmask == nil, let value = next(),
+                      let mask = Self.dottedQuad(bytes, value.start, value.end) else { return nil }
                 netmask = mask
-                i += 2
             case UInt8(ascii: "o"):
                 guard !onePacket, key.transport == .udp else { return nil }
                 onePacket = true
-                i += 1
             default:
                 return nil
             }
         }
         // A zero port needs persistence; the general parser says so.
-        guard key.port != 0 || timeout != nil else { return nil }
+        guard !failed, key.port != 0 || timeout != nil else { return nil }
         let mask = netmask ?? IPv4Address(0xFFFF_FFFF)
         return VirtualServiceConfig(key: key, scheduler: scheduler ?? "wlc",
                                     persistence: timeout.map { Persistence(timeout: $0, netmask: mask) },
@@ -239,40 +228,36 @@ struct FastRestoreLine {
 
     /// `-r RIP[:PORT]` right after the service, then `-g`, `-w N`, `-x N`, `-y N`, each at most
     /// once, in any order. Direct routing gives the server the service's port, whatever `-r` said.
-    func server(_ key: VirtualServiceKey) -> RealServerConfig? {
-        guard count >= 5, isShort(3, UInt8(ascii: "r")), let (address, _) = hostPort(4) else { return nil }
+    mutating func server(_ key: VirtualServiceKey) -> RealServerConfig? {
+        guard let r = next(), shortLetter(r) == UInt8(ascii: "r"), let endpoint = next(),
+              let (address, _) = hostPort(endpoint) else { return nil }
         var gatewaying = false
         var weight: Int64?
         var upper: Int64?
         var lower: Int64?
-        var i = 5
-        while i < count {
-            guard length(i) == 2, byte(i, 0) == UInt8(ascii: "-") else { return nil }
-            switch byte(i, 1) {
+        while let option = next() {
+            switch shortLetter(option) {
             case UInt8(ascii: "g"):
                 guard !gatewaying else { return nil }
                 gatewaying = true
-                i += 1
             case UInt8(ascii: "w"):
-                guard weight == nil, i + 1 < count, let w = digits(i + 1, maxDigits: 5), w <= 65535 else { return nil }
+                guard weight == nil, let value = next(), let w = digits(value, maxDigits: 5), w <= 65535 else { return nil }
                 weight = w
-                i += 2
             case UInt8(ascii: "x"):
-                guard upper == nil, i + 1 < count, let x = digits(i + 1, maxDigits: 10), x <= Int64(Int32.max) else {
+                guard upper == nil, let value = next(), let x = digits(value, maxDigits: 10), x <= Int64(Int32.max) else {
                     return nil
                 }
                 upper = x
-                i += 2
             case UInt8(ascii: "y"):
-                guard lower == nil, i + 1 < count, let y = digits(i + 1, maxDigits: 10), y <= Int64(Int32.max) else {
+                guard lower == nil, let value = next(), let y = digits(value, maxDigits: 10), y <= Int64(Int32.max) else {
                     return nil
                 }
                 lower = y
-                i += 2
             default:
                 return nil
             }
         }
+        guard !failed else { return nil }
         return RealServerConfig(address: address, port: key.port, weight: Int32(weight ?? 1),
                                 upperThreshold: UInt32(upper ?? 0), lowerThreshold: UInt32(lower ?? 0))
     }

@@ -179,16 +179,19 @@ struct ByteFields {
     var position = 0
     var fieldNumber = 0
     let record: Int
+    /// How messages name the record ("change record 3", "status line 7").
+    let label: StaticString
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>, record: Int) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>, record: Int, label: StaticString = "change record") {
         self.bytes = bytes
         self.record = record
+        self.label = label
     }
 
     var atEnd: Bool { position > bytes.count }
 
     func error(_ expected: String) -> ControlProtocolError {
-        ControlProtocolError("change record \(record), field \(fieldNumber): expected \(expected)")
+        ControlProtocolError("\(label) \(record), field \(fieldNumber): expected \(expected)")
     }
 
     func unknownKind(_ kind: Slice<UnsafeBufferPointer<UInt8>>) -> ControlProtocolError {

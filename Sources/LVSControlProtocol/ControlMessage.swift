@@ -108,7 +108,9 @@ extension ControlResponse {
         case .ok(nil):
             return head + " ok\n"
         case .ok(let status?):
-            return head + " ok\n" + StatusCodec.encode(status)
+            var out = Array((head + " ok\n").utf8)
+            StatusCodec.encode(status, into: &out)
+            return String(decoding: out, as: UTF8.self)
         case .failed(let failure):
             let index = failure.commandIndex.map(String.init) ?? "-"
             let message = failure.message.replacingNewlines()
