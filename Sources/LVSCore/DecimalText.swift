@@ -9,22 +9,15 @@ extension Array where Element == UInt8 {
             append(UInt8(truncatingIfNeeded: value) &+ 0x30)
             return
         }
-        var v = value
-        var digits = 0
-        var probe = value
-        while probe > 0 {
-            digits += 1
-            probe /= 10
-        }
-        let start = count
-        append(contentsOf: repeatElement(0x30, count: digits))
-        withUnsafeMutableBufferPointer { buffer in
-            var i = start + digits
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var v = value
+            var i = 20
             while v > 0 {
                 i -= 1
-                buffer[i] = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
+                digits[i] = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
                 v /= 10
             }
+            append(contentsOf: UnsafeBufferPointer(rebasing: digits[i..<20]))
         }
     }
 
@@ -57,7 +50,11 @@ extension Array where Element == UInt8 {
     /// `count` copies of `byte` (padding).
     @inlinable
     public mutating func appendRepeated(_ byte: UInt8, count n: Int) {
-        if n > 0 { append(contentsOf: repeatElement(byte, count: n)) }
+        var i = 0
+        while i < n {
+            append(byte)
+            i += 1
+        }
     }
 }
 
