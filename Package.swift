@@ -65,6 +65,9 @@ let package = Package(
                           swiftSettings: strictSettings),
         .executableTarget(name: "MaglevBuild", dependencies: ["LVSCore"], path: "Benchmarks/Sources/MaglevBuild",
                           swiftSettings: strictSettings),
+        .executableTarget(name: "ControlPlane",
+                          dependencies: ["LVSCore", "LVSConfig", "LVSControlProtocol", "LVSAdmin"],
+                          path: "Benchmarks/Sources/ControlPlane", swiftSettings: strictSettings),
         .testTarget(name: "LVSCoreTests", dependencies: ["LVSCore"], swiftSettings: strictSettings),
         .testTarget(name: "LVSConfigTests", dependencies: ["LVSConfig", "LVSCore"], swiftSettings: strictSettings),
         // Golden/ holds the hand-derived expected listings, read through #filePath.

@@ -11,34 +11,57 @@ extension ListingFormatter {
     /// service is `-f mark` in both (`-a -f 1 -r 10.0.0.11:0 -g -w 1`).
     public static func save(_ status: DirectorStatus, numeric: Bool, names: some NameResolver) -> String {
         let namer = EndpointNamer(numeric: numeric, names: names)
-        var out = ""
-        for service in ListingOrder.services(status.services) {
+        var out: [UInt8] = []
+        let destinations = status.services.reduce(0) { $0 + $1.destinations.count }
+        out.reserveCapacity(status.services.count * 48 + destinations * 64)
+        for s in ListingOrder.serviceOrder(status.services) {
+            let service = status.services[s]
             let config = service.config
             let key = config.key
+            out.appendText("-A ")
+            let serviceStart = out.count
             // "-f %u" for a firewall mark, else "-t|-u addr:port".
-            let serviceName = key.isFirewallMark ? "-f \(key.firewallMark)"
-                : serviceSwitch(key.transport) + " " + namer.name(key.address, key.port, key.transport)
-            out += "-A " + serviceName + " -s " + config.scheduler
+            if key.isFirewallMark {
+                out.appendText("-f ")
+                out.appendDecimal(UInt64(key.firewallMark))
+            } else {
+                out.appendText(serviceSwitch(key.transport))
+                out.append(0x20)
+                namer.append(key.address, key.port, key.transport, to: &out)
+            }
+            let serviceName = Array(out[serviceStart...])
+            out.appendText(" -s ")
+            out.appendText(config.scheduler)
             if let persistence = config.persistence {
-                out += " -p \(persistence.timeout)"
+                out.appendText(" -p ")
+                out.appendDecimal(UInt64(persistence.timeout))
                 if persistence.netmask.value != 0xFFFF_FFFF {
-                    out += " -M \(persistence.netmask)"
+                    out.appendText(" -M ")
+                    out.appendDottedQuad(persistence.netmask)
                 }
             }
             if config.onePacketScheduling {
-                out += " -o"
+                out.appendText(" -o")
             }
             if let flags = SchedulerFlagNames.text(config.schedulerFlags, scheduler: config.scheduler) {
-                out += " -b " + flags
+                out.appendText(" -b ")
+                out.appendText(flags)
             }
-            out += "\n"
-            for destination in ListingOrder.destinations(service.destinations) {
-                let server = destination.config
-                out += "-a " + serviceName + " -r " + namer.name(server.address, server.port, key.transport)
-                    + " " + forwardingSwitch(server.forwarding) + " -w \(server.weight)\n"
+            out.append(0x0A)
+            for d in ListingOrder.destinationOrder(service.destinations) {
+                let server = service.destinations[d].config
+                out.appendText("-a ")
+                out.append(contentsOf: serviceName)
+                out.appendText(" -r ")
+                namer.append(server.address, server.port, key.transport, to: &out)
+                out.append(0x20)
+                out.appendText(forwardingSwitch(server.forwarding))
+                out.appendText(" -w ")
+                out.appendDecimal(Int64(server.weight))
+                out.append(0x0A)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// ipvsadm's `option_from_protocol`: the option that names a service of this protocol.

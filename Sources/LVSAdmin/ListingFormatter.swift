@@ -30,7 +30,9 @@ public enum ListingFormatter {
             guard let service = status.services.first(where: { $0.config.key == key }) else {
                 throw ListingError.noSuchService
             }
-            return layout.title + serviceEntry(service, layout: layout, options: options, namer: namer)
+            var out = Array(layout.title.utf8)
+            serviceEntry(service, layout: layout, options: options, namer: namer, into: &out)
+            return String(decoding: out, as: UTF8.self)
         }
         if options.timeout {
             return timeoutLine(status.timeouts)
@@ -39,107 +41,157 @@ public enum ListingFormatter {
             return daemonLines(syncDaemons)
         }
         // IP_VS_VERSION_CODE 0x010201: the kernel version ipvsadm reports, whatever lvsd is.
-        var out = "IP Virtual Server version 1.2.1 (size=\(status.connectionTableSize))\n"
-        out += layout.title
-        let services = options.sort ? ListingOrder.services(status.services) : status.services
-        for service in services {
-            out += serviceEntry(service, layout: layout, options: options, namer: namer)
+        var out = Array("IP Virtual Server version 1.2.1 (size=\(status.connectionTableSize))\n".utf8)
+        let destinations = status.services.reduce(0) { $0 + $1.destinations.count }
+        out.reserveCapacity(status.services.count * 64 + destinations * 72 + 256)
+        out.appendText(layout.title)
+        if options.sort {
+            for s in ListingOrder.serviceOrder(status.services) {
+                serviceEntry(status.services[s], layout: layout, options: options, namer: namer, into: &out)
+            }
+        } else {
+            for service in status.services {
+                serviceEntry(service, layout: layout, options: options, namer: namer, into: &out)
+            }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `print_service_entry` outside `-S`: the service line, then its real servers.
     static func serviceEntry<Names: NameResolver>(_ service: ServiceStatus, layout: ListLayout, options: ListOptions,
-                                                  namer: EndpointNamer<Names>) -> String {
+                                                  namer: EndpointNamer<Names>, into out: inout [UInt8]) {
         let config = service.config
         let key = config.key
         // "%-4s %s", cut at 33 bytes for IPv4 whatever the layout; "FWM  %u" for a firewall mark.
-        let name = TextColumn.truncated(
-            key.isFirewallMark ? "FWM  \(key.firewallMark)"
-                : TextColumn.left(key.transport.description, 4) + " " + namer.name(key.address, key.port, key.transport),
-            toBytes: 33)
-        var out: String
+        let mark = out.count
+        if key.isFirewallMark {
+            out.appendText("FWM  ")
+            out.appendDecimal(UInt64(key.firewallMark))
+        } else {
+            out.appendLeft(key.transport.description, 4)
+            out.append(0x20)
+            namer.append(key.address, key.port, key.transport, to: &out)
+        }
+        out.truncate(from: mark, toBytes: 33)
         switch layout {
         case .stats:
             let s = service.stats
-            out = TextColumn.left(name, 33)
-                + largeNumbers([s.connections, s.inPackets, s.outPackets, s.inBytes, s.outBytes], exact: options.exact)
+            out.padLeftAligned(from: mark, 33)
+            out.appendText(largeNumbers([s.connections, s.inPackets, s.outPackets, s.inBytes, s.outBytes],
+                                        exact: options.exact))
         case .rate:
             let r = service.rates
-            out = TextColumn.left(name, 33)
-                + largeNumbers([r.connectionsPerSecond, r.inPacketsPerSecond, r.outPacketsPerSecond,
-                                r.inBytesPerSecond, r.outBytesPerSecond], exact: options.exact)
+            out.padLeftAligned(from: mark, 33)
+            out.appendText(largeNumbers([r.connectionsPerSecond, r.inPacketsPerSecond, r.outPacketsPerSecond,
+                                         r.inBytesPerSecond, r.outBytesPerSecond], exact: options.exact))
         case .plain, .thresholds, .persistentConnections, .tunnelInfo:
-            out = name + " " + config.scheduler
+            out.append(0x20)
+            out.appendText(config.scheduler)
             if let flags = SchedulerFlagNames.text(config.schedulerFlags, scheduler: config.scheduler) {
-                out += " (" + flags + ")"
+                out.appendText(" (")
+                out.appendText(flags)
+                out.appendText(")")
             }
             if let persistence = config.persistence {
-                out += " persistent \(persistence.timeout)"
+                out.appendText(" persistent ")
+                out.appendDecimal(UInt64(persistence.timeout))
                 if persistence.netmask.value != 0xFFFF_FFFF {
-                    out += " mask \(persistence.netmask)"
+                    out.appendText(" mask ")
+                    out.appendDottedQuad(persistence.netmask)
                 }
             }
             if config.onePacketScheduling {
-                out += " ops"
+                out.appendText(" ops")
             }
         }
-        out += "\n"
-        let destinations = options.sort ? ListingOrder.destinations(service.destinations) : service.destinations
-        for destination in destinations {
-            out += destinationLine(destination, transport: key.transport, layout: layout, exact: options.exact,
-                                   namer: namer)
+        out.append(0x0A)
+        if options.sort {
+            for d in ListingOrder.destinationOrder(service.destinations) {
+                destinationLine(service.destinations[d], transport: key.transport, layout: layout, exact: options.exact,
+                                namer: namer, into: &out)
+            }
+        } else {
+            for destination in service.destinations {
+                destinationLine(destination, transport: key.transport, layout: layout, exact: options.exact,
+                                namer: namer, into: &out)
+            }
         }
-        return out
     }
 
     /// One `  -> addr:port ...` line. Every layout pads its last column too, so these lines end
     /// in spaces (except `--stats` and `--rate`, whose numbers are right-aligned).
     static func destinationLine<Names: NameResolver>(_ destination: DestinationStatus, transport: TransportProtocol,
-                                                     layout: ListLayout, exact: Bool,
-                                                     namer: EndpointNamer<Names>) -> String {
+                                                     layout: ListLayout, exact: Bool, namer: EndpointNamer<Names>,
+                                                     into out: inout [UInt8]) {
         let config = destination.config
-        let name = TextColumn.left(
-            TextColumn.truncated(namer.name(config.address, config.port, transport), toBytes: 28), 28)
-        let forward = TextColumn.left(config.forwarding.rawValue, 7)
-        let active = TextColumn.left(String(destination.activeConnections), 10)
-        let inactive = TextColumn.left(String(destination.inactiveConnections), 10)
-        let line: String
+        out.appendText("  -> ")
+        let mark = out.count
+        namer.append(config.address, config.port, transport, to: &out)
+        out.truncate(from: mark, toBytes: 28)
+        out.padLeftAligned(from: mark, 28)
         switch layout {
         case .plain:
             // "  -> %-28s %-7s %-6d %-10u %-10u\n"
-            line = name + " " + forward + " " + TextColumn.left(String(config.weight), 6) + " " + active
-                + " " + inactive
+            out.append(0x20)
+            out.appendLeft(config.forwarding.rawValue, 7)
+            out.append(0x20)
+            out.appendLeft(Int64(config.weight), 6)
+            out.append(0x20)
+            out.appendLeft(Int64(destination.activeConnections), 10)
+            out.append(0x20)
+            out.appendLeft(Int64(destination.inactiveConnections), 10)
         case .stats:
             // "  -> %-28s" + 5 x print_largenum
             let s = destination.stats
-            line = name + largeNumbers([
+            out.appendText(largeNumbers([
                 libipvsTruncated(s.connections), libipvsTruncated(s.inPackets), libipvsTruncated(s.outPackets),
                 s.inBytes, s.outBytes,
-            ], exact: exact)
+            ], exact: exact))
         case .rate:
             // "  -> %-28s %8llu %8llu %8llu" + 2 x print_largenum: the first three never abbreviate.
             let r = destination.rates
-            line = name
-                + " " + TextColumn.right(String(libipvsTruncated(r.connectionsPerSecond)), 8)
-                + " " + TextColumn.right(String(libipvsTruncated(r.inPacketsPerSecond)), 8)
-                + " " + TextColumn.right(String(libipvsTruncated(r.outPacketsPerSecond)), 8)
-                + largeNumbers([libipvsTruncated(r.inBytesPerSecond), libipvsTruncated(r.outBytesPerSecond)],
-                               exact: exact)
+            out.append(0x20)
+            out.appendRight(libipvsTruncated(r.connectionsPerSecond), 8)
+            out.append(0x20)
+            out.appendRight(libipvsTruncated(r.inPacketsPerSecond), 8)
+            out.append(0x20)
+            out.appendRight(libipvsTruncated(r.outPacketsPerSecond), 8)
+            out.appendText(largeNumbers([libipvsTruncated(r.inBytesPerSecond), libipvsTruncated(r.outBytesPerSecond)],
+                                        exact: exact))
         case .thresholds:
             // "  -> %-28s %-10u %-10u %-10u %-10u\n"
-            line = name + " " + TextColumn.left(String(config.upperThreshold), 10)
-                + " " + TextColumn.left(String(config.lowerThreshold), 10) + " " + active + " " + inactive
+            out.append(0x20)
+            out.appendLeft(Int64(config.upperThreshold), 10)
+            out.append(0x20)
+            out.appendLeft(Int64(config.lowerThreshold), 10)
+            out.append(0x20)
+            out.appendLeft(Int64(destination.activeConnections), 10)
+            out.append(0x20)
+            out.appendLeft(Int64(destination.inactiveConnections), 10)
         case .persistentConnections:
             // "  -> %-28s %-9u %-11u %-10u %-10u\n" (the weight through %u)
-            line = name + " " + TextColumn.left(String(UInt32(bitPattern: config.weight)), 9)
-                + " " + TextColumn.left(String(destination.persistentConnections), 11) + " " + active + " " + inactive
+            out.append(0x20)
+            out.appendLeft(Int64(UInt32(bitPattern: config.weight)), 9)
+            out.append(0x20)
+            out.appendLeft(Int64(destination.persistentConnections), 11)
+            out.append(0x20)
+            out.appendLeft(Int64(destination.activeConnections), 10)
+            out.append(0x20)
+            out.appendLeft(Int64(destination.inactiveConnections), 10)
         case .tunnelInfo:
             // "  -> %-28s %-7s %-13s %-6d %-10u %-10u\n"; direct routing has no tunnel: "n/a".
-            line = name + " " + forward + " " + TextColumn.left("n/a", 13) + " "
-                + TextColumn.left(String(config.weight), 6) + " " + active + " " + inactive
+            out.append(0x20)
+            out.appendLeft(config.forwarding.rawValue, 7)
+            out.append(0x20)
+            out.appendLeft("n/a", 13)
+            out.append(0x20)
+            out.appendLeft(Int64(config.weight), 6)
+            out.append(0x20)
+            out.appendLeft(Int64(destination.activeConnections), 10)
+            out.append(0x20)
+            out.appendLeft(Int64(destination.inactiveConnections), 10)
         }
-        return "  -> " + line + "\n"
+        out.append(0x0A)
     }
 
     static func largeNumbers(_ values: [UInt64], exact: Bool) -> String {

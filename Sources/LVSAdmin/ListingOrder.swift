@@ -32,11 +32,73 @@ enum ListingOrder {
     }
 
     static func services(_ services: [ServiceStatus]) -> [ServiceStatus] {
-        mergeSorted(services) { compare($0.config.key, $1.config.key) }
+        serviceOrder(services).map { services[$0] }
     }
 
     static func destinations(_ destinations: [DestinationStatus]) -> [DestinationStatus] {
-        mergeSorted(destinations) { compare($0.config, $1.config) }
+        destinationOrder(destinations).map { destinations[$0] }
+    }
+
+    /// The positions of `services` in listing order: the same merge sort, on the keys alone,
+    /// so that no `ServiceStatus` (with its arrays) is copied while sorting.
+    static func serviceOrder(_ services: [ServiceStatus]) -> [Int] {
+        let keys = services.map(\.config.key)
+        return keys.withUnsafeBufferPointer { k in mergeSortedPositions(keys.count) { compare(k[$0], k[$1]) } }
+    }
+
+    static func destinationOrder(_ destinations: [DestinationStatus]) -> [Int] {
+        guard destinations.count > 1 else { return Array(destinations.indices) }
+        return destinations.withUnsafeBufferPointer { d in
+            mergeSortedPositions(d.count) { compare(d[$0].config, d[$1].config) }
+        }
+    }
+
+    /// `mergeSorted` of the positions 0..<count, comparing the elements at them: the same
+    /// splits and the same merge rule, so the same order, with one scratch buffer.
+    static func mergeSortedPositions(_ count: Int, by compare: (Int, Int) -> Int32) -> [Int] {
+        var positions = Array(0..<count)
+        guard count > 1 else { return positions }
+        var scratch = [Int](repeating: 0, count: count)
+        positions.withUnsafeMutableBufferPointer { p in
+            scratch.withUnsafeMutableBufferPointer { t in
+                sortRange(p, t, 0, count, compare)
+            }
+        }
+        return positions
+    }
+
+    /// Sorts p[lo..<hi] (glibc's `msort_with_tmp`: first half n / 2, ties keep the left).
+    private static func sortRange(_ p: UnsafeMutableBufferPointer<Int>, _ t: UnsafeMutableBufferPointer<Int>,
+                                  _ lo: Int, _ hi: Int, _ compare: (Int, Int) -> Int32) {
+        let n = hi - lo
+        guard n > 1 else { return }
+        let mid = lo + n / 2
+        sortRange(p, t, lo, mid, compare)
+        sortRange(p, t, mid, hi, compare)
+        var i = lo
+        var j = mid
+        var k = lo
+        while i < mid && j < hi {
+            if compare(p[i], p[j]) <= 0 {
+                t[k] = p[i]
+                i += 1
+            } else {
+                t[k] = p[j]
+                j += 1
+            }
+            k += 1
+        }
+        while i < mid {
+            t[k] = p[i]
+            i += 1
+            k += 1
+        }
+        while j < hi {
+            t[k] = p[j]
+            j += 1
+            k += 1
+        }
+        for m in lo..<hi { p[m] = t[m] }
     }
 
     /// The C expression `(int)(a - b)` on two `uint32_t`s.

@@ -46,17 +46,52 @@ extension IpvsadmCommandLine {
     /// `parseRestore`, keeping each command's line number, so that an error the director finds
     /// later (a service that already exists) can name its line too.
     public func parseRestoreNumbered(_ text: String) throws(IpvsadmRestoreError) -> [(line: Int, command: IpvsadmCommand)] {
+        try parseRestoreNumbered(text, fastPath: true)
+    }
+
+    /// With `fastPath`, lines in the usual shapes are read from the text's bytes by
+    /// `fastRestoreLine`, which gives the general parser's answer for every line it takes and
+    /// leaves it the rest (comments, blank lines, errors, anything unusual).
+    func parseRestoreNumbered(_ text: String, fastPath: Bool) throws(IpvsadmRestoreError) -> [(line: Int, command: IpvsadmCommand)] {
         var commands: [(line: Int, command: IpvsadmCommand)] = []
-        for (index, rawLine) in lines(of: text).enumerated() {
-            if rawLine.drop(while: { $0 == " " || $0 == "\t" }).first == "#" { continue }
-            let tokens = Self.tokenizeRestoreLine(rawLine)
-            if tokens.isEmpty { continue }
-            do {
-                commands.append((index + 1, try parseRestoreLine(tokens)))
-            } catch {
-                throw IpvsadmRestoreError(line: index + 1, error: error)
+        // The general reader's lines, made only when a line needs it.
+        var generalLines: [Substring]?
+        var failure: IpvsadmRestoreError?
+        var text = text
+        text.withUTF8 { bytes in
+            var start = 0
+            var index = 0
+            let count = bytes.count
+            while start <= count {
+                var end = start
+                while end < count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+                defer {
+                    start = end + 1
+                    index += 1
+                }
+                if fastPath {
+                    let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                    if let command = Self.fastRestoreLine(line) {
+                        commands.append((index + 1, command))
+                        continue
+                    }
+                    // A blank line (the one after the last line feed, usually) has no tokens.
+                    if line.allSatisfy(FastRestoreLine.isSeparator) { continue }
+                }
+                if generalLines == nil { generalLines = lines(of: String(decoding: bytes, as: UTF8.self)) }
+                let rawLine = generalLines![index]
+                if rawLine.drop(while: { $0 == " " || $0 == "\t" }).first == "#" { continue }
+                let tokens = Self.tokenizeRestoreLine(rawLine)
+                if tokens.isEmpty { continue }
+                do throws(IpvsadmError) {
+                    commands.append((index + 1, try parseRestoreLine(tokens)))
+                } catch {
+                    failure = IpvsadmRestoreError(line: index + 1, error: error)
+                    return
+                }
             }
         }
+        if let failure { throw failure }
         return commands
     }
 
@@ -71,7 +106,7 @@ extension IpvsadmCommandLine {
     }
 
     /// How a command not allowed in a stream is named in the refusal.
-    static func spelling(of command: IpvsadmCommand) -> String {
+    public static func spelling(of command: IpvsadmCommand) -> String {
         switch command {
         case .list: "-L"
         case .save: "-S"

@@ -1,3 +1,4 @@
+import LVSConfig
 import LVSCore
 
 /// The control socket's wire format between lvsd and lvsadm.
@@ -7,12 +8,14 @@ import LVSCore
 /// read in a log. The first line of each names the protocol and its version; a peer that speaks
 /// another version is refused by name rather than misread.
 ///
-/// Table changes travel as ipvsadm argument lists (the parsed command's canonical, numeric
-/// form), so the daemon parses them with the same grammar `lvsadm` and rules files use, and a
-/// batch (`lvsadm -R`) is applied whole or not at all.
+/// Table changes travel as typed records (`ChangeCodec`): lvsadm has read the command line
+/// with ipvsadm's grammar and messages, and the daemon reads each record with byte splitting,
+/// checks its fields' syntax and ranges, and applies the batch (`lvsadm -R`) whole or not at
+/// all with the table's own checks.
 public enum ControlProtocol {
-    /// Bumped whenever a message's layout changes (2: firewall marks in the status records).
-    public static let version = 2
+    /// Bumped whenever a message's layout changes (2: firewall marks in the status records;
+    /// 3: typed change records instead of ipvsadm argument lists).
+    public static let version = 3
     public static let magic = "lvsctl"
     /// Where lvsd listens and lvsadm connects unless `--socket` or `LVSD_SOCKET` says otherwise.
     public static let defaultSocketPath = "/run/lvsd/lvsd.sock"
@@ -22,8 +25,8 @@ public enum ControlProtocol {
 
 /// What lvsadm asks of lvsd.
 public enum ControlRequest: Sendable, Equatable {
-    /// Table commands as ipvsadm argument lists, applied in order, all or nothing.
-    case change([[String]])
+    /// Table commands (`IpvsadmCommand.changesTable`), applied in order, all or nothing.
+    case change([IpvsadmCommand])
     /// The table, counters and rates; with the connection entries when asked.
     case status(includeConnections: Bool)
 }
@@ -61,31 +64,36 @@ extension ControlRequest {
     public func encoded() -> String {
         switch self {
         case .change(let commands):
-            var out = "\(ControlProtocol.magic) \(ControlProtocol.version) change\n"
-            for arguments in commands { out += arguments.joined(separator: "\t") + "\n" }
-            return out
+            var out = Array("\(ControlProtocol.magic) \(ControlProtocol.version) change\n".utf8)
+            out.reserveCapacity(out.count + commands.count * 48)
+            for command in commands { ChangeCodec.encode(command, into: &out) }
+            return String(decoding: out, as: UTF8.self)
         case .status(let connections):
             return "\(ControlProtocol.magic) \(ControlProtocol.version) status\(connections ? " connections" : "")\n"
         }
     }
 
     public static func decode(_ text: String) throws(ControlProtocolError) -> ControlRequest {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" { lines.removeLast() }
-        guard let first = lines.first else { throw ControlProtocolError("empty request") }
+        var text = text
+        return try text.withUTF8 { bytes in Result { () throws(ControlProtocolError) in try decode(bytes) } }.get()
+    }
+
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>) throws(ControlProtocolError) -> ControlRequest {
+        guard !bytes.isEmpty else { throw ControlProtocolError("empty request") }
+        var newline = 0
+        while newline < bytes.count && bytes[newline] != UInt8(ascii: "\n") { newline += 1 }
+        let first = Substring(String(decoding: UnsafeBufferPointer(rebasing: bytes[..<newline]), as: UTF8.self))
         let words = try ControlHeader.words(first)
+        let body = UnsafeBufferPointer(rebasing: bytes[min(newline + 1, bytes.count)...])
         switch words.first {
         case "change":
-            var commands: [[String]] = []
-            for line in lines.dropFirst() {
-                guard !line.isEmpty else { throw ControlProtocolError("empty command line in a change request") }
-                commands.append(line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init))
-            }
-            return .change(commands)
+            guard words.count == 1 else { throw ControlProtocolError("change takes no words, got '\(first)'") }
+            return .change(try ChangeCodec.decodeAll(body))
         case "status":
             guard words.count <= 2, words.count == 1 || words[1] == "connections" else {
                 throw ControlProtocolError("status takes only the word 'connections', got '\(first)'")
             }
+            guard body.isEmpty else { throw ControlProtocolError("a status request has one line") }
             return .status(includeConnections: words.count == 2)
         default:
             throw ControlProtocolError("unknown request '\(first)': expected change or status")
@@ -100,7 +108,9 @@ extension ControlResponse {
         case .ok(nil):
             return head + " ok\n"
         case .ok(let status?):
-            return head + " ok\n" + StatusCodec.encode(status)
+            var out = Array((head + " ok\n").utf8)
+            StatusCodec.encode(status, into: &out)
+            return String(decoding: out, as: UTF8.self)
         case .failed(let failure):
             let index = failure.commandIndex.map(String.init) ?? "-"
             let message = failure.message.replacingNewlines()

@@ -6,8 +6,8 @@ import LVSCore
 
 /// `lvsadm`: ipvsadm's command line, output and exit statuses, against lvsd's control socket.
 ///
-/// The command line is parsed here with ipvsadm's grammar; table changes travel to lvsd as the
-/// command's canonical arguments and are checked and applied there, all or nothing; listings
+/// The command line is parsed here with ipvsadm's grammar; table changes travel to lvsd as
+/// typed records (`ChangeCodec`) and are checked and applied there, all or nothing; listings
 /// come back as a `DirectorStatus` and are printed here in ipvsadm's formats. Besides ipvsadm's
 /// options, `--socket PATH` (or $LVSD_SOCKET) names the director to talk to.
 struct LVSAdmin {
@@ -66,7 +66,7 @@ struct LVSAdmin {
             Self.printError("connection synchronisation is not available yet: it comes with director high availability (VRRP and sync); nothing was started or stopped")
             return 255
         default:
-            return change([command.canonicalArguments])
+            return change([command])
         }
     }
 
@@ -87,7 +87,7 @@ struct LVSAdmin {
             Self.printError(error.standardErrorText(programName: program), newline: false)
             return error.exitCode
         }
-        let response = exchange(.change(lines.map(\.command.canonicalArguments)))
+        let response = exchange(.change(lines.map(\.command)))
         guard let response else { return 1 }
         if case .failed(var failure) = response, let index = failure.commandIndex, index < lines.count {
             failure.message = "line \(lines[index].line): \(failure.message) (nothing was restored)"
@@ -113,7 +113,7 @@ struct LVSAdmin {
         }
     }
 
-    func change(_ commands: [[String]]) -> Int32 {
+    func change(_ commands: [IpvsadmCommand]) -> Int32 {
         guard let response = exchange(.change(commands)) else { return 1 }
         return report(response)
     }

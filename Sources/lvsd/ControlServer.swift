@@ -15,7 +15,6 @@ final class ControlServer: @unchecked Sendable {
     let listener: ControlListener
     let worker: DataPlaneWorker
     let table: TableController
-    let parser = IpvsadmCommandLine(serviceNames: .system())
     let stopRequested = Atomic<Bool>(false)
     var thread: pthread_t?
 
@@ -90,16 +89,10 @@ final class ControlServer: @unchecked Sendable {
         }
     }
 
-    func change(_ commands: [[String]]) -> ControlResponse {
-        var parsed: [IpvsadmCommand] = []
-        for (index, arguments) in commands.enumerated() {
-            do {
-                parsed.append(try parser.parse(arguments))
-            } catch {
-                return .failed(ControlFailure(message: error.message, exitCode: error.exitCode, commandIndex: index))
-            }
-        }
-        if let failure = table.apply(parsed, arguments: commands) { return .failed(failure) }
+    /// The commands were read with ipvsadm's grammar in lvsadm and came as typed records whose
+    /// fields the codec checked; the table's own checks are `TableController`'s.
+    func change(_ commands: [IpvsadmCommand]) -> ControlResponse {
+        if let failure = table.applyBatch(commands) { return .failed(failure) }
         return .ok(nil)
     }
 }

@@ -20,16 +20,8 @@ struct SavedTable {
     }
 
     static func text(for configuration: DirectorConfiguration) -> String {
-        var out = "# lvsd's table, rewritten on every change (ipvsadm rule lines; lvsd --save-file)\n"
-        for service in configuration.services {
-            var bare = service
-            bare.realServers = []
-            out += IpvsadmCommand.addService(bare).canonicalArguments.joined(separator: " ") + "\n"
-            for server in service.realServers {
-                out += IpvsadmCommand.addServer(service.key, server).canonicalArguments.joined(separator: " ") + "\n"
-            }
-        }
-        return out
+        configuration.canonicalRuleText(
+            header: "# lvsd's table, rewritten on every change (ipvsadm rule lines; lvsd --save-file)\n")
     }
 
     /// Writes the file whole (temporary file, fsync, rename), so a crash leaves the old table

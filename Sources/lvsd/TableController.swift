@@ -31,18 +31,18 @@ final class TableController: TableEditor {
         exitCode: 255)
 
     func apply(_ commands: [IpvsadmCommand]) -> IpvsadmError? {
-        apply(commands, arguments: nil).map { IpvsadmError($0.message, exitCode: $0.exitCode) }
+        applyBatch(commands).map { IpvsadmError($0.message, exitCode: $0.exitCode) }
     }
 
     func currentTable() -> DirectorConfiguration { state.withLock { $0.configuration } }
 
     /// Applies a batch all or nothing: ipvsadm's checks on a copy of the table, then one job
     /// for the worker. Returns the refusal (with the failing command's index), or nil.
-    func apply(_ commands: [IpvsadmCommand], arguments: [[String]]? = nil) -> ControlFailure? {
-        state.withLock { state in applyLocked(commands, arguments: arguments, state: &state) }
+    func applyBatch(_ commands: [IpvsadmCommand]) -> ControlFailure? {
+        state.withLock { state in applyLocked(commands, state: &state) }
     }
 
-    func applyLocked(_ commands: [IpvsadmCommand], arguments: [[String]]?, state: inout State) -> ControlFailure? {
+    func applyLocked(_ commands: [IpvsadmCommand], state: inout State) -> ControlFailure? {
         var next = state.configuration
         var services = next.serviceIndex()
         var zeroed: [VirtualServiceKey?] = []
@@ -64,7 +64,7 @@ final class TableController: TableEditor {
                 }
             default:
                 return ControlFailure(
-                    message: "'\(arguments?[index].joined(separator: " ") ?? "\(command)")' does not change the table; a change request takes -A -E -D -C -a -e -d -Z --set",
+                    message: "'\(IpvsadmCommandLine.spelling(of: command))' does not change the table; a change request takes -A -E -D -C -a -e -d -Z --set",
                     exitCode: 2, commandIndex: index)
             }
         }

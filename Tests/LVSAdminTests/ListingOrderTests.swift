@@ -37,6 +37,7 @@ import Testing
         }
         #expect(sorted.map(\.port) == [1, 3, 2, 0])
     }
+
     // `ipvs_cmp_services` compares the marks first, by the same wrapped subtraction: a mark up
     // to 2^31 sorts after the -t/-u services (mark 0); marks more than 2^31 apart compare
     // backwards, so 4294967295 sorts before mark 0 and 2^31 + 2 before 1.
@@ -51,5 +52,35 @@ import Testing
         #expect(ListingOrder.compare(.firewallMark(1), .firewallMark(2_147_483_650)) > 0)
         let sorted = ListingOrder.mergeSorted([.firewallMark(2), udp, .firewallMark(1), tcp], by: ListingOrder.compare)
         #expect(sorted == [tcp, udp, .firewallMark(1), .firewallMark(2)])
+    }
+
+    /// The position sort the listings use gives `mergeSorted`'s order, non-transitive
+    /// comparator and ties included, for many inputs of every small size and some large ones.
+    @Test func positionSortIsTheMergeSort() {
+        var state: UInt64 = 99
+        func next(_ bound: UInt64) -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return (state >> 33) % bound
+        }
+        for size in Array(0...40) + [257, 1000, 4099] {
+            for _ in 0..<(size < 50 ? 20 : 2) {
+                // Addresses from both halves of the space and few distinct ports: ties and wraps.
+                let keys = (0..<size).map { _ in
+                    VirtualServiceKey(transport: next(4) == 0 ? .udp : .tcp,
+                                      address: IPv4Address(UInt32(next(4)) << 30 | UInt32(next(3))),
+                                      port: UInt16(next(3)))
+                }
+                let services = keys.map { ServiceStatus(config: VirtualServiceConfig(key: $0, scheduler: "rr")) }
+                let expected = ListingOrder.mergeSorted(Array(keys.indices)) { ListingOrder.compare(keys[$0], keys[$1]) }
+                #expect(ListingOrder.serviceOrder(services) == expected)
+                let destinations = keys.map {
+                    DestinationStatus(config: RealServerConfig(address: $0.address, port: $0.port))
+                }
+                let expectedDestinations = ListingOrder.mergeSorted(Array(destinations.indices)) {
+                    ListingOrder.compare(destinations[$0].config, destinations[$1].config)
+                }
+                #expect(ListingOrder.destinationOrder(destinations) == expectedDestinations)
+            }
+        }
     }
 }

@@ -1,3 +1,4 @@
+import LVSConfig
 import LVSControlProtocol
 import LVSCore
 import Testing
@@ -68,7 +69,7 @@ import Testing
     // (last): the layout of version 2.
     @Test func firewallMarkFields() throws {
         let text = ControlResponse.ok(Self.sampleStatus(connections: true)).encoded()
-        #expect(text.hasPrefix("lvsctl 2 ok\n"))
+        #expect(text.hasPrefix("lvsctl 3 ok\n"))
         #expect(text.contains("\nservice\t6\t0.0.0.0\t0\t4294967295\trr\t0\t300\t255.255.255.255\t0\t"))
         #expect(text.contains("\nservice\t6\t10.200.0.100\t80\t0\twrr\t"))
         #expect(text.contains("\tNONE\t299000\t10.200.0.10\t0\t255.255.255.255\t0\t10.200.0.13\t0\t1\t4294967295\n"))
@@ -95,7 +96,12 @@ import Testing
     }
 
     @Test func requestsRoundTrip() throws {
-        let change = ControlRequest.change([["-A", "-t", "10.200.0.100:80", "-s", "rr"], ["-C"], ["--set", "1", "2", "3"]])
+        let key = VirtualServiceKey(transport: .tcp, address: Self.vip, port: 80)
+        let change = ControlRequest.change([
+            .addService(VirtualServiceConfig(key: key, scheduler: "rr")), .clear,
+            .addServer(key, RealServerConfig(address: IPv4Address(10, 200, 0, 11), port: 80, weight: 3)),
+            .setTimeouts(TimeoutSetting(tcp: 1, tcpFin: 2, udp: 3)),
+        ])
         #expect(try ControlRequest.decode(change.encoded()) == change)
         for connections in [false, true] {
             let status = ControlRequest.status(includeConnections: connections)
@@ -104,17 +110,18 @@ import Testing
     }
 
     @Test(arguments: [
-        "", "hello\n", "lvsctl 9 status\n", "lvsctl 1 status\n", "lvsctl 2 frobnicate\n", "lvsctl 2 status everything\n",
-        "lvsctl 2 change\n\n",
+        "", "hello\n", "lvsctl 1 status\n", "lvsctl 2 status\n", "lvsctl 9 status\n", "lvsctl 3 frobnicate\n", "lvsctl 3 status everything\n",
+        "lvsctl 3 change\n\n", "lvsctl 1 change\n-A\t-t\t10.200.0.100:80\n", "lvsctl 3 change\nA\t6\t10.200.0.100\t80\n",
+        "lvsctl 3 status\nC\n", "lvsctl 3 change now\nC\n",
     ])
     func badRequestsAreRefused(text: String) {
         #expect(throws: ControlProtocolError.self) { try ControlRequest.decode(text) }
     }
 
     @Test(arguments: [
-        "lvsctl 2 ok\nservice\t6\n", "lvsctl 2 ok\ndest\t10.0.0.1\t80\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n",
-        "lvsctl 2 ok\nsize\tmany\n", "lvsctl 2 ok\nwhat\n", "lvsctl 2 ok\nsize\t1\t2\n", "lvsctl 9 ok\n",
-        "lvsctl 2 failed\tx\t-\tmsg\n", "no newline",
+        "lvsctl 3 ok\nservice\t6\n", "lvsctl 3 ok\ndest\t10.0.0.1\t80\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n",
+        "lvsctl 3 ok\nsize\tmany\n", "lvsctl 3 ok\nwhat\n", "lvsctl 3 ok\nsize\t1\t2\n", "lvsctl 9 ok\n",
+        "lvsctl 3 failed\tx\t-\tmsg\n", "no newline", "lvsctl 1 ok\n",
     ])
     func badResponsesAreRefused(text: String) {
         #expect(throws: ControlProtocolError.self) { try ControlResponse.decode(text) }
