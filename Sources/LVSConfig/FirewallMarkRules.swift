@@ -19,13 +19,7 @@ import LVSCore
 /// first bad line is reported as `FILE:LINE: what is wrong (what was expected)`.
 public enum FirewallMarkRules {
     public static func load(path: String) throws(ConfigurationError) -> MarkClassifier {
-        let text: String
-        do {
-            text = try readTextFile(path)
-        } catch {
-            throw ConfigurationError(file: path, line: 0, message: "cannot read the firewall-mark rules: \(error.reason)")
-        }
-        return try parse(text, file: path)
+        try parse(readConfigurationFile(path, what: "the firewall-mark rules"), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigurationError) -> MarkClassifier {

@@ -27,13 +27,7 @@ public struct IpvsadmRules {
 
     /// Parses the file at `path`.
     public func load(path: String) throws(ConfigurationError) -> DirectorConfiguration {
-        let text: String
-        do {
-            text = try readTextFile(path)
-        } catch {
-            throw ConfigurationError(file: path, line: 0, message: "cannot read the rules file: \(error.reason)")
-        }
-        return try parse(text, file: path)
+        try parse(readConfigurationFile(path, what: "the rules file"), file: path)
     }
 
     public func parse(_ text: String, file: String) throws(ConfigurationError) -> DirectorConfiguration {

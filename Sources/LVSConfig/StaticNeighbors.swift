@@ -4,13 +4,7 @@ import LVSCore
 /// comments), for segments where the director should not, or cannot, ARP for them.
 public enum StaticNeighbors {
     public static func load(path: String) throws(ConfigurationError) -> [IPv4Address: MACAddress] {
-        let text: String
-        do {
-            text = try readTextFile(path)
-        } catch {
-            throw ConfigurationError(file: path, line: 0, message: "cannot read: \(error.reason)")
-        }
-        return try parse(text, file: path)
+        try parse(readConfigurationFile(path, what: "the neighbours file"), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigurationError) -> [IPv4Address: MACAddress] {

@@ -55,3 +55,13 @@ public func readTextFile(_ path: String) throws(FileReadError) -> String {
     }
     return String(decoding: bytes, as: UTF8.self)
 }
+
+/// Reads a configuration file whole; a file that cannot be read is a `ConfigurationError` on
+/// line 0 that says which kind of file it was (`what`, e.g. "the rules file").
+func readConfigurationFile(_ path: String, what: String) throws(ConfigurationError) -> String {
+    do {
+        return try readTextFile(path)
+    } catch {
+        throw ConfigurationError(file: path, line: 0, message: "cannot read \(what): \(error.reason)")
+    }
+}

@@ -29,6 +29,9 @@ public struct WorkerContext {
     public let engine: ForwardingEngine
     let worker: DataPlaneWorker
 
+    /// The worker's clock, the one the engine's expiry times are in.
+    public var now: UInt64 { Linux.monotonicNanos() }
+
     /// Re-attaches the socket filter for the engine's current VIPs and mark-rule networks and
     /// announces `added` VIPs (networks are never announced: lvsd does not answer ARP for them).
     public func virtualAddressesChanged(added: [IPv4Address]) throws(SystemError) {

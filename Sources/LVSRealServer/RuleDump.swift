@@ -102,7 +102,7 @@ public struct RuleDump: Sendable, Equatable {
             if line.hasPrefix("*") {
                 let name = String(line.dropFirst())
                 current = name
-                tables[name, default: Table()] = tables[name] ?? Table()
+                if tables[name] == nil { tables[name] = Table() }
                 continue
             }
             guard let table = current else {
@@ -111,11 +111,11 @@ public struct RuleDump: Sendable, Equatable {
             let tokens = Self.tokenize(line)
             if line.hasPrefix(":") {
                 let chain = String(tokens[0].dropFirst())
-                tables[table]!.chains[chain] = tokens.count > 1 ? tokens[1] : "-"
+                tables[table, default: Table()].chains[chain] = tokens.count > 1 ? tokens[1] : "-"
             } else if tokens.first == "-A", tokens.count >= 2 {
-                tables[table]!.rules.append(FirewallRule(chain: tokens[1], arguments: Array(tokens.dropFirst(2))))
+                tables[table, default: Table()].rules.append(FirewallRule(chain: tokens[1], arguments: Array(tokens.dropFirst(2))))
             } else if tokens.first == "-N", tokens.count >= 2 {
-                tables[table]!.chains[tokens[1]] = "-"
+                tables[table, default: Table()].chains[tokens[1]] = "-"
             } else {
                 throw RealServerError(.unreadableOutput, "rule dump line \(number + 1) not understood: \(line)")
             }

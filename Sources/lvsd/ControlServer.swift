@@ -80,7 +80,7 @@ final class ControlServer: @unchecked Sendable {
         switch request {
         case .status(let includeConnections):
             let status = worker.perform { context in
-                context.engine.status(now: monotonicNanos(), includeConnections: includeConnections)
+                context.engine.status(now: context.now, includeConnections: includeConnections)
             }
             guard let status else { return .failed(TableController.workerSilent) }
             return .ok(status)
@@ -95,10 +95,4 @@ final class ControlServer: @unchecked Sendable {
         if let failure = table.applyBatch(commands) { return .failed(failure) }
         return .ok(nil)
     }
-}
-
-func monotonicNanos() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }

@@ -28,13 +28,7 @@ public struct KeepalivedConfigReader: Sendable {
 
     /// Reads the file at `path` and the files it includes.
     public func load(path: String) throws(ConfigurationError) -> KeepalivedConfiguration {
-        let text: String
-        do {
-            text = try readTextFile(path)
-        } catch {
-            throw ConfigurationError(file: path, line: 0, message: "cannot read the keepalived configuration: \(error.reason)")
-        }
-        return try parse(text, file: path)
+        try parse(readConfigurationFile(path, what: "the keepalived configuration"), file: path)
     }
 
     /// Reads `text` as the content of `file`; relative `include` patterns are taken from the
