@@ -98,10 +98,13 @@ rs_arp_ok() { in_ns "$NS_CLIENT" timeout 5 arping -c 1 -w 3 -I "$IFACE" "$RS1_IP
 check "rs1 answers ARP for its own address" rs_arp_ok
 
 director_plain() {
-    [[ $(in_ns "$NS_DIRECTOR" sysctl -n net.ipv4.ip_forward) == 0 ]] &&
-        ! ip -n "$NS_DIRECTOR" -o addr show | grep -qF "$VIP"
+    local ns
+    for ns in "$NS_DIRECTOR" "$NS_DIRECTOR2"; do
+        [[ $(in_ns "$ns" sysctl -n net.ipv4.ip_forward) == 0 ]] &&
+            ! ip -n "$ns" -o addr show | grep -qF "$VIP" || return 1
+    done
 }
-check "director has no VIP and ip_forward=0" director_plain
+check "both directors have no VIP and ip_forward=0" director_plain
 
 offloads_default() {
     local k
@@ -110,8 +113,8 @@ offloads_default() {
 }
 check "client veth keeps default offloads (tx checksum, TSO on)" offloads_default
 
-static_fdb() { [[ $(bridge -n "$NS_SW" fdb show br br0 | grep -c ' static') == 5 ]]; }
-check "switch has 5 static FDB entries" static_fdb
+static_fdb() { [[ $(bridge -n "$NS_SW" fdb show br br0 | grep -c ' static') == 6 ]]; }
+check "switch has 6 static FDB entries" static_fdb
 
 # GET /status answers the status written in STATEDIR/RS.status (HTTP_GET health tests).
 status_file() {

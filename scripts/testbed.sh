@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The SwiftLVS namespace test bed: one L2 segment with a client, a director and three
+# The SwiftLVS namespace test bed: one L2 segment with a client, two directors and three
 # DR real servers, each in its own network namespace (the design notes, TESTBED.md
 # §1, say why it looks the way it does).
 #
-#   ${PREFIX}sw        bridge br0; ports p-client p-dir p-rs1 p-rs2 p-rs3
+#   ${PREFIX}sw        bridge br0; ports p-client p-dir p-dir2 p-rs1 p-rs2 p-rs3
 #   ${PREFIX}client    eth0 10.200.0.10/24  02:00:0a:c8:00:0a
 #   ${PREFIX}director  eth0 10.200.0.2/24   02:00:0a:c8:00:02  (no VIP, no forwarding)
+#   ${PREFIX}director2 eth0 10.200.0.3/24   02:00:0a:c8:00:03  (the same; the backup of an
+#                      HA pair, idle otherwise)
 #   ${PREFIX}rs1..rs3  eth0 10.200.0.11-13  02:00:0a:c8:00:0b-0d, VIP 10.200.0.100/32 on lo,
 #                      arp_ignore=1 arp_announce=2, scripts/rs-server.py running
 #
@@ -15,7 +17,7 @@
 #   testbed.sh env PREFIX           print KEY=value lines (eval-able) describing the bed
 #   testbed.sh list                 prefixes of beds that exist (even half-built ones)
 #   testbed.sh exec PREFIX HOST cmd...   run cmd in HOST's namespace
-#                                   (HOST: client director rs1 rs2 rs3 sw)
+#                                   (HOST: client director director2 rs1 rs2 rs3 sw)
 #   testbed.sh track PREFIX NAME PID     record PID so that `down` stops it too
 #   testbed.sh stop-server PREFIX RS     stop rs-server.py on RS (rs1 rs2 rs3)
 #   testbed.sh start-server PREFIX RS    start it again; returns once it answers
@@ -36,11 +38,11 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STATE_ROOT=${LVS_TESTBED_STATE_ROOT:-/run/lvs-testbed}
 NETNS_DIR=/run/netns   # where `ip netns add` puts its bind mounts
 
-HOSTS=(client director rs1 rs2 rs3)
+HOSTS=(client director director2 rs1 rs2 rs3)
 REAL_SERVERS=(rs1 rs2 rs3)
-declare -A HOST_IP=([client]=10.200.0.10 [director]=10.200.0.2
+declare -A HOST_IP=([client]=10.200.0.10 [director]=10.200.0.2 [director2]=10.200.0.3
                     [rs1]=10.200.0.11 [rs2]=10.200.0.12 [rs3]=10.200.0.13)
-declare -A HOST_PORT=([client]=p-client [director]=p-dir
+declare -A HOST_PORT=([client]=p-client [director]=p-dir [director2]=p-dir2
                       [rs1]=p-rs1 [rs2]=p-rs2 [rs3]=p-rs3)
 VIP=10.200.0.100
 PLEN=24
@@ -49,7 +51,7 @@ HTTP_PORT=80
 UDP_PORT=9000
 PREFIX_RE='^[a-z0-9][a-z0-9-]{0,11}$'
 # Parses a namespace name back into (prefix, host) for `list`.
-NS_NAME_RE='^([a-z0-9][a-z0-9-]{0,11})(sw|client|director|rs1|rs2|rs3)$'
+NS_NAME_RE='^([a-z0-9][a-z0-9-]{0,11})(sw|client|director2|director|rs1|rs2|rs3)$'
 
 # Bounds of the waits (iterations of 0.1 s).
 READY_TRIES=50      # rs-server answering: ~5 s
@@ -249,8 +251,8 @@ cmd_exec() {
     shift 2
     check_prefix "$prefix"
     case $host in
-        client | director | rs1 | rs2 | rs3 | sw) ;;
-        *) die "unknown host '$host' (client director rs1 rs2 rs3 sw)" ;;
+        client | director | director2 | rs1 | rs2 | rs3 | sw) ;;
+        *) die "unknown host '$host' (client director director2 rs1 rs2 rs3 sw)" ;;
     esac
     (($#)) || die "exec: no command"
     ns_exists "$prefix$host" || die "no namespace $prefix$host"
@@ -440,8 +442,10 @@ cmd_up() {
 
     # Director: an ordinary host on the segment. No VIP (lvsd answers ARP for it) and no
     # IP forwarding (the kernel must stay silent about VIP frames: gotcha 10).
-    ip netns exec "${prefix}director" sysctl -q -w net.ipv4.ip_forward=0 \
-        net.ipv4.conf.all.forwarding=0 "net.ipv4.conf.$IFACE.forwarding=0" >/dev/null
+    for host in director director2; do
+        ip netns exec "$prefix$host" sysctl -q -w net.ipv4.ip_forward=0 \
+            net.ipv4.conf.all.forwarding=0 "net.ipv4.conf.$IFACE.forwarding=0" >/dev/null
+    done
 
     # Real servers: the VIP on lo, and the ARP settings that keep them from answering
     # or advertising it on the segment (the classic LVS-DR real-server setup). With
@@ -496,7 +500,7 @@ cmd_up() {
     cmd_env "$prefix" >"$statedir/env"
     UP_DONE=1
     trap - EXIT INT TERM
-    log "up: $prefix (client ${HOST_IP[client]}, director ${HOST_IP[director]}, rs1-3 ${HOST_IP[rs1]}-${HOST_IP[rs3]##*.}, VIP $VIP; state $statedir)"
+    log "up: $prefix (client ${HOST_IP[client]}, directors ${HOST_IP[director]} ${HOST_IP[director2]}, rs1-3 ${HOST_IP[rs1]}-${HOST_IP[rs3]##*.}, VIP $VIP; state $statedir)"
     echo "$prefix"
 }
 

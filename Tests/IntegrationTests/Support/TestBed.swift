@@ -1,6 +1,6 @@
 import Foundation
 
-/// One namespace test bed (scripts/testbed.sh): client, director, rs1..rs3 on one bridge.
+/// One namespace test bed (scripts/testbed.sh): client, director, director2, rs1..rs3 on one bridge.
 /// Built in `init`, removed by `tearDown()` — call it in a `defer` right after creating the bed
 /// so a failing test still cleans up; `deinit` removes it as a last resort.
 final class TestBed {
@@ -8,6 +8,9 @@ final class TestBed {
     static let clientIP = "10.200.0.10"
     static let directorIP = "10.200.0.2"
     static let directorMAC = "02:00:0a:c8:00:02"
+    /// The second director (namespace `director2`), idle unless a test runs an HA pair.
+    static let director2IP = "10.200.0.3"
+    static let director2MAC = "02:00:0a:c8:00:03"
     static let realServers = ["rs1": "10.200.0.11", "rs2": "10.200.0.12", "rs3": "10.200.0.13"]
     static let realServerMACs = ["rs1": "02:00:0a:c8:00:0b", "rs2": "02:00:0a:c8:00:0c", "rs3": "02:00:0a:c8:00:0d"]
 
