@@ -64,5 +64,8 @@ public final class SyncJournal: @unchecked Sendable {
         return n
     }
 
+    public var overflowCount: UInt64 { overflows.load(ordering: .relaxed) }
+    public var recordedCount: UInt64 { recorded.load(ordering: .relaxed) }
+
     public var isEmpty: Bool { tail.load(ordering: .acquiring) == head.load(ordering: .relaxed) }
 }
