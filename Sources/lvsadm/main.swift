@@ -62,9 +62,12 @@ struct LVSAdmin {
             let names: any NameResolver = numeric ? NumericNames() : SystemNameResolver()
             print(ListingFormatter.save(status, numeric: numeric, names: names), terminator: "")
             return 0
-        case .startDaemon, .stopDaemon:
-            Self.printError("connection synchronisation is not available yet: it comes with director high availability (VRRP and sync); nothing was started or stopped")
-            return 255
+        case .startDaemon(let options):
+            guard let response = exchange(.startDaemon(options)) else { return 1 }
+            return report(response)
+        case .stopDaemon(let options):
+            guard let response = exchange(.stopDaemon(options)) else { return 1 }
+            return report(response)
         default:
             return change([command])
         }
@@ -98,6 +101,30 @@ struct LVSAdmin {
     }
 
     func list(_ options: ListOptions) -> Int32 {
+        if options.daemon {
+            // The daemons alone: ipvsadm asks the kernel for nothing else with --daemon.
+            switch exchange(.daemons) {
+            case .daemons(let daemons)?:
+                let names: any NameResolver = NumericNames()
+                let status = DirectorStatus(connectionTableSize: 0, timeouts: TimeoutSetting(tcp: 0, tcpFin: 0, udp: 0))
+                let running = daemons.map { d in
+                    SyncDaemonStatus(role: d.role == .master ? .master : .backup, interface: d.interface ?? "",
+                                     syncID: d.syncID, maximumLength: d.maximumLength ?? 0, group: d.group,
+                                     port: d.port ?? 0, ttl: d.ttl ?? 0)
+                }
+                print((try? ListingFormatter.list(status, options: options, names: names, syncDaemons: running)) ?? "",
+                      terminator: "")
+                return 0
+            case .failed(let failure)?:
+                Self.printError(failure.message)
+                return failure.exitCode
+            case .ok?:
+                Self.printError("lvsd answered a daemon listing without the daemons")
+                return 1
+            case nil:
+                return 1
+            }
+        }
         guard let status = status(connections: options.connections) else { return 1 }
         if let c = status.vipConflict, c.secondsSinceLast < 600 {
             // On stderr, so that scripts reading the listing see exactly ipvsadm's output.
@@ -120,7 +147,7 @@ struct LVSAdmin {
 
     func report(_ response: ControlResponse) -> Int32 {
         switch response {
-        case .ok:
+        case .ok, .daemons:
             return 0
         case .failed(let failure):
             Self.printError(failure.message)
@@ -132,7 +159,7 @@ struct LVSAdmin {
         switch exchange(.status(includeConnections: connections)) {
         case .ok(let status?)?:
             return status
-        case .ok(nil)?:
+        case .ok(nil)?, .daemons?:
             Self.printError("lvsd answered a status request without a status")
             return nil
         case .failed(let failure)?:

@@ -25,12 +25,16 @@ struct Director {
     /// SIGHUP reads `configPath` again.
     var keepalived: KeepalivedConfiguration?
     var configPath: String?
+    /// A sync daemon to start with the data plane (`--sync-daemon`, or keepalived.conf's
+    /// `lvs_sync_daemon`, which starts as backup until VRRP says otherwise).
+    var syncAtStart: SyncDaemonConfiguration?
 
     func run() throws {
         let interface: NetworkInterface
         let worker: DataPlaneWorker
         let control: ControlServer
         let table: TableController
+        let sync: SyncDaemon
         do {
             interface = try NetworkInterface.lookup(interfaceName)
             if interface.kernelForwardsIPv4() {
@@ -46,7 +50,8 @@ struct Director {
             Log.info("\(interface.name): MAC \(interface.mac), address \(interface.address), MTU \(interface.mtu); ring \(socket.frameCount) × \(socket.frameSize) B, connection table \(engine.connections.capacity) slots")
             let listener = try ControlListener(path: socketPath)
             table = TableController(configuration: configuration, worker: worker, savedTable: savedTable)
-            control = ControlServer(listener: listener, worker: worker, table: table)
+            sync = SyncDaemon(worker: worker, interface: interface)
+            control = ControlServer(listener: listener, worker: worker, table: table, sync: sync)
             Log.info("control socket \(socketPath)")
         } catch let error as ControlSocketError {
             Log.error(error.description)
@@ -81,6 +86,16 @@ struct Director {
             Log.error(error.description)
             throw ExitCode(1)
         }
+        if let syncAtStart {
+            do {
+                try sync.start(syncAtStart)
+            } catch {
+                Log.error(error.description)
+                control.stop()
+                worker.stop()
+                throw ExitCode(1)
+            }
+        }
         let monitor = HealthMonitor(log: { level, line in
             switch level {
             case .info: Log.info(line)
@@ -94,6 +109,7 @@ struct Director {
             } catch {
                 Log.error("health checks: \(error)")
                 control.stop()
+                sync.stopAll()
                 worker.stop()
                 throw ExitCode(1)
             }
@@ -130,6 +146,7 @@ struct Director {
         SystemdNotifier.notify("STOPPING=1")
         monitor.stop()
         control.stop()
+        sync.stopAll()
         worker.stop()
         let final = worker.shared.snapshot.withLock { $0 }
         writeStats(final)
