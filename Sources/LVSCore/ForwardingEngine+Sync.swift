@@ -42,6 +42,32 @@ extension ForwardingEngine {
         }
     }
 
+    /// How often every live entry is sent again, so that a backup's copy of a long, quiet
+    /// connection (which changes no state) does not expire: the kernel resends a busy
+    /// connection every 50 packets (`sync_threshold 3 50`); counting packets per entry would
+    /// cost the hit path a write, so the housekeeping tick walks the table instead.
+    public static let syncRefreshNanos: UInt64 = 120_000_000_000
+
+    /// Records up to `budget` slots' worth of live entries in the states the kernel syncs (and
+    /// templates), from where the last call stopped. The worker calls it every housekeeping
+    /// tick with `capacity × tick / syncRefreshNanos` slots, so each entry goes out about every
+    /// `syncRefreshNanos`.
+    public func refreshSync(now: UInt64, budget: Int) {
+        guard let journal = syncJournal else { return }
+        let capacity = connections.capacity
+        var visited = 0
+        while visited < budget {
+            let e = connections.entries + syncRefreshCursor
+            syncRefreshCursor = (syncRefreshCursor + 1) & (capacity - 1)
+            visited += 1
+            guard e.pointee.isOccupied, e.pointee.expiresAt > now else { continue }
+            let state = e.pointee.stateRaw
+            let synced = e.pointee.isTemplate || state == ConnectionState.udp.rawValue
+                || (state < 32 && Self.syncedTCPStates >> UInt32(state) & 1 != 0)
+            if synced { journal.push(syncRecord(e.pointee)) }
+        }
+    }
+
     /// The sync record of an entry, with the flags and numbers a kernel DR director sends.
     public func syncRecord(_ e: ConnectionEntry) -> SyncConnection {
         let d = destinations[Int(e.destinationSlot)]

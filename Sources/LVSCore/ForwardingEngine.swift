@@ -137,6 +137,8 @@ public final class ForwardingEngine {
     /// path one test, and only where a state changes.
     @exclusivity(unchecked)
     public var syncJournal: SyncJournal?
+    /// Where `refreshSync` goes on from.
+    var syncRefreshCursor = 0
 
     /// How often a resolved real server is asked again, and how soon an unanswered request repeats.
     public var neighborRefreshNanos: UInt64 = 30_000_000_000

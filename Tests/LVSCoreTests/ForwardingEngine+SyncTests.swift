@@ -186,3 +186,20 @@ import Testing
         #expect(b.connectionEntries(now: 0).filter { $0.state == .synReceived }.count == 10)
     }
 }
+
+extension ForwardingEngineSyncTests {
+    // A quiet established connection is sent again by the periodic walk; a SYN_RECV one is not.
+    @Test func theRefreshWalkResendsLiveSyncedEntries() throws {
+        let a = try Self.engine()
+        _ = Self.tcp(a, port: 40000, flags: Wire.tcpSYN, at: 0)
+        _ = Self.tcp(a, port: 40000, flags: Wire.tcpACK, at: 0)
+        _ = Self.tcp(a, port: 40001, flags: Wire.tcpSYN, at: 0)
+        let journal = SyncJournal(capacity: 64)
+        a.refreshSync(now: 0, budget: 4096)
+        #expect(journal.isEmpty)
+        a.syncJournal = journal
+        a.refreshSync(now: Self.second, budget: a.connections.capacity)
+        let records = Self.transfer(journal)
+        #expect(records.map(\.clientPort) == [40000])
+    }
+}
