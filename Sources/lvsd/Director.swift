@@ -124,6 +124,7 @@ struct Director {
                 break loop
             case SIGUSR1:
                 Log.info(summary(worker.shared.snapshot.withLock { $0 }))
+                if let line = Self.syncSummary(sync) { Log.info(line) }
                 if keepalived != nil {
                     for line in monitor.status().description.split(separator: "\n") { Log.info("health: " + line) }
                 }
@@ -146,6 +147,7 @@ struct Director {
         SystemdNotifier.notify("STOPPING=1")
         monitor.stop()
         control.stop()
+        if let line = Self.syncSummary(sync) { Log.info(line) }
         sync.stopAll()
         worker.stop()
         let final = worker.shared.snapshot.withLock { $0 }
@@ -195,6 +197,14 @@ struct Director {
                                     directorAddress: interface.address, connectionCapacity: connectionCapacity,
                                     hashSeed: seed, staticNeighbors: staticNeighbors, settings: settings,
                                     mtu: interface.mtu, destinationCapacity: destinationCapacity)
+    }
+
+    /// The sync daemon's role and counters, on one line (nil when none runs).
+    static func syncSummary(_ sync: SyncDaemon) -> String? {
+        guard let running = sync.running else { return nil }
+        let c = sync.counters
+        let i = c.imported
+        return "sync \(running.role.rawValue): initial sync \(sync.initialSyncComplete ? "complete" : "pending"), sent \(c.recordsSent) records in \(c.messagesSent) messages (\(c.sendErrors) send errors, \(c.journalOverflows) journal overflows), received \(c.messagesReceived) messages (\(c.malformedMessages) malformed, \(c.otherSyncID) other sync ID): \(i.added) added, \(i.updated) updated, \(i.unknownService) unknown service, \(i.unknownDestination) unknown real server, \(i.tableFull) table full, \(i.invalid) invalid; tables served \(c.tablesServed), pulled \(c.tablesPulled)"
     }
 
     /// Non-zero counters and per-server connection counts, on one line.

@@ -133,3 +133,50 @@ struct SyncFailoverTests {
         #expect(forwarded > 100, "backup forwarded \(forwarded) frames")
     }
 }
+
+extension SyncFailoverTests {
+    @Test("Unicast sync started by lvsd options: the backup gets the master's entries; --stop-daemon and -L --daemon")
+    func unicastPeersStartedFromTheCommandLine() throws {
+        let bed = try TestBed()
+        defer { bed.tearDown() }
+        let master = try DirectorProcess(bed: bed, rules: Self.rules,
+                                         extraArguments: ["--sync-daemon", "master", "--sync-peer", TestBed.director2IP, "--sync-id", "7"])
+        defer { master.stop() }
+        let backup = try DirectorProcess(bed: bed, rules: Self.rules,
+                                         extraArguments: ["--sync-daemon", "backup", "--sync-peer", TestBed.directorIP, "--sync-id", "7"],
+                                         host: "director2")
+        defer { backup.stop() }
+        try Self.waitForLog(backup, "initial sync complete: 0 entries", seconds: 15)
+        #expect(try master.lvsadm(["-L", "--daemon"]).stdout
+            == "master sync daemon (mcast=eth0, syncid=7, maxlen=1472, group=10.200.0.3, port=8848, ttl=1)\n")
+
+        try bed.check("client", "ip neigh replace \(TestBed.vip) lladdr \(TestBed.directorMAC) dev eth0 nud permanent")
+        let work = master.directory.appendingPathComponent("streams")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { _ = FileManager.default.createFile(atPath: work.appendingPathComponent("stop").path, contents: nil) }
+        _ = FileManager.default.createFile(atPath: work.appendingPathComponent("go").path, contents: nil)
+        try bed.background("client", "python3 \(Self.streamsScript.path) \(TestBed.vip) 10 10 \(work.path) 60",
+                           log: work.appendingPathComponent("client.log").path)
+        try Self.waitFor(work.appendingPathComponent("ready"), seconds: 20, what: "20 streams")
+        var onMaster: [Int: (state: String, server: String)] = [:]
+        var onBackup: [Int: (state: String, server: String)] = [:]
+        let deadline = Date().addingTimeInterval(5)
+        repeat {
+            usleep(200_000)
+            onMaster = try Self.connections(master)
+            onBackup = try Self.connections(backup)
+        } while onBackup.count < 20 && Date() < deadline
+        #expect(onMaster.count == 20)
+        #expect(onBackup.count == 20, "backup entries: \(onBackup.count)\n\(backup.log)")
+        for (port, entry) in onMaster {
+            #expect(onBackup[port]?.server == entry.server)
+        }
+
+        // Stopping: the wrong role is refused, the right one stops, and the listing is empty.
+        let wrong = try backup.lvsadm(["--stop-daemon", "master"])
+        #expect(wrong.status != 0)
+        #expect(wrong.stderr.contains("no master sync daemon is running"))
+        #expect(try backup.lvsadm(["--stop-daemon", "backup"]).status == 0)
+        #expect(try backup.lvsadm(["-L", "--daemon"]).stdout == "")
+    }
+}
