@@ -84,6 +84,8 @@ public final class SyncDaemon: @unchecked Sendable {
 
     struct State {
         var configuration: SyncDaemonConfiguration?
+        /// The configuration as asked for (maxlen 0 when defaulted), which `setRole` restarts with.
+        var requested: SyncDaemonConfiguration?
         var thread: pthread_t?
         var counters = SyncCounters()
     }
@@ -156,6 +158,7 @@ public final class SyncDaemon: @unchecked Sendable {
         }
         state.withLock {
             $0.configuration = effective
+            $0.requested = configuration
             $0.thread = tid
         }
         Log.info("sync daemon started: state = \(effective.role.rawValue.uppercased()), mcast_ifn = \(effective.interface), syncid = \(effective.syncID), \(effective.isUnicast ? "peer" : "group") \(effective.group):\(effective.port), maxlen \(effective.maximumLength)")
@@ -191,13 +194,12 @@ public final class SyncDaemon: @unchecked Sendable {
     /// master when the instance becomes MASTER, backup otherwise). A switch to backup starts
     /// a new full-table pull. Without a running daemon there is nothing to switch.
     public func setRole(_ role: SyncDaemonConfiguration.Role) throws(SyncDaemonError) {
-        guard var configuration = running else {
+        guard let current = running, var configuration = state.withLock({ $0.requested }) else {
             throw SyncDaemonError("no sync daemon is running: start one (lvsadm --start-daemon, or lvs_sync_daemon in keepalived.conf)")
         }
-        guard configuration.role != role else { return }
+        guard current.role != role else { return }
         stopThread()
         configuration.role = role
-        configuration.maximumLength = 0
         try start(configuration)
     }
 
