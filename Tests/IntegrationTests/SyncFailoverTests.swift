@@ -50,7 +50,7 @@ struct SyncFailoverTests {
         }
     }
 
-    @Test("100 streams: the backup pulls 50, is sent 50 more, takes over after kill -9 and keeps all 100 on their servers")
+    @Test("100 streams: the backup pulls 50, is sent 50 more, takes over after kill -9 and keeps all 100 on their servers; the recovered master pulls them back")
     func failoverKeepsEveryStream() throws {
         let bed = try TestBed()
         defer { bed.tearDown() }
@@ -107,7 +107,22 @@ struct SyncFailoverTests {
         usleep(500_000)
         master.crash()
         try bed.check("client", "ip neigh replace \(TestBed.vip) lladdr \(TestBed.director2MAC) dev eth0 nud permanent")
-        sleep(5)
+        sleep(2)
+
+        // The old master comes back: the new active director becomes sync master (what VRRP's
+        // state hook does), and the recovered one starts as backup and pulls all 100 entries
+        // before it could take the VIP back.
+        #expect(try backup.lvsadm(["--stop-daemon", "backup"]).status == 0)
+        #expect(try backup.lvsadm(["--start-daemon", "master", "--mcast-interface", "eth0"]).status == 0)
+        let recovered = try DirectorProcess(bed: bed, rules: Self.rules, extraArguments: ["--sync-daemon", "backup"])
+        defer { recovered.stop() }
+        try Self.waitForLog(recovered, "initial sync complete", seconds: 15)
+        let back = try Self.connections(recovered)
+        #expect(back.count == 100, "entries on the recovered director: \(back.count)\n\(recovered.log)")
+        for (port, entry) in onMaster {
+            #expect(back[port]?.server == entry.server)
+        }
+        sleep(2)
         _ = FileManager.default.createFile(atPath: work.appendingPathComponent("stop").path, contents: nil)
         try Self.waitFor(work.appendingPathComponent("result.json"), seconds: 20, what: "the client's result")
 
