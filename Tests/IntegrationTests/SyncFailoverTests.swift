@@ -187,6 +187,16 @@ extension SyncFailoverTests {
             #expect(onBackup[port]?.server == entry.server)
         }
 
+        // Malformed datagrams on the sync port are counted and dropped; the daemon goes on.
+        try bed.check("client", """
+            python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            for b in (b"\\x00", b"\\x00\\x07\\x00\\x30garbage", bytes(range(200))): s.sendto(b, ("\(TestBed.director2IP)", 8848))'
+            """)
+        usleep(500_000)
+        kill(backup.process.processIdentifier, SIGUSR1)
+        try Self.waitForLog(backup, "(3 malformed", seconds: 5)
+        #expect(try Self.connections(backup).count == 20)
+
         // Stopping: the wrong role is refused, the right one stops, and the listing is empty.
         let wrong = try backup.lvsadm(["--stop-daemon", "master"])
         #expect(wrong.status != 0)
