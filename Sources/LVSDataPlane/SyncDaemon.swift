@@ -362,7 +362,7 @@ final class SyncRun: @unchecked Sendable {
                 writer.append(record)
                 // Pace the stream so a backup's socket buffer keeps up with a large table.
                 sent += 1
-                if sent % 64 == 0 { usleep(1000) }
+                if sent % 16 == 0 { usleep(1000) }
             }
         }
         if !writer.isEmpty { send(&writer, to: address) }

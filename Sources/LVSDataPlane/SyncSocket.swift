@@ -11,6 +11,7 @@ import LVSCore
 final class SyncSocket {
     let fd: Int32
     let destination: sockaddr_in
+    static let receiveBufferBytes = 8 << 20
 
     /// - Parameter peer: where messages go: the multicast group, or a peer director's unicast
     ///   address (lvsd's unicast mode).
@@ -26,6 +27,11 @@ final class SyncSocket {
         self.destination = destination
         do {
             try Linux.setOption(fd, SOL_SOCKET, SO_REUSEADDR, Int32(1), name: "SO_REUSEADDR")
+            // A full-table pull arrives as a burst of datagrams: room for a few thousand of
+            // them, past net.core.rmem_max when lvsd runs as root (else what rmem_max allows).
+            if (try? Linux.setOption(fd, SOL_SOCKET, SO_RCVBUFFORCE, Int32(Self.receiveBufferBytes), name: "SO_RCVBUFFORCE")) == nil {
+                _ = try? Linux.setOption(fd, SOL_SOCKET, SO_RCVBUF, Int32(Self.receiveBufferBytes), name: "SO_RCVBUF")
+            }
             var local = sockaddr_in()
             local.sin_family = sa_family_t(AF_INET)
             local.sin_port = port.bigEndian
