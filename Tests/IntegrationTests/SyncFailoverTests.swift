@@ -205,3 +205,44 @@ extension SyncFailoverTests {
         #expect(try backup.lvsadm(["-L", "--daemon"]).stdout == "")
     }
 }
+
+extension SyncFailoverTests {
+    @Test("A backup started late pulls a table of 10 000 UDP connections whole")
+    func largeTablePull() throws {
+        let rules = Self.rules + """
+            -A -u 10.200.0.100:9000 -s rr
+            -a -u 10.200.0.100:9000 -r 10.200.0.11:9000 -g -w 1
+            -a -u 10.200.0.100:9000 -r 10.200.0.12:9000 -g -w 1
+            -a -u 10.200.0.100:9000 -r 10.200.0.13:9000 -g -w 1
+
+            """
+        let bed = try TestBed()
+        defer { bed.tearDown() }
+        let master = try DirectorProcess(bed: bed, rules: rules, extraArguments: ["--sync-daemon", "master"])
+        defer { master.stop() }
+        try bed.check("client", "ip neigh replace \(TestBed.vip) lladdr \(TestBed.directorMAC) dev eth0 nud permanent")
+        // 10 000 datagrams from 10 000 source ports: 10 000 UDP connections on the master.
+        try bed.check("client", """
+            python3 -c 'import socket
+            for p in range(20000, 30000):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("\(TestBed.clientIP)", p)); s.sendto(b"x", ("\(TestBed.vip)", 9000)); s.close()'
+            """, timeout: 120)
+        func udpEntries(_ d: DirectorProcess) throws -> Int {
+            try d.lvsadm(["-L", "-c", "-n"]).stdout.split(separator: "\n").filter { $0.hasPrefix("UDP") }.count
+        }
+        let deadline = Date().addingTimeInterval(10)
+        var onMaster = 0
+        repeat {
+            usleep(200_000)
+            onMaster = try udpEntries(master)
+        } while onMaster < 10000 && Date() < deadline
+        #expect(onMaster == 10000)
+        let backup = try DirectorProcess(bed: bed, rules: rules, extraArguments: ["--sync-daemon", "backup"], host: "director2")
+        defer { backup.stop() }
+        try Self.waitForLog(backup, "initial sync complete: 10000 entries", seconds: 30)
+        #expect(try udpEntries(backup) == 10000)
+        let masterTable = try master.lvsadm(["-L", "-n"]).stdout
+        let backupTable = try backup.lvsadm(["-L", "-n"]).stdout
+        #expect(masterTable == backupTable, "master:\n\(masterTable)\nbackup:\n\(backupTable)")
+    }
+}
