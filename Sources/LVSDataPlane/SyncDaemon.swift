@@ -79,6 +79,9 @@ public final class SyncDaemon: @unchecked Sendable {
     let state = Mutex<State>(State())
     let complete = Atomic<Bool>(false)
     let stopRequested = Atomic<Bool>(false)
+    /// Serialises start, stop and role switches: lvsadm (the control thread) and VRRP (its own
+    /// thread) may ask at the same time.
+    let operations = Mutex<Void>(())
     /// Called on the sync thread once, when a backup holds the master's whole table.
     public let onInitialSyncComplete: (@Sendable () -> Void)?
 
@@ -114,6 +117,10 @@ public final class SyncDaemon: @unchecked Sendable {
     /// `--start-daemon`: refused when a daemon of either role runs (ipvsadm's kernel says
     /// "File exists" for the same role).
     public func start(_ configuration: SyncDaemonConfiguration) throws(SyncDaemonError) {
+        try operations.withLock { (_: inout Void) throws(SyncDaemonError) in try startLocked(configuration) }
+    }
+
+    func startLocked(_ configuration: SyncDaemonConfiguration) throws(SyncDaemonError) {
         guard configuration.interface == interface.name else {
             throw SyncDaemonError("sync interface \(configuration.interface): lvsd forwards on \(interface.name) and syncs there only; use --mcast-interface \(interface.name)")
         }
@@ -166,6 +173,10 @@ public final class SyncDaemon: @unchecked Sendable {
 
     /// `--stop-daemon ROLE`: stops the daemon if it runs in that role.
     public func stop(_ role: SyncDaemonConfiguration.Role) throws(SyncDaemonError) {
+        try operations.withLock { (_: inout Void) throws(SyncDaemonError) in try stopLocked(role) }
+    }
+
+    func stopLocked(_ role: SyncDaemonConfiguration.Role) throws(SyncDaemonError) {
         guard let current = running, current.role == role else {
             throw SyncDaemonError("no \(role.rawValue) sync daemon is running (No such process)")
         }
@@ -175,7 +186,7 @@ public final class SyncDaemon: @unchecked Sendable {
 
     /// Stops whatever runs (lvsd's shutdown).
     public func stopAll() {
-        if running != nil { stopThread() }
+        operations.withLock { _ in if running != nil { stopThread() } }
     }
 
     func stopThread() {
@@ -194,13 +205,17 @@ public final class SyncDaemon: @unchecked Sendable {
     /// master when the instance becomes MASTER, backup otherwise). A switch to backup starts
     /// a new full-table pull. Without a running daemon there is nothing to switch.
     public func setRole(_ role: SyncDaemonConfiguration.Role) throws(SyncDaemonError) {
+        try operations.withLock { (_: inout Void) throws(SyncDaemonError) in try setRoleLocked(role) }
+    }
+
+    func setRoleLocked(_ role: SyncDaemonConfiguration.Role) throws(SyncDaemonError) {
         guard let current = running, var configuration = state.withLock({ $0.requested }) else {
             throw SyncDaemonError("no sync daemon is running: start one (lvsadm --start-daemon, or lvs_sync_daemon in keepalived.conf)")
         }
         guard current.role != role else { return }
         stopThread()
         configuration.role = role
-        try start(configuration)
+        try startLocked(configuration)
     }
 
     func update(_ body: (inout SyncCounters) -> Void) {
