@@ -35,6 +35,9 @@ public enum ControlRequest: Sendable, Equatable {
     case stopDaemon(SyncDaemonOptions)
     /// `-L --daemon`: the running sync daemons.
     case daemons
+    /// lvsd's own (`lvsadm --sync-role`): switch the running sync daemon to this role keeping
+    /// its options, as the VRRP state hook does.
+    case syncRole(SyncDaemonOptions.Role)
 }
 
 /// A request lvsd refused, with what ipvsadm would print and return.
@@ -84,6 +87,8 @@ extension ControlRequest {
             return "\(ControlProtocol.magic) \(ControlProtocol.version) stop-daemon \(SyncDaemonCodec.words(options))\n"
         case .daemons:
             return "\(ControlProtocol.magic) \(ControlProtocol.version) daemons\n"
+        case .syncRole(let role):
+            return "\(ControlProtocol.magic) \(ControlProtocol.version) sync-role \(role.rawValue)\n"
         }
     }
 
@@ -113,11 +118,16 @@ extension ControlRequest {
             guard body.isEmpty else { throw ControlProtocolError("a daemon request has one line") }
             let options = try SyncDaemonCodec.options(words.dropFirst())
             return words[0] == "start-daemon" ? .startDaemon(options) : .stopDaemon(options)
+        case "sync-role":
+            guard words.count == 2, body.isEmpty, let role = SyncDaemonOptions.Role(rawValue: String(words[1])) else {
+                throw ControlProtocolError("sync-role takes master or backup, got '\(first)'")
+            }
+            return .syncRole(role)
         case "daemons":
             guard words.count == 1, body.isEmpty else { throw ControlProtocolError("daemons takes no words, got '\(first)'") }
             return .daemons
         default:
-            throw ControlProtocolError("unknown request '\(first)': expected change, status, start-daemon, stop-daemon or daemons")
+            throw ControlProtocolError("unknown request '\(first)': expected change, status, start-daemon, stop-daemon, daemons or sync-role")
         }
     }
 }

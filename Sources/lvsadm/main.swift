@@ -9,7 +9,8 @@ import LVSCore
 /// The command line is parsed here with ipvsadm's grammar; table changes travel to lvsd as
 /// typed records (`ChangeCodec`) and are checked and applied there, all or nothing; listings
 /// come back as a `DirectorStatus` and are printed here in ipvsadm's formats. Besides ipvsadm's
-/// options, `--socket PATH` (or $LVSD_SOCKET) names the director to talk to.
+/// options, `--socket PATH` (or $LVSD_SOCKET) names the director to talk to, and
+/// `--sync-role master|backup` switches lvsd's running sync daemon.
 struct LVSAdmin {
     var program: String
     var socketPath: String
@@ -34,6 +35,17 @@ struct LVSAdmin {
                 socketPath = String(arguments[i].dropFirst("--socket=".count))
                 arguments.remove(at: i)
             }
+        }
+        // --sync-role ROLE is lvsd's too: switch the running sync daemon's role (what VRRP
+        // does on a state change), keeping its options.
+        if arguments.first == "--sync-role" {
+            guard arguments.count == 2, let role = SyncDaemonOptions.Role(rawValue: arguments[1]) else {
+                printError("--sync-role takes master or backup, and nothing else")
+                return 2
+            }
+            let admin = LVSAdmin(program: program, socketPath: socketPath)
+            guard let response = admin.exchange(.syncRole(role)) else { return 1 }
+            return admin.report(response)
         }
         return LVSAdmin(program: program, socketPath: socketPath).run(arguments)
     }

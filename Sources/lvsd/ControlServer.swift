@@ -104,6 +104,13 @@ final class ControlServer: @unchecked Sendable {
             return .ok(nil)
         case .daemons:
             return .daemons(sync.running.map { [SyncDaemonOptions($0)] } ?? [])
+        case .syncRole(let role):
+            do {
+                try sync.setRole(SyncDaemonConfiguration.Role(role))
+            } catch {
+                return .failed(ControlFailure(message: error.description, exitCode: 255))
+            }
+            return .ok(nil)
         }
     }
 

@@ -112,8 +112,10 @@ struct SyncFailoverTests {
         // The old master comes back: the new active director becomes sync master (what VRRP's
         // state hook does), and the recovered one starts as backup and pulls all 100 entries
         // before it could take the VIP back.
-        #expect(try backup.lvsadm(["--stop-daemon", "backup"]).status == 0)
-        #expect(try backup.lvsadm(["--start-daemon", "master", "--mcast-interface", "eth0"]).status == 0)
+        let switched = try backup.lvsadm(["--sync-role", "master"])
+        #expect(switched.status == 0, "sync-role: \(switched.stderr)")
+        #expect(try backup.lvsadm(["-L", "--daemon"]).stdout
+            == "master sync daemon (mcast=eth0, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n")
         let recovered = try DirectorProcess(bed: bed, rules: Self.rules, extraArguments: ["--sync-daemon", "backup"])
         defer { recovered.stop() }
         try Self.waitForLog(recovered, "initial sync complete", seconds: 15)

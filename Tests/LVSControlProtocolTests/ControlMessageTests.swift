@@ -117,7 +117,8 @@ import Testing
         master.group = IPv4Address(224, 0, 0, 81)
         master.port = 8848
         master.ttl = 1
-        for request in [ControlRequest.startDaemon(master), .stopDaemon(SyncDaemonOptions(role: .backup)), .daemons] {
+        for request in [ControlRequest.startDaemon(master), .stopDaemon(SyncDaemonOptions(role: .backup)), .daemons,
+                        .syncRole(.master), .syncRole(.backup)] {
             #expect(try ControlRequest.decode(request.encoded()) == request)
         }
         #expect(ControlRequest.startDaemon(master).encoded()
@@ -129,7 +130,7 @@ import Testing
 
     @Test(arguments: [
         "", "hello\n", "lvsctl 1 status\n", "lvsctl 3 status\n", "lvsctl 4 start-daemon\n", "lvsctl 4 start-daemon primary\n",
-        "lvsctl 4 start-daemon master syncid=300\n", "lvsctl 4 stop-daemon backup colour=blue\n", "lvsctl 4 daemons now\n", "lvsctl 2 status\n", "lvsctl 9 status\n", "lvsctl 4 frobnicate\n", "lvsctl 4 status everything\n",
+        "lvsctl 4 start-daemon master syncid=300\n", "lvsctl 4 stop-daemon backup colour=blue\n", "lvsctl 4 daemons now\n", "lvsctl 4 sync-role\n", "lvsctl 4 sync-role leader\n", "lvsctl 2 status\n", "lvsctl 9 status\n", "lvsctl 4 frobnicate\n", "lvsctl 4 status everything\n",
         "lvsctl 4 change\n\n", "lvsctl 1 change\n-A\t-t\t10.200.0.100:80\n", "lvsctl 4 change\nA\t6\t10.200.0.100\t80\n",
         "lvsctl 4 status\nC\n", "lvsctl 4 change now\nC\n",
     ])
