@@ -296,18 +296,11 @@ public struct SyncControlMessage: Equatable, Sendable {
     }
 
     public var bytes: [UInt8] {
-        var b = [UInt8](repeating: 0, count: Self.length)
-        b[1] = syncID
-        for (i, v) in [Self.magic, requestID, count].enumerated() {
-            let o = i == 0 ? 4 : 4 + i * 4 + 4
-            b[o] = UInt8(truncatingIfNeeded: v >> 24)
-            b[o + 1] = UInt8(truncatingIfNeeded: v >> 16)
-            b[o + 2] = UInt8(truncatingIfNeeded: v >> 8)
-            b[o + 3] = UInt8(truncatingIfNeeded: v)
+        func word(_ v: UInt32) -> [UInt8] {
+            [UInt8(truncatingIfNeeded: v >> 24), UInt8(truncatingIfNeeded: v >> 16),
+             UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)]
         }
-        b[8] = kind.rawValue
-        b[9] = 1
-        return b
+        return [0, syncID, 0, 0] + word(Self.magic) + [kind.rawValue, 1, 0, 0] + word(requestID) + word(count)
     }
 
     /// The control message in `bytes`, or nil when it is not one.
