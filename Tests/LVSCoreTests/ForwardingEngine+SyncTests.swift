@@ -164,15 +164,6 @@ import Testing
         #expect(b.connections.count == 1)
     }
 
-    // A full journal drops and counts; the worker never waits.
-    @Test func aFullJournalCountsOverflows() {
-        let j = SyncJournal(capacity: 16)
-        for _ in 0..<20 { j.push(SyncMessageTests.established) }
-        #expect(j.overflowCount == 4)
-        #expect(j.drain { _ in } == 16)
-        #expect(j.push(SyncMessageTests.established))
-    }
-
     @Test func theWholeTableForAPull() throws {
         let a = try Self.engine(persistent: true)
         for port in UInt16(40000)..<40010 {
