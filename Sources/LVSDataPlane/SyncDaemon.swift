@@ -262,7 +262,9 @@ final class SyncRun: @unchecked Sendable {
         var random = SystemRandomNumberGenerator()
         requestID = UInt32(truncatingIfNeeded: random.next())
         while !daemon.stopRequested.load(ordering: .acquiring) {
-            socket.wait(millis: 10)
+            // A master looks at the journal every 10 ms (the worker does not wake it: that would
+            // be a syscall on the packet path); a backup only waits for datagrams and its timer.
+            socket.wait(millis: configuration.role == .master ? 10 : 100)
             while let (count, from) = socket.receive(receiveBuffer, capacity: receiveCapacity) {
                 handle(count: count, from: from)
             }
