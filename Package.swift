@@ -77,6 +77,6 @@ let package = Package(
                     swiftSettings: strictSettings),
         .testTarget(name: "LVSHealthTests", dependencies: ["LVSHealth", "LVSConfig", "LVSCore"], swiftSettings: strictSettings),
         .testTarget(name: "LVSRealServerTests", dependencies: ["LVSRealServer", "LVSCore"], swiftSettings: strictSettings),
-        .testTarget(name: "IntegrationTests", dependencies: ["LVSCore"], exclude: ["Golden"], swiftSettings: strictSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["LVSCore"], exclude: ["Golden", "Scripts"], swiftSettings: strictSettings),
     ]
 )

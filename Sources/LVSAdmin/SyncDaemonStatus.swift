@@ -2,10 +2,10 @@ import LVSCore
 
 /// One running connection-sync daemon, as much of it as `ipvsadm --daemon` prints.
 ///
-/// SwiftLVS runs no sync daemon yet, so lvsd reports none and `--daemon` prints nothing, which
-/// is what ipvsadm prints when the kernel has none. The fields mirror the kernel's netlink
-/// reply so that a later sync daemon can be listed byte for byte: zero (or nil) means "not
-/// reported" and is left out, as ipvsadm leaves it out.
+/// lvsd reports its running sync daemon with every value in force (as current kernels do over
+/// netlink); with none running `--daemon` prints nothing, as ipvsadm does. The fields mirror
+/// the kernel's netlink reply: zero (or nil) means "not reported" and is left out, as ipvsadm
+/// leaves it out.
 public struct SyncDaemonStatus: Sendable, Equatable {
     public enum Role: String, Sendable, Equatable {
         case master, backup

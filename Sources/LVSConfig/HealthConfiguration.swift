@@ -223,15 +223,34 @@ public struct KeepalivedConfiguration: Sendable, Equatable {
     /// `global_defs { lvs_timeouts tcp N tcpfin N udp N }`, as `ipvsadm --set` takes them:
     /// 0 leaves a timeout unchanged.
     public var lvsTimeouts: TimeoutSetting?
+    /// `global_defs { lvs_sync_daemon ... }`: the connection sync daemon, whose role follows
+    /// its VRRP instance.
+    public var syncDaemon: KeepalivedSyncDaemon?
 
     public init(director: DirectorConfiguration = DirectorConfiguration(), health: HealthConfiguration = HealthConfiguration(),
                 vrrpInstances: [VRRPInstanceBlock] = [], warnings: [ConfigurationWarning] = [],
-                routerID: String? = nil, lvsTimeouts: TimeoutSetting? = nil) {
+                routerID: String? = nil, lvsTimeouts: TimeoutSetting? = nil, syncDaemon: KeepalivedSyncDaemon? = nil) {
+        self.syncDaemon = syncDaemon
         self.director = director
         self.health = health
         self.vrrpInstances = vrrpInstances
         self.warnings = warnings
         self.routerID = routerID
         self.lvsTimeouts = lvsTimeouts
+    }
+}
+
+/// keepalived's `lvs_sync_daemon INTERFACE [VRRP_INSTANCE] [id N] [maxlen N] [port N] [ttl N]
+/// [group IP]`: a sync daemon that runs as master while the VRRP instance is MASTER and as
+/// backup otherwise (it starts as backup).
+public struct KeepalivedSyncDaemon: Sendable, Equatable {
+    /// The ipvsadm options; `role` is the starting one, backup.
+    public var options: SyncDaemonOptions
+    /// The VRRP instance whose state the role follows (nil: none named).
+    public var vrrpInstance: String?
+
+    public init(options: SyncDaemonOptions, vrrpInstance: String? = nil) {
+        self.options = options
+        self.vrrpInstance = vrrpInstance
     }
 }

@@ -14,8 +14,8 @@ import LVSCore
 /// all with the table's own checks.
 public enum ControlProtocol {
     /// Bumped whenever a message's layout changes (2: firewall marks in the status records;
-    /// 3: typed change records instead of ipvsadm argument lists).
-    public static let version = 3
+    /// 3: typed change records instead of ipvsadm argument lists; 4: the sync daemon requests).
+    public static let version = 4
     public static let magic = "lvsctl"
     /// Where lvsd listens and lvsadm connects unless `--socket` or `LVSD_SOCKET` says otherwise.
     public static let defaultSocketPath = "/run/lvsd/lvsd.sock"
@@ -29,6 +29,15 @@ public enum ControlRequest: Sendable, Equatable {
     case change([IpvsadmCommand])
     /// The table, counters and rates; with the connection entries when asked.
     case status(includeConnections: Bool)
+    /// `--start-daemon master|backup` with its options.
+    case startDaemon(SyncDaemonOptions)
+    /// `--stop-daemon master|backup`.
+    case stopDaemon(SyncDaemonOptions)
+    /// `-L --daemon`: the running sync daemons.
+    case daemons
+    /// lvsd's own (`lvsadm --sync-role`): switch the running sync daemon to this role keeping
+    /// its options, as the VRRP state hook does.
+    case syncRole(SyncDaemonOptions.Role)
 }
 
 /// A request lvsd refused, with what ipvsadm would print and return.
@@ -50,6 +59,8 @@ public struct ControlFailure: Error, Sendable, Equatable, CustomStringConvertibl
 /// lvsd's answer: done (with the status, for a status request) or refused.
 public enum ControlResponse: Sendable, Equatable {
     case ok(DirectorStatus?)
+    /// The running sync daemons, every option filled in with the value in force.
+    case daemons([SyncDaemonOptions])
     case failed(ControlFailure)
 }
 
@@ -70,6 +81,14 @@ extension ControlRequest {
             return String(decoding: out, as: UTF8.self)
         case .status(let connections):
             return "\(ControlProtocol.magic) \(ControlProtocol.version) status\(connections ? " connections" : "")\n"
+        case .startDaemon(let options):
+            return "\(ControlProtocol.magic) \(ControlProtocol.version) start-daemon \(SyncDaemonCodec.words(options))\n"
+        case .stopDaemon(let options):
+            return "\(ControlProtocol.magic) \(ControlProtocol.version) stop-daemon \(SyncDaemonCodec.words(options))\n"
+        case .daemons:
+            return "\(ControlProtocol.magic) \(ControlProtocol.version) daemons\n"
+        case .syncRole(let role):
+            return "\(ControlProtocol.magic) \(ControlProtocol.version) sync-role \(role.rawValue)\n"
         }
     }
 
@@ -95,8 +114,20 @@ extension ControlRequest {
             }
             guard body.isEmpty else { throw ControlProtocolError("a status request has one line") }
             return .status(includeConnections: words.count == 2)
+        case "start-daemon", "stop-daemon":
+            guard body.isEmpty else { throw ControlProtocolError("a daemon request has one line") }
+            let options = try SyncDaemonCodec.options(words.dropFirst())
+            return words[0] == "start-daemon" ? .startDaemon(options) : .stopDaemon(options)
+        case "sync-role":
+            guard words.count == 2, body.isEmpty, let role = SyncDaemonOptions.Role(rawValue: String(words[1])) else {
+                throw ControlProtocolError("sync-role takes master or backup, got '\(first)'")
+            }
+            return .syncRole(role)
+        case "daemons":
+            guard words.count == 1, body.isEmpty else { throw ControlProtocolError("daemons takes no words, got '\(first)'") }
+            return .daemons
         default:
-            throw ControlProtocolError("unknown request '\(first)': expected change or status")
+            throw ControlProtocolError("unknown request '\(first)': expected change, status, start-daemon, stop-daemon, daemons or sync-role")
         }
     }
 }
@@ -111,6 +142,8 @@ extension ControlResponse {
             var out = Array((head + " ok\n").utf8)
             StatusCodec.encode(status, into: &out)
             return String(decoding: out, as: UTF8.self)
+        case .daemons(let daemons):
+            return head + " ok daemons\n" + daemons.map { SyncDaemonCodec.words($0) + "\n" }.joined()
         case .failed(let failure):
             let index = failure.commandIndex.map(String.init) ?? "-"
             let message = failure.message.replacingNewlines()
@@ -132,6 +165,11 @@ extension ControlResponse {
             return .failed(ControlFailure(message: String(fields[2]), exitCode: code, commandIndex: Int(fields[1])))
         }
         let words = try ControlHeader.words(first)
+        if words == ["ok", "daemons"] {
+            return .daemons(try rest.split(separator: "\n").map { line throws(ControlProtocolError) in
+                try SyncDaemonCodec.options(line.split(separator: " ")[...])
+            })
+        }
         guard words == ["ok"] else { throw ControlProtocolError("malformed response '\(first)'") }
         if rest.isEmpty { return .ok(nil) }
         return .ok(try StatusCodec.decode(rest))

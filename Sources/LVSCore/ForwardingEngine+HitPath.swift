@@ -172,7 +172,10 @@ extension ForwardingEngine {
                 return processGeneral(frame, now: now, isSuperFrame: false)
             }
             // That was the last check: from here on the packet is forwarded, as `forward` would.
-            if new != old { changeState(e, d, from: old, to: new) }
+            if new != old {
+                changeState(e, d, from: old, to: new)
+                if syncJournal != nil { recordSyncedChange(e, state: new, now: now) }
+            }
         }
         completeForwarding(frame, e, d, mac: mac, state: new, totalLength: totalLength, now: now)
         return .transmit

@@ -132,6 +132,14 @@ public final class ForwardingEngine {
     /// over the service's servers instead of dropped, so established flows keep going.
     public private(set) var statelessFallback = false
 
+    /// Set while this director is a sync master: connections that open or change state are
+    /// recorded here for the sync thread (`ForwardingEngine+Sync.swift`). Nil costs the packet
+    /// path one test, and only where a state changes.
+    @exclusivity(unchecked)
+    public var syncJournal: SyncJournal?
+    /// Where `refreshSync` goes on from.
+    var syncRefreshCursor = 0
+
     /// How often a resolved real server is asked again, and how soon an unanswered request repeats.
     public var neighborRefreshNanos: UInt64 = 30_000_000_000
     public var neighborRetryNanos: UInt64 = 1_000_000_000
@@ -499,6 +507,8 @@ public final class ForwardingEngine {
                     connections.entry(newSlot).pointee.flags |= ConnectionEntry.controlledFlag
                 }
                 transition(connections.entry(newSlot), isTCP: isTCP, tcpFlags: p.tcpFlags, now: now)
+                // A UDP connection has one state: it is synced when it opens.
+                if !isTCP && syncJournal != nil { recordSync(connections.entry(newSlot), now: now) }
                 return NewFlow(destination: picked, service: s)
             } else {
                 statelessFallback = true
@@ -706,6 +716,7 @@ public final class ForwardingEngine {
         let new = isTCP ? TCPStateMachine.next(from: old, tcpFlags: tcpFlags) : .udp
         if new != old {
             e.pointee.stateRaw = new.rawValue
+            if syncJournal != nil { recordSyncedChange(e, state: new.rawValue, now: now) }
             let wasActive = old.isActive
             if wasActive != new.isActive {
                 let d = destinations + Int(e.pointee.destinationSlot)

@@ -166,6 +166,8 @@ public final class DataPlaneWorker: @unchecked Sendable {
         var nextRateSample = now
 
         let sweepBudget = max(1024, engine.connections.capacity / 100)
+        // Every entry once per `syncRefreshNanos` (only while a sync master runs).
+        let refreshBudget = max(1, Int(UInt64(engine.connections.capacity) * tickNanos / ForwardingEngine.syncRefreshNanos))
 
         announceVirtualAddresses()
 
@@ -200,6 +202,7 @@ public final class DataPlaneWorker: @unchecked Sendable {
 
             if now >= nextTick {
                 housekeeping(now: now, sweepBudget: sweepBudget)
+                engine.refreshSync(now: now, budget: refreshBudget)
                 nextTick = now &+ tickNanos
                 if !shared.ready.load(ordering: .relaxed) {
                     let unresolved = engine.neighbors.filter { $0.mac == nil }.map(\.address)

@@ -9,7 +9,8 @@ import LVSCore
 /// The command line is parsed here with ipvsadm's grammar; table changes travel to lvsd as
 /// typed records (`ChangeCodec`) and are checked and applied there, all or nothing; listings
 /// come back as a `DirectorStatus` and are printed here in ipvsadm's formats. Besides ipvsadm's
-/// options, `--socket PATH` (or $LVSD_SOCKET) names the director to talk to.
+/// options, `--socket PATH` (or $LVSD_SOCKET) names the director to talk to, and
+/// `--sync-role master|backup` switches lvsd's running sync daemon.
 struct LVSAdmin {
     var program: String
     var socketPath: String
@@ -34,6 +35,17 @@ struct LVSAdmin {
                 socketPath = String(arguments[i].dropFirst("--socket=".count))
                 arguments.remove(at: i)
             }
+        }
+        // --sync-role ROLE is lvsd's too: switch the running sync daemon's role (what VRRP
+        // does on a state change), keeping its options.
+        if arguments.first == "--sync-role" {
+            guard arguments.count == 2, let role = SyncDaemonOptions.Role(rawValue: arguments[1]) else {
+                printError("--sync-role takes master or backup, and nothing else")
+                return 2
+            }
+            let admin = LVSAdmin(program: program, socketPath: socketPath)
+            guard let response = admin.exchange(.syncRole(role)) else { return 1 }
+            return admin.report(response)
         }
         return LVSAdmin(program: program, socketPath: socketPath).run(arguments)
     }
@@ -62,9 +74,12 @@ struct LVSAdmin {
             let names: any NameResolver = numeric ? NumericNames() : SystemNameResolver()
             print(ListingFormatter.save(status, numeric: numeric, names: names), terminator: "")
             return 0
-        case .startDaemon, .stopDaemon:
-            Self.printError("connection synchronisation is not available yet: it comes with director high availability (VRRP and sync); nothing was started or stopped")
-            return 255
+        case .startDaemon(let options):
+            guard let response = exchange(.startDaemon(options)) else { return 1 }
+            return report(response)
+        case .stopDaemon(let options):
+            guard let response = exchange(.stopDaemon(options)) else { return 1 }
+            return report(response)
         default:
             return change([command])
         }
@@ -98,6 +113,30 @@ struct LVSAdmin {
     }
 
     func list(_ options: ListOptions) -> Int32 {
+        if options.daemon {
+            // The daemons alone: ipvsadm asks the kernel for nothing else with --daemon.
+            switch exchange(.daemons) {
+            case .daemons(let daemons)?:
+                let names: any NameResolver = NumericNames()
+                let status = DirectorStatus(connectionTableSize: 0, timeouts: TimeoutSetting(tcp: 0, tcpFin: 0, udp: 0))
+                let running = daemons.map { d in
+                    SyncDaemonStatus(role: d.role == .master ? .master : .backup, interface: d.interface ?? "",
+                                     syncID: d.syncID, maximumLength: d.maximumLength ?? 0, group: d.group,
+                                     port: d.port ?? 0, ttl: d.ttl ?? 0)
+                }
+                print((try? ListingFormatter.list(status, options: options, names: names, syncDaemons: running)) ?? "",
+                      terminator: "")
+                return 0
+            case .failed(let failure)?:
+                Self.printError(failure.message)
+                return failure.exitCode
+            case .ok?:
+                Self.printError("lvsd answered a daemon listing without the daemons")
+                return 1
+            case nil:
+                return 1
+            }
+        }
         guard let status = status(connections: options.connections) else { return 1 }
         if let c = status.vipConflict, c.secondsSinceLast < 600 {
             // On stderr, so that scripts reading the listing see exactly ipvsadm's output.
@@ -120,7 +159,7 @@ struct LVSAdmin {
 
     func report(_ response: ControlResponse) -> Int32 {
         switch response {
-        case .ok:
+        case .ok, .daemons:
             return 0
         case .failed(let failure):
             Self.printError(failure.message)
@@ -132,7 +171,7 @@ struct LVSAdmin {
         switch exchange(.status(includeConnections: connections)) {
         case .ok(let status?)?:
             return status
-        case .ok(nil)?:
+        case .ok(nil)?, .daemons?:
             Self.printError("lvsd answered a status request without a status")
             return nil
         case .failed(let failure)?:

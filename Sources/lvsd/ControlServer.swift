@@ -15,13 +15,15 @@ final class ControlServer: @unchecked Sendable {
     let listener: ControlListener
     let worker: DataPlaneWorker
     let table: TableController
+    let sync: SyncDaemon
     let stopRequested = Atomic<Bool>(false)
     var thread: pthread_t?
 
-    init(listener: ControlListener, worker: DataPlaneWorker, table: TableController) {
+    init(listener: ControlListener, worker: DataPlaneWorker, table: TableController, sync: SyncDaemon) {
         self.listener = listener
         self.worker = worker
         self.table = table
+        self.sync = sync
     }
 
     func start() throws(SystemError) {
@@ -86,6 +88,29 @@ final class ControlServer: @unchecked Sendable {
             return .ok(status)
         case .change(let commands):
             return change(commands)
+        case .startDaemon(let options):
+            do {
+                try sync.start(SyncDaemonConfiguration(options))
+            } catch {
+                return .failed(ControlFailure(message: error.description, exitCode: 255))
+            }
+            return .ok(nil)
+        case .stopDaemon(let options):
+            do {
+                try sync.stop(SyncDaemonConfiguration.Role(options.role))
+            } catch {
+                return .failed(ControlFailure(message: error.description, exitCode: 255))
+            }
+            return .ok(nil)
+        case .daemons:
+            return .daemons(sync.running.map { [SyncDaemonOptions($0)] } ?? [])
+        case .syncRole(let role):
+            do {
+                try sync.setRole(SyncDaemonConfiguration.Role(role))
+            } catch {
+                return .failed(ControlFailure(message: error.description, exitCode: 255))
+            }
+            return .ok(nil)
         }
     }
 

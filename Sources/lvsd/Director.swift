@@ -25,12 +25,16 @@ struct Director {
     /// SIGHUP reads `configPath` again.
     var keepalived: KeepalivedConfiguration?
     var configPath: String?
+    /// A sync daemon to start with the data plane (`--sync-daemon`, or keepalived.conf's
+    /// `lvs_sync_daemon`, which starts as backup until VRRP says otherwise).
+    var syncAtStart: SyncDaemonConfiguration?
 
     func run() throws {
         let interface: NetworkInterface
         let worker: DataPlaneWorker
         let control: ControlServer
         let table: TableController
+        let sync: SyncDaemon
         do {
             interface = try NetworkInterface.lookup(interfaceName)
             if interface.kernelForwardsIPv4() {
@@ -46,7 +50,8 @@ struct Director {
             Log.info("\(interface.name): MAC \(interface.mac), address \(interface.address), MTU \(interface.mtu); ring \(socket.frameCount) × \(socket.frameSize) B, connection table \(engine.connections.capacity) slots")
             let listener = try ControlListener(path: socketPath)
             table = TableController(configuration: configuration, worker: worker, savedTable: savedTable)
-            control = ControlServer(listener: listener, worker: worker, table: table)
+            sync = SyncDaemon(worker: worker, interface: interface)
+            control = ControlServer(listener: listener, worker: worker, table: table, sync: sync)
             Log.info("control socket \(socketPath)")
         } catch let error as ControlSocketError {
             Log.error(error.description)
@@ -81,6 +86,16 @@ struct Director {
             Log.error(error.description)
             throw ExitCode(1)
         }
+        if let syncAtStart {
+            do {
+                try sync.start(syncAtStart)
+            } catch {
+                Log.error(error.description)
+                control.stop()
+                worker.stop()
+                throw ExitCode(1)
+            }
+        }
         let monitor = HealthMonitor(log: { level, line in
             switch level {
             case .info: Log.info(line)
@@ -94,6 +109,7 @@ struct Director {
             } catch {
                 Log.error("health checks: \(error)")
                 control.stop()
+                sync.stopAll()
                 worker.stop()
                 throw ExitCode(1)
             }
@@ -108,6 +124,7 @@ struct Director {
                 break loop
             case SIGUSR1:
                 Log.info(summary(worker.shared.snapshot.withLock { $0 }))
+                if let line = Self.syncSummary(sync) { Log.info(line) }
                 if keepalived != nil {
                     for line in monitor.status().description.split(separator: "\n") { Log.info("health: " + line) }
                 }
@@ -130,6 +147,8 @@ struct Director {
         SystemdNotifier.notify("STOPPING=1")
         monitor.stop()
         control.stop()
+        if let line = Self.syncSummary(sync) { Log.info(line) }
+        sync.stopAll()
         worker.stop()
         let final = worker.shared.snapshot.withLock { $0 }
         writeStats(final)
@@ -178,6 +197,14 @@ struct Director {
                                     directorAddress: interface.address, connectionCapacity: connectionCapacity,
                                     hashSeed: seed, staticNeighbors: staticNeighbors, settings: settings,
                                     mtu: interface.mtu, destinationCapacity: destinationCapacity)
+    }
+
+    /// The sync daemon's role and counters, on one line (nil when none runs).
+    static func syncSummary(_ sync: SyncDaemon) -> String? {
+        guard let running = sync.running else { return nil }
+        let c = sync.counters
+        let i = c.imported
+        return "sync \(running.role.rawValue): initial sync \(sync.initialSyncComplete ? "complete" : "pending"), sent \(c.recordsSent) records in \(c.messagesSent) messages (\(c.sendErrors) send errors, \(c.journalOverflows) journal overflows), received \(c.messagesReceived) messages (\(c.malformedMessages) malformed, \(c.otherSyncID) other sync ID): \(i.added) added, \(i.updated) updated, \(i.unknownService) unknown service, \(i.unknownDestination) unknown real server, \(i.tableFull) table full, \(i.invalid) invalid; tables served \(c.tablesServed), pulled \(c.tablesPulled)"
     }
 
     /// Non-zero counters and per-server connection counts, on one line.

@@ -90,6 +90,17 @@ struct LVSDaemon: ParsableCommand {
     @Flag(name: .long, help: "The sloppy_tcp sysctl: let any TCP segment, not only a SYN, open a connection.")
     var sloppyTcp = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Start the connection sync daemon in this role (master or backup) on --interface, as `lvsadm --start-daemon` would.",
+        discussion: "A backup first pulls the master's whole table; lvsadm --start-daemon/--stop-daemon change it later."))
+    var syncDaemon: String?
+
+    @Option(name: .long, help: "With --sync-daemon: the peer director's unicast address instead of the multicast group 224.0.0.81 (lvsd's addition; a kernel peer listens on the group only).")
+    var syncPeer: String?
+
+    @Option(name: .long, help: "With --sync-daemon: the sync ID, 0-255 (0: a backup takes every ID).")
+    var syncId: UInt8 = 0
+
     /// The settings the options ask for; `validate()` has checked them.
     var settings: DirectorSettings {
         var s = DirectorSettings()
@@ -129,6 +140,12 @@ struct LVSDaemon: ParsableCommand {
         if !check && interface == nil { throw ValidationError("--interface is required (unless --check)") }
         if let timeouts, Self.parseTimeouts(timeouts) == nil {
             throw ValidationError("--timeouts expects TCP,TCPFIN,UDP in seconds (0 keeps a value, at most 31 days), e.g. 900,120,300")
+        }
+        if let syncDaemon, syncDaemon != "master" && syncDaemon != "backup" {
+            throw ValidationError("--sync-daemon must be master or backup")
+        }
+        if let syncPeer, IPv4Address(syncPeer) == nil {
+            throw ValidationError("--sync-peer expects an IPv4 address, got '\(syncPeer)'")
         }
         guard [0, 1, 2, 3].contains(connReuseMode) else { throw ValidationError("--conn-reuse-mode must be 0, 1, 2 or 3") }
     }
@@ -193,9 +210,22 @@ struct LVSDaemon: ParsableCommand {
         }
         for note in notes { Log.warning(note) }
         guard let interfaceName = interface else { throw ExitCode(2) }
-        try Director(configuration: configuration, staticNeighbors: staticNeighbors, interfaceName: interfaceName,
-                     statsFile: statsFile, connectionCapacity: connections, destinationCapacity: maxRealServers, ringFrames: ringFrames, batch: batch,
-                     settings: settings, socketPath: socketPath, savedTable: savedTable,
-                     keepalived: keepalived, configPath: config).run()
+        var sync: SyncDaemonConfiguration?
+        if let syncDaemon {
+            sync = SyncDaemonConfiguration(role: syncDaemon == "master" ? .master : .backup, interface: interfaceName,
+                                           syncID: syncId, group: syncPeer.flatMap { IPv4Address($0) } ?? SyncProtocol.defaultGroup)
+        } else if let daemon = keepalived?.syncDaemon {
+            // keepalived.conf's lvs_sync_daemon: the role follows the VRRP instance, which
+            // starts in BACKUP; the VRRP state hook calls SyncDaemon.setRole on a change.
+            var options = daemon.options
+            if options.interface == nil { options.interface = interfaceName }
+            sync = SyncDaemonConfiguration(options)
+        }
+        var director = Director(configuration: configuration, staticNeighbors: staticNeighbors, interfaceName: interfaceName,
+                                statsFile: statsFile, connectionCapacity: connections, destinationCapacity: maxRealServers,
+                                ringFrames: ringFrames, batch: batch, settings: settings, socketPath: socketPath,
+                                savedTable: savedTable, keepalived: keepalived, configPath: config)
+        director.syncAtStart = sync
+        try director.run()
     }
 }

@@ -69,7 +69,7 @@ import Testing
     // (last): the layout of version 2.
     @Test func firewallMarkFields() throws {
         let text = ControlResponse.ok(Self.sampleStatus(connections: true)).encoded()
-        #expect(text.hasPrefix("lvsctl 3 ok\n"))
+        #expect(text.hasPrefix("lvsctl 4 ok\n"))
         #expect(text.contains("\nservice\t6\t0.0.0.0\t0\t4294967295\trr\t0\t300\t255.255.255.255\t0\t"))
         #expect(text.contains("\nservice\t6\t10.200.0.100\t80\t0\twrr\t"))
         #expect(text.contains("\tNONE\t299000\t10.200.0.10\t0\t255.255.255.255\t0\t10.200.0.13\t0\t1\t4294967295\n"))
@@ -109,19 +109,39 @@ import Testing
         }
     }
 
+    @Test func daemonRequestsAndListingRoundTrip() throws {
+        var master = SyncDaemonOptions(role: .master)
+        master.syncID = 9
+        master.interface = "eth0"
+        master.maximumLength = 1472
+        master.group = IPv4Address(224, 0, 0, 81)
+        master.port = 8848
+        master.ttl = 1
+        for request in [ControlRequest.startDaemon(master), .stopDaemon(SyncDaemonOptions(role: .backup)), .daemons,
+                        .syncRole(.master), .syncRole(.backup)] {
+            #expect(try ControlRequest.decode(request.encoded()) == request)
+        }
+        #expect(ControlRequest.startDaemon(master).encoded()
+            == "lvsctl 4 start-daemon master syncid=9 interface=eth0 maxlen=1472 group=224.0.0.81 port=8848 ttl=1\n")
+        for listing in [ControlResponse.daemons([]), .daemons([master])] {
+            #expect(try ControlResponse.decode(listing.encoded()) == listing)
+        }
+    }
+
     @Test(arguments: [
-        "", "hello\n", "lvsctl 1 status\n", "lvsctl 2 status\n", "lvsctl 9 status\n", "lvsctl 3 frobnicate\n", "lvsctl 3 status everything\n",
-        "lvsctl 3 change\n\n", "lvsctl 1 change\n-A\t-t\t10.200.0.100:80\n", "lvsctl 3 change\nA\t6\t10.200.0.100\t80\n",
-        "lvsctl 3 status\nC\n", "lvsctl 3 change now\nC\n",
+        "", "hello\n", "lvsctl 1 status\n", "lvsctl 3 status\n", "lvsctl 4 start-daemon\n", "lvsctl 4 start-daemon primary\n",
+        "lvsctl 4 start-daemon master syncid=300\n", "lvsctl 4 stop-daemon backup colour=blue\n", "lvsctl 4 daemons now\n", "lvsctl 4 sync-role\n", "lvsctl 4 sync-role leader\n", "lvsctl 2 status\n", "lvsctl 9 status\n", "lvsctl 4 frobnicate\n", "lvsctl 4 status everything\n",
+        "lvsctl 4 change\n\n", "lvsctl 1 change\n-A\t-t\t10.200.0.100:80\n", "lvsctl 4 change\nA\t6\t10.200.0.100\t80\n",
+        "lvsctl 4 status\nC\n", "lvsctl 4 change now\nC\n",
     ])
     func badRequestsAreRefused(text: String) {
         #expect(throws: ControlProtocolError.self) { try ControlRequest.decode(text) }
     }
 
     @Test(arguments: [
-        "lvsctl 3 ok\nservice\t6\n", "lvsctl 3 ok\ndest\t10.0.0.1\t80\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n",
-        "lvsctl 3 ok\nsize\tmany\n", "lvsctl 3 ok\nwhat\n", "lvsctl 3 ok\nsize\t1\t2\n", "lvsctl 9 ok\n",
-        "lvsctl 3 failed\tx\t-\tmsg\n", "no newline", "lvsctl 1 ok\n",
+        "lvsctl 4 ok\nservice\t6\n", "lvsctl 4 ok\ndest\t10.0.0.1\t80\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n",
+        "lvsctl 4 ok\nsize\tmany\n", "lvsctl 4 ok\nwhat\n", "lvsctl 4 ok\nsize\t1\t2\n", "lvsctl 9 ok\n",
+        "lvsctl 4 failed\tx\t-\tmsg\n", "no newline", "lvsctl 1 ok\n",
     ])
     func badResponsesAreRefused(text: String) {
         #expect(throws: ControlProtocolError.self) { try ControlResponse.decode(text) }

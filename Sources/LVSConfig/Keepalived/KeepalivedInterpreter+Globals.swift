@@ -1,8 +1,7 @@
 import LVSCore
 
 extension KeepalivedInterpreter {
-    /// `global_defs`: `router_id` and `lvs_timeouts` are kept; the connection sync daemon is
-    /// refused with a warning; the many mail, SNMP, VRRP and process settings are read without a
+    /// `global_defs`: `router_id`, `lvs_timeouts` and `lvs_sync_daemon` are kept; the many mail, SNMP, VRRP and process settings are read without a
     /// word, since none changes what lvsd forwards; a misspelt keyword gets a warning.
     mutating func readGlobalDefinitions(_ statement: KeepalivedStatement) throws(ConfigurationError) {
         for item in try block(of: statement) {
@@ -16,7 +15,7 @@ extension KeepalivedInterpreter {
             case "lvs_timeouts":
                 readTimeouts(item)
             case "lvs_sync_daemon":
-                warn(item, "lvs_sync_daemon is not supported: lvsd does not synchronise its connection table with a backup director; ignored")
+                readSyncDaemon(item)
             case let keyword where KeepalivedKeywords.globalDefs.contains(keyword)
                 || KeepalivedKeywords.globalDefsPrefixes.contains(where: { keyword.hasPrefix($0) }):
                 break
@@ -24,6 +23,52 @@ extension KeepalivedInterpreter {
                 warnUnknown(item, in: "global_defs", known: KeepalivedKeywords.globalDefs)
             }
         }
+    }
+
+    /// `lvs_sync_daemon INTERFACE [VRRP_INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group IP]`,
+    /// with ipvsadm's ranges; a bad value warns and drops the whole statement (no half daemon).
+    private mutating func readSyncDaemon(_ statement: KeepalivedStatement) {
+        var values = statement.values[...]
+        guard let interface = values.popFirst() else {
+            warn(statement, "lvs_sync_daemon needs an interface (lvs_sync_daemon INTERFACE VRRP_INSTANCE [id N] [maxlen N] [port N] [ttl N] [group IP]); ignored")
+            return
+        }
+        var options = SyncDaemonOptions(role: .backup)
+        options.interface = interface
+        var instance: String?
+        let names: Set<String> = ["id", "maxlen", "port", "ttl", "group"]
+        if let next = values.first, !names.contains(next) {
+            instance = next
+            values.removeFirst()
+        }
+        while let name = values.popFirst() {
+            guard let text = values.popFirst() else {
+                warn(statement, "lvs_sync_daemon: '\(name)' needs a value; ignored")
+                return
+            }
+            var ok = true
+            switch name {
+            case "id":
+                if let v = UInt8(text) { options.syncID = v } else { ok = false }
+            case "maxlen":
+                if let v = UInt16(text), v >= 1, v <= 65507 { options.maximumLength = v } else { ok = false }
+            case "port":
+                if let v = UInt16(text), v >= 1 { options.port = v } else { ok = false }
+            case "ttl":
+                if let v = UInt8(text), v >= 1 { options.ttl = v } else { ok = false }
+            case "group":
+                if let v = IPv4Address(text) { options.group = v } else { ok = false }
+            default:
+                warn(statement, "lvs_sync_daemon: unknown option '\(name)' (id, maxlen, port, ttl or group); ignored")
+                return
+            }
+            guard ok else {
+                let expected = ["id": "0-255", "maxlen": "1-65507", "port": "1-65535", "ttl": "1-255", "group": "an IPv4 address"][name] ?? ""
+                warn(statement, "lvs_sync_daemon: \(name) '\(text)': expected \(expected); ignored")
+                return
+            }
+        }
+        syncDaemon = KeepalivedSyncDaemon(options: options, vrrpInstance: instance)
     }
 
     /// `lvs_timeouts [tcp N] [tcpfin N] [udp N]`, as `ipvsadm --set` (0 keeps the current value).

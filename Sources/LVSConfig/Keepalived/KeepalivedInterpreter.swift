@@ -15,6 +15,7 @@ struct KeepalivedInterpreter {
     var vrrpInstances: [VRRPInstanceBlock] = []
     var routerID: String?
     var lvsTimeouts: TimeoutSetting?
+    var syncDaemon: KeepalivedSyncDaemon?
 
     init(serviceNames: ServiceNames, resolveHost: @escaping @Sendable (String) -> IPv4Address?) {
         self.serviceNames = serviceNames
@@ -32,7 +33,8 @@ struct KeepalivedInterpreter {
         }
         return KeepalivedConfiguration(
             director: DirectorConfiguration(services: services), health: HealthConfiguration(services: health),
-            vrrpInstances: vrrpInstances, warnings: warnings, routerID: routerID, lvsTimeouts: lvsTimeouts)
+            vrrpInstances: vrrpInstances, warnings: warnings, routerID: routerID, lvsTimeouts: lvsTimeouts,
+            syncDaemon: syncDaemon)
     }
 
     private mutating func readTopLevel(_ statement: KeepalivedStatement) throws(ConfigurationError) {

@@ -1,6 +1,7 @@
 import Foundation
 
-/// lvsd running in the test bed's director namespace, on its eth0.
+/// lvsd running in one of the test bed's director namespaces (`director`, or `director2` for
+/// the second of an HA pair), on its eth0.
 final class DirectorProcess {
     let process = Process()
     let directory: URL
@@ -18,10 +19,11 @@ final class DirectorProcess {
     /// The keepalived.conf lvsd was started with (`config:`), which `reload(config:)` rewrites.
     var configFile: URL { directory.appendingPathComponent("keepalived.conf") }
 
-    init(bed: TestBed, rules: String?, config: String? = nil, directory reused: URL? = nil, extraArguments: [String] = []) throws {
+    init(bed: TestBed, rules: String?, config: String? = nil, directory reused: URL? = nil, extraArguments: [String] = [],
+         host: String = "director") throws {
         directory = reused ?? FileManager.default.temporaryDirectory.appendingPathComponent("lvsd-\(bed.prefix)\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var arguments = ["ip", "netns", "exec", bed.namespace("director"), Shell.lvsdPath, "--interface", "eth0"]
+        var arguments = ["ip", "netns", "exec", bed.namespace(host), Shell.lvsdPath, "--interface", "eth0"]
         if let rules {
             let rulesFile = directory.appendingPathComponent("rules")
             try rules.write(to: rulesFile, atomically: true, encoding: .utf8)
@@ -85,6 +87,14 @@ final class DirectorProcess {
             usleep(50_000)
         }
         throw IntegrationError(description: "lvsd did not report the reload within 10 s:\n\(log)")
+    }
+
+    /// Kills lvsd with SIGKILL, as a crash or power loss would stop it (no clean shutdown).
+    func crash() {
+        guard !stopped else { return }
+        stopped = true
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 
     /// Stops lvsd with SIGTERM (bounded wait, then SIGKILL) and returns its exit status.

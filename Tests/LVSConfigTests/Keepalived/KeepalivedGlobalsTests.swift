@@ -30,9 +30,34 @@ import LVSConfig
             """)
         #expect(config.routerID == "LVS_DEVEL")
         #expect(config.lvsTimeouts == TimeoutSetting(tcp: 7200, tcpFin: 0, udp: 60))
+        var sync = SyncDaemonOptions(role: .backup)
+        sync.interface = "eth0"
+        sync.syncID = 5
+        #expect(config.syncDaemon == KeepalivedSyncDaemon(options: sync, vrrpInstance: "VI_1"))
         #expect(config.warnings == [
-            K.warning(16, "lvs_sync_daemon is not supported: lvsd does not synchronise its connection table with a backup director; ignored"),
             K.warning(18, "unknown keyword 'roter_id' in global_defs (did you mean 'router_id'?); ignored"),
+        ])
+    }
+
+    @Test func syncDaemonTakesEveryOption() throws {
+        let config = try K.parse("global_defs {\n  lvs_sync_daemon eth1 VI_2 id 7 maxlen 1400 port 8849 ttl 2 group 10.200.0.3\n}")
+        var sync = SyncDaemonOptions(role: .backup)
+        sync.interface = "eth1"
+        sync.syncID = 7
+        sync.maximumLength = 1400
+        sync.port = 8849
+        sync.ttl = 2
+        sync.group = IPv4Address(10, 200, 0, 3)
+        #expect(config.syncDaemon == KeepalivedSyncDaemon(options: sync, vrrpInstance: "VI_2"))
+        #expect(config.warnings.isEmpty)
+    }
+
+    @Test func badSyncDaemonIsIgnoredWhole() throws {
+        let config = try K.parse("global_defs {\n  lvs_sync_daemon eth0 VI_1 id 300\n  lvs_sync_daemon\n}")
+        #expect(config.syncDaemon == nil)
+        #expect(config.warnings == [
+            K.warning(2, "lvs_sync_daemon: id '300': expected 0-255; ignored"),
+            K.warning(3, "lvs_sync_daemon needs an interface (lvs_sync_daemon INTERFACE VRRP_INSTANCE [id N] [maxlen N] [port N] [ttl N] [group IP]); ignored"),
         ])
     }
 
