@@ -4,6 +4,7 @@ import LVSConfig
 import LVSControlProtocol
 import LVSCore
 import LVSDataPlane
+import LVSHA
 import LVSHealth
 import Synchronization
 
@@ -25,6 +26,15 @@ struct Director {
     /// SIGHUP reads `configPath` again.
     var keepalived: KeepalivedConfiguration?
     var configPath: String?
+    /// The VRRP instance that decides whether this director owns its VIPs (nil: it always
+    /// does). docs/HA.md.
+    var vrrp: VRRPInstanceConfiguration?
+    /// Called on the VRRP thread after every state change of `vrrp` (the connection sync
+    /// daemon's master/backup role follows it, as keepalived's `lvs_sync_daemon` does).
+    var onVRRPStateChange: @Sendable (String, VRRPState) -> Void = { _, _ in }
+    /// Asked by the VRRP instance before it preempts a lower-priority master (e.g. "has sync
+    /// pulled the whole connection table yet?"); always yes by default.
+    var mayPreempt: @Sendable () -> Bool = { true }
 
     func run() throws {
         let interface: NetworkInterface
@@ -40,6 +50,8 @@ struct Director {
             ringOptions.frameCount = ringFrames
             ringOptions.batchSize = batch
             let engine = try makeEngine(interface: interface)
+            // With VRRP the VIPs are owned only as MASTER; the instance starts in INIT.
+            engine.ownsVirtualAddresses = vrrp == nil
             let socket = try PacketSocket(interface: interface, virtualAddresses: engine.virtualAddressList,
                                           virtualNetworks: engine.virtualNetworkList, options: ringOptions)
             worker = DataPlaneWorker(socket: socket, engine: engine, options: ringOptions)
@@ -74,11 +86,20 @@ struct Director {
         sigemptyset(&signals)
         for s in [SIGINT, SIGTERM, SIGHUP, SIGUSR1] { sigaddset(&signals, s) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
+        var vrrpRunner: VRRPInstanceRunner?
         do {
             try worker.start()
             try control.start()
+            if let vrrp {
+                let runner = try VRRPInstanceRunner(configuration: vrrp, interface: interface,
+                                                    hooks: vrrpHooks(worker: worker))
+                try runner.start()
+                vrrpRunner = runner
+            }
         } catch {
             Log.error(error.description)
+            control.stop()
+            worker.stop()
             throw ExitCode(1)
         }
         let monitor = HealthMonitor(log: { level, line in
@@ -111,6 +132,9 @@ struct Director {
                 if keepalived != nil {
                     for line in monitor.status().description.split(separator: "\n") { Log.info("health: " + line) }
                 }
+                if let vrrpRunner {
+                    Log.info("VRRP \(vrrpRunner.configuration.name): " + vrrpRunner.status.withLock { $0 }.description)
+                }
             case SIGHUP:
                 if let configPath {
                     reload(configPath, monitor: monitor)
@@ -128,12 +152,25 @@ struct Director {
             }
         }
         SystemdNotifier.notify("STOPPING=1")
+        // First: a master's priority-0 advert and the release of the VIPs, while the worker
+        // still runs to take the release.
+        vrrpRunner?.stop()
         monitor.stop()
         control.stop()
         worker.stop()
         let final = worker.shared.snapshot.withLock { $0 }
         writeStats(final)
         Log.info("stopped: " + summary(final))
+    }
+
+    /// What the VRRP instance does to the data plane: ownership and gratuitous ARP go through
+    /// the worker's job mailbox (no lock on the packet path).
+    func vrrpHooks(worker: DataPlaneWorker) -> VRRPHooks {
+        VRRPHooks(setOwnership: { owns in
+            _ = worker.perform { $0.setOwnsVirtualAddresses(owns) }
+        }, announce: {
+            _ = worker.perform { $0.announceVirtualAddresses() }
+        }, onStateChange: onVRRPStateChange, mayPreempt: mayPreempt)
     }
 
     /// SIGHUP with --config: read the file again and switch to it as one table batch; on any
