@@ -7,6 +7,7 @@ import LVSCore
 @Suite struct ForwardingEngineOwnershipTests {
     typealias T = ForwardingEngineTests
 
+    @discardableResult
     static func send(_ e: ForwardingEngine, _ frame: [UInt8], at now: UInt64) -> (verdict: Verdict, frame: [UInt8]) {
         var bytes = frame
         let verdict = withFrame(&bytes) { e.processWithoutOwnership($0, now: now) }
