@@ -1,6 +1,7 @@
 import Foundation
 
-/// lvsd running in the test bed's director namespace, on its eth0.
+/// lvsd running in one of the test bed's director namespaces (`director` unless `host` says
+/// `director2`), on its eth0.
 final class DirectorProcess {
     let process = Process()
     let directory: URL
@@ -18,10 +19,11 @@ final class DirectorProcess {
     /// The keepalived.conf lvsd was started with (`config:`), which `reload(config:)` rewrites.
     var configFile: URL { directory.appendingPathComponent("keepalived.conf") }
 
-    init(bed: TestBed, rules: String?, config: String? = nil, directory reused: URL? = nil, extraArguments: [String] = []) throws {
+    init(bed: TestBed, rules: String?, config: String? = nil, directory reused: URL? = nil, extraArguments: [String] = [],
+         host: String = "director") throws {
         directory = reused ?? FileManager.default.temporaryDirectory.appendingPathComponent("lvsd-\(bed.prefix)\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var arguments = ["ip", "netns", "exec", bed.namespace("director"), Shell.lvsdPath, "--interface", "eth0"]
+        var arguments = ["ip", "netns", "exec", bed.namespace(host), Shell.lvsdPath, "--interface", "eth0"]
         if let rules {
             let rulesFile = directory.appendingPathComponent("rules")
             try rules.write(to: rulesFile, atomically: true, encoding: .utf8)
@@ -100,6 +102,24 @@ final class DirectorProcess {
         }
         process.waitUntilExit()
         return process.terminationStatus
+    }
+
+    /// Kills lvsd with SIGKILL (a crash: no priority-0 advert, no clean-up) and reaps it.
+    func kill9() {
+        guard !stopped else { return }
+        stopped = true
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// Waits up to `seconds` for `text` in the log; the time it took, or nil.
+    func waitForLog(_ text: String, seconds: Double, after start: Date = Date()) -> Double? {
+        let deadline = start.addingTimeInterval(seconds)
+        while Date() < deadline {
+            if log.contains(text) { return Date().timeIntervalSince(start) }
+            usleep(20_000)
+        }
+        return log.contains(text) ? Date().timeIntervalSince(start) : nil
     }
 
     /// The stats file lvsd writes every second and at exit, parsed.
