@@ -111,6 +111,7 @@ struct HighAvailabilityTests {
         let took = second.waitForLog("BACKUP -> MASTER", seconds: 10, after: killedAt)
         let limit = Self.masterDownInterval(priority: 100) + 1.0   // + the detection's polling slack
         #expect(took != nil && (took ?? 99) <= limit, "takeover after \(took ?? -1) s, limit \(limit) s")
+        print("HA: takeover after kill -9 of the master: \(took ?? -1) s (master down interval \(Self.masterDownInterval(priority: 100)) s)")
         #expect(try Self.waitForNeighbor(bed, mac: TestBed.director2MAC, seconds: 5), "\((try? Self.clientNeighbor(bed)) ?? "")")
         #expect(try Self.curlVIP(bed).hasPrefix("rs"))
         #expect(try Self.arpAnswerers(bed) == [TestBed.director2MAC])
@@ -130,6 +131,7 @@ struct HighAvailabilityTests {
         let afterStop = second.waitForLog("BACKUP -> MASTER", seconds: 5, after: stoppedAt)
         #expect(afterStop != nil && (afterStop ?? 99) < Self.masterDownInterval(priority: 100),
                 "takeover after a clean stop took \(afterStop ?? -1) s")
+        print("HA: takeover after SIGTERM of the master (priority 0): \(afterStop ?? -1) s")
         #expect(back.log.contains("MASTER -> STOP"))
     }
 
