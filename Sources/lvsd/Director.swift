@@ -86,6 +86,10 @@ struct Director {
         sigemptyset(&signals)
         for s in [SIGINT, SIGTERM, SIGHUP, SIGUSR1] { sigaddset(&signals, s) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
+        if let vrrp, vrrp.unicastSource == nil && interface.address == .any {
+            Log.error("VRRP \(vrrp.name): \(interface.name) has no IPv4 address to send adverts from; give it one, or set unicast_src_ip")
+            throw ExitCode(1)
+        }
         var vrrpRunner: VRRPInstanceRunner?
         do {
             try worker.start()
@@ -185,6 +189,9 @@ struct Director {
             return
         }
         for warning in next.warnings { Log.warning(warning.description) }
+        if keepalived?.vrrpInstances != next.vrrpInstances {
+            Log.warning("reload: the vrrp_instance blocks changed; VRRP keeps running as started (restart lvsd to apply them, the peer takes over meanwhile)")
+        }
         do {
             let commands = try monitor.reload(to: next)
             let servers = next.director.services.reduce(0) { $0 + $1.realServers.count }

@@ -16,27 +16,27 @@ struct HighAvailabilityTests {
     /// 0.5 s adverts: master down interval 3 × 0.5 s + skew (≈ 0.3 s at priority 100).
     static let advertInterval = 0.5
 
-    static func vrrpConfig(priority: Int, preempt: Bool = true) -> String {
-        """
-        vrrp_instance VI_1 {
-            state BACKUP
-            interface eth0
-            virtual_router_id 51
-            priority \(priority)
-            advert_int \(advertInterval)
-            \(preempt ? "" : "nopreempt")
-            virtual_ipaddress {
-                10.200.0.100
-            }
+    /// A vrrp_instance block; `notify` adds `notify` and `notify_master` scripts, `extra` more
+    /// settings (unicast, track_interface).
+    static func vrrpConfig(priority: Int, preempt: Bool = true, notify: String? = nil, extra: String = "") -> String {
+        var lines = ["vrrp_instance VI_1 {", "    state BACKUP", "    interface eth0", "    virtual_router_id 51",
+                     "    priority \(priority)", "    advert_int \(advertInterval)"]
+        if !preempt { lines.append("    nopreempt") }
+        if let notify {
+            lines.append("    notify \(notify)")
+            lines.append("    notify_master \"\(notify) specific\"")
         }
-
-        """
+        if !extra.isEmpty { lines.append(extra) }
+        lines += ["    virtual_ipaddress {", "        10.200.0.100", "    }", "}", ""]
+        return lines.joined(separator: "\n")
     }
 
     /// lvsd in `host` with the test rules and a --vrrp-config file.
-    static func director(_ bed: TestBed, host: String, priority: Int, preempt: Bool = true) throws -> DirectorProcess {
+    static func director(_ bed: TestBed, host: String, priority: Int, preempt: Bool = true,
+                         notify: String? = nil, extra: String = "") throws -> DirectorProcess {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("vrrp-\(bed.prefix)\(host)-\(UUID().uuidString.prefix(6)).conf")
-        try vrrpConfig(priority: priority, preempt: preempt).write(to: file, atomically: true, encoding: .utf8)
+        try vrrpConfig(priority: priority, preempt: preempt, notify: notify, extra: extra)
+            .write(to: file, atomically: true, encoding: .utf8)
         return try DirectorProcess(bed: bed, rules: rules, extraArguments: ["--vrrp-config", file.path], host: host)
     }
 
@@ -82,11 +82,31 @@ struct HighAvailabilityTests {
 
     static func occurrences(_ text: String, in log: String) -> Int { log.components(separatedBy: text).count - 1 }
 
+    /// Waits until `text` is in `director`'s log `count` times; the seconds since `start`, or nil.
+    static func waitForOccurrence(_ director: DirectorProcess, _ text: String, count: Int, seconds: Double,
+                                  after start: Date) -> Double? {
+        let deadline = start.addingTimeInterval(seconds)
+        repeat {
+            if occurrences(text, in: director.log) >= count { return Date().timeIntervalSince(start) }
+            usleep(20_000)
+        } while Date() < deadline
+        return nil
+    }
+
     @Test("two lvsd: the master answers ARP and forwards, the backup is silent; kill -9 fails over within 3 × advert_int + skew; preempt takes back")
     func lvsdPairFailoverAndPreempt() throws {
         let bed = try TestBed()
         defer { bed.tearDown() }
-        let first = try Self.director(bed, host: "director", priority: 150)
+        // A notify script that records its arguments (keepalived's: INSTANCE NAME STATE PRIORITY).
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("vrrp-notify-\(bed.prefix)\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let script = scratch.appendingPathComponent("notify.sh")
+        let record = scratch.appendingPathComponent("calls")
+        try "#!/bin/sh\necho \"$*\" >> \(record.path)\n".write(to: script, atomically: true, encoding: .utf8)
+        chmod(script.path, 0o755)
+        let calls = { (try? String(contentsOf: record, encoding: .utf8)) ?? "" }
+        let first = try Self.director(bed, host: "director", priority: 150, notify: script.path)
         defer { first.stop() }
         #expect(first.waitForLog("BACKUP -> MASTER", seconds: 5) != nil, "director never became master:\n\(first.log)")
         let second = try Self.director(bed, host: "director2", priority: 100)
@@ -106,6 +126,9 @@ struct HighAvailabilityTests {
         #expect(try first.stats().counter("gratuitous_arps_sent") >= 5)
 
         // Crash of the master: the backup takes over after its master down interval.
+        #expect(calls().contains("INSTANCE VI_1 BACKUP 150"), "notify calls: \(calls())")
+        #expect(calls().contains("INSTANCE VI_1 MASTER 150"), "notify calls: \(calls())")
+        #expect(calls().contains("specific"), "notify_master did not run: \(calls())")
         let killedAt = Date()
         first.kill9()
         let took = second.waitForLog("BACKUP -> MASTER", seconds: 10, after: killedAt)
@@ -117,7 +140,7 @@ struct HighAvailabilityTests {
         #expect(try Self.arpAnswerers(bed) == [TestBed.director2MAC])
 
         // The old master returns with a higher priority and preempt: it takes over again.
-        let back = try Self.director(bed, host: "director", priority: 150)
+        let back = try Self.director(bed, host: "director", priority: 150, notify: script.path)
         defer { back.stop() }
         #expect(back.waitForLog("BACKUP -> MASTER", seconds: 10) != nil, "\(back.log)")
         #expect(second.waitForLog("MASTER -> BACKUP", seconds: 5) != nil, "\(second.log)")
@@ -128,11 +151,13 @@ struct HighAvailabilityTests {
         // A clean stop (SIGTERM) sends priority 0: the backup takes over after its skew time.
         let stoppedAt = Date()
         back.stop()
-        let afterStop = second.waitForLog("BACKUP -> MASTER", seconds: 5, after: stoppedAt)
+        let afterStop = Self.waitForOccurrence(second, "BACKUP -> MASTER", count: 2, seconds: 5, after: stoppedAt)
         #expect(afterStop != nil && (afterStop ?? 99) < Self.masterDownInterval(priority: 100),
                 "takeover after a clean stop took \(afterStop ?? -1) s")
         print("HA: takeover after SIGTERM of the master (priority 0): \(afterStop ?? -1) s")
         #expect(back.log.contains("MASTER -> STOP"))
+        usleep(300_000)
+        #expect(calls().contains("INSTANCE VI_1 STOP 150"), "notify on stop: \(calls())")
     }
 
     @Test("two lvsd with nopreempt: the returning higher-priority director stays backup")
@@ -156,6 +181,43 @@ struct HighAvailabilityTests {
         #expect(!second.log.contains("MASTER -> BACKUP"))
         #expect(try Self.arpAnswerers(bed) == [TestBed.director2MAC])
         #expect(try back.stats().counter("arp_replies_sent") == 0)
+        #expect(try Self.curlVIP(bed).hasPrefix("rs"))
+    }
+
+    @Test("two lvsd over unicast: a tracked interface going down puts the master in FAULT and the peer takes over; back up, it preempts again")
+    func lvsdPairUnicastAndTrackedInterface() throws {
+        let bed = try TestBed()
+        defer { bed.tearDown() }
+        try bed.check("director", "ip link add trk0 type veth peer name trk1 && ip link set trk1 up && ip link set trk0 up")
+        let first = try Self.director(bed, host: "director", priority: 150, extra: [
+            "    unicast_src_ip 10.200.0.2", "    unicast_peer {", "        10.200.0.3", "    }",
+            "    track_interface {", "        trk0", "    }",
+        ].joined(separator: "\n"))
+        defer { first.stop() }
+        #expect(first.waitForLog("BACKUP -> MASTER", seconds: 5) != nil, "\(first.log)")
+        let second = try Self.director(bed, host: "director2", priority: 100, extra: [
+            "    unicast_src_ip 10.200.0.3", "    unicast_peer {", "        10.200.0.2", "    }",
+        ].joined(separator: "\n"))
+        defer { second.stop() }
+        #expect(second.waitForLog("INIT -> BACKUP", seconds: 5) != nil)
+        sleep(2)
+        #expect(!second.log.contains("-> MASTER"), "the unicast backup did not hear the master:\n\(second.log)")
+        #expect(try Self.arpAnswerers(bed) == [TestBed.directorMAC])
+
+        let downAt = Date()
+        try bed.check("director", "ip link set trk0 down")
+        #expect(first.waitForLog("MASTER -> FAULT", seconds: 3) != nil, "\(first.log)")
+        let took = second.waitForLog("BACKUP -> MASTER", seconds: 10, after: downAt)
+        #expect(took != nil && (took ?? 99) <= Self.masterDownInterval(priority: 100) + 1.0, "took \(took ?? -1) s")
+        #expect(try Self.waitForNeighbor(bed, mac: TestBed.director2MAC, seconds: 5), "\((try? Self.clientNeighbor(bed)) ?? "")")
+        #expect(try Self.arpAnswerers(bed) == [TestBed.director2MAC])
+
+        let upAt = Date()
+        try bed.check("director", "ip link set trk0 up")
+        #expect(first.waitForLog("FAULT -> BACKUP", seconds: 3) != nil, "\(first.log)")
+        #expect(Self.waitForOccurrence(first, "BACKUP -> MASTER", count: 2, seconds: 8, after: upAt) != nil, "\(first.log)")
+        #expect(second.waitForLog("MASTER -> BACKUP", seconds: 5) != nil, "\(second.log)")
+        #expect(try Self.waitForNeighbor(bed, mac: TestBed.directorMAC, seconds: 5), "\((try? Self.clientNeighbor(bed)) ?? "")")
         #expect(try Self.curlVIP(bed).hasPrefix("rs"))
     }
 
