@@ -235,9 +235,11 @@ struct LVSDaemon: ParsableCommand {
         guard !blocks.isEmpty else { return nil }
         let read = try VRRPConfigurationReader.read(blocks)
         for warning in read.warnings { Log.warning(warning.description) }
-        let mine = read.instances.filter { interface == nil || $0.interface == interface }
+        // --check without --interface: every instance was checked; report the first.
+        guard let interface else { return read.instances.first }
+        let mine = read.instances.filter { $0.interface == interface }
         for other in read.instances where !mine.contains(other) {
-            Log.warning("\(other.file):\(other.line): vrrp_instance \(other.name) is on \(other.interface), not on lvsd's --interface \(interface ?? ""); not run")
+            Log.warning("\(other.file):\(other.line): vrrp_instance \(other.name) is on \(other.interface), not on lvsd's --interface \(interface); not run")
         }
         guard mine.count <= 1, let first = mine.first else {
             if mine.count > 1 {
