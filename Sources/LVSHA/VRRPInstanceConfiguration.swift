@@ -30,7 +30,8 @@ public struct VRRPInstanceConfiguration: Sendable, Equatable {
     /// The advertisement interval in centiseconds (VRRPv3's unit), 1...4095.
     public var advertIntervalCentiseconds: UInt16 = 100
     public var preempt = true
-    /// Seconds after start-up during which a lower-priority master is not preempted.
+    /// Seconds from first hearing a lower-priority master until preempting it (keepalived's
+    /// `preempt_delay`; 0: at once).
     public var preemptDelaySeconds: UInt32 = 0
     public var initialState: InitialState = .backup
     public var virtualAddresses: [IPv4Address] = []

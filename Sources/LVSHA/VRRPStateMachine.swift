@@ -42,8 +42,9 @@ public struct VRRPStateMachine: Sendable {
     public private(set) var deadline: UInt64?
     /// The master's advertised interval, in centiseconds (§6.1).
     public private(set) var masterAdvertInterval: UInt16
-    /// Before this time a lower-priority master is not preempted (`preempt_delay`).
-    public private(set) var preemptAllowedAt: UInt64 = 0
+    /// With `preempt_delay`: when the lower-priority master first heard may be preempted
+    /// (nil: none heard since this instance last left MASTER), as keepalived counts it.
+    public private(set) var preemptAllowedAt: UInt64?
     /// Consulted before this instance preempts a lower-priority master: lvsd's hook for
     /// "the connection table is synced, a takeover loses nothing". Always true by default.
     public var mayPreempt: @Sendable () -> Bool = { true }
@@ -74,7 +75,7 @@ public struct VRRPStateMachine: Sendable {
     public mutating func handle(_ event: VRRPEvent, now: UInt64) -> [VRRPAction] {
         switch (state, event) {
         case (.initialize, .startup):
-            preemptAllowedAt = now &+ UInt64(configuration.preemptDelaySeconds) * 1_000_000_000
+            preemptAllowedAt = nil
             return start(now: now, initialState: configuration.initialState)
         case (.initialize, _):
             return []
@@ -134,8 +135,15 @@ public struct VRRPStateMachine: Sendable {
         }
     }
 
-    func preemptionAllowed(now: UInt64) -> Bool {
-        now >= preemptAllowedAt && mayPreempt()
+    /// Whether a lower-priority master may be preempted now: `preempt_delay` seconds after it
+    /// was first heard, and when the `mayPreempt` hook agrees.
+    mutating func preemptionAllowed(now: UInt64) -> Bool {
+        if configuration.preemptDelaySeconds > 0 {
+            let at = preemptAllowedAt ?? now &+ UInt64(configuration.preemptDelaySeconds) * 1_000_000_000
+            preemptAllowedAt = at
+            if now < at { return false }
+        }
+        return mayPreempt()
     }
 
     mutating func start(now: UInt64, initialState: VRRPInstanceConfiguration.InitialState) -> [VRRPAction] {
@@ -150,6 +158,7 @@ public struct VRRPStateMachine: Sendable {
 
     mutating func becomeMaster(now: UInt64) -> [VRRPAction] {
         state = .master
+        preemptAllowedAt = nil
         masterAdvertInterval = configuration.advertIntervalCentiseconds
         deadline = now &+ advertInterval
         return [.sendAdvertisement(priority: priority), .enter(.master)]

@@ -81,15 +81,20 @@ import LVSCore
         #expect(m.state == .backup)
     }
 
+    // keepalived's preempt_delay: counted from the first advert of the lower-priority master.
     @Test func preemptDelayHoldsOffThenPreempts() {
         var m = Self.machine(priority: 150, delay: 10)
         _ = m.handle(.startup, now: 0)
         _ = m.handle(Self.advert(100), now: 5 * Self.second)
+        #expect(m.preemptAllowedAt == 15 * Self.second)
         #expect(m.deadline == 5 * Self.second + m.masterDownInterval)   // accepted: too early to preempt
+        _ = m.handle(Self.advert(100), now: 14 * Self.second)
+        #expect(m.deadline == 14 * Self.second + m.masterDownInterval)  // still accepted
         let before = m.deadline
-        _ = m.handle(Self.advert(100), now: 11 * Self.second)
+        _ = m.handle(Self.advert(100), now: 15 * Self.second)
         #expect(m.deadline == before)                                    // now discarded
         #expect(m.handle(.timerExpired, now: before ?? 0).contains(.enter(.master)))
+        #expect(m.preemptAllowedAt == nil)
     }
 
     @Test func mayPreemptHookIsConsulted() {
