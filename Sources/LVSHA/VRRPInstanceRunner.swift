@@ -38,16 +38,13 @@ public struct VRRPStatus: Sendable, Equatable, CustomStringConvertible {
     public var advertisementsReceived: UInt64 = 0
     public var priorityZeroReceived: UInt64 = 0
     public var becameMaster: UInt64 = 0
-    /// Dropped packets: wrong router id, from ourselves or a non-peer, and each codec error.
-    public var wrongRouterID: UInt64 = 0
-    public var notFromPeer: UInt64 = 0
-    public var dropped: [String: UInt64] = [:]
+    /// Datagrams dropped, by reason.
+    public var dropped: [VRRPDropReason: UInt64] = [:]
 
     public var description: String {
         var parts = ["state \(state.rawValue)", "adverts sent \(advertisementsSent)", "received \(advertisementsReceived)",
-                     "priority-0 received \(priorityZeroReceived)", "became master \(becameMaster)",
-                     "wrong router id \(wrongRouterID)", "not from a peer \(notFromPeer)"]
-        parts += dropped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                     "priority-0 received \(priorityZeroReceived)", "became master \(becameMaster)"]
+        parts += VRRPDropReason.allCases.compactMap { r in dropped[r].map { "dropped \(r.rawValue) \($0)" } }
         return parts.joined(separator: ", ")
     }
 }
@@ -59,6 +56,7 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
     // only (after start); the control thread reads `status` and sets `stopRequested`.
     var machine: VRRPStateMachine
     let socket: VRRPSocket
+    let filter: VRRPReceiveFilter
     let hooks: VRRPHooks
     let wakeup: Int32
     let stopRequested = Atomic<Bool>(false)
@@ -74,6 +72,8 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
         socket = try VRRPSocket(interface: interface, unicastSource: configuration.unicastSource)
         machine = VRRPStateMachine(configuration: configuration, primaryAddress: socket.source)
         machine.mayPreempt = hooks.mayPreempt
+        filter = VRRPReceiveFilter(virtualRouterID: configuration.virtualRouterID, localAddress: socket.source,
+                                   peers: configuration.unicastPeers)
         self.hooks = hooks
         wakeup = clinuxnet_eventfd()
     }
@@ -159,27 +159,16 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
     }
 
     func receive(_ datagram: [UInt8], now: UInt64) {
-        switch ReceivedAdvertisement.decode(datagram) {
-        case .failure(let error):
-            status.withLock { $0.dropped[error.rawValue, default: 0] += 1 }
-        case .success(let received):
-            let c = configuration
-            guard received.advertisement.virtualRouterID == c.virtualRouterID else {
-                status.withLock { $0.wrongRouterID += 1 }
-                return
+        switch filter.event(for: datagram) {
+        case .failure(let reason):
+            status.withLock { $0.dropped[reason, default: 0] += 1 }
+        case .success(let event):
+            if case .advertisement(let priority, _, _) = event {
+                status.withLock {
+                    $0.advertisementsReceived += 1
+                    if priority == 0 { $0.priorityZeroReceived += 1 }
+                }
             }
-            if received.source == socket.source { return }   // our own, should the kernel loop it
-            if !c.unicastPeers.isEmpty && !c.unicastPeers.contains(received.source) {
-                status.withLock { $0.notFromPeer += 1 }
-                return
-            }
-            let priority = received.advertisement.priority
-            status.withLock {
-                $0.advertisementsReceived += 1
-                if priority == 0 { $0.priorityZeroReceived += 1 }
-            }
-            let event = VRRPEvent.advertisement(priority: priority, maxAdvertInterval: received.advertisement.maxAdvertInterval,
-                                                source: received.source)
             execute(machine.handle(event, now: now), now: now)
         }
     }
