@@ -122,7 +122,6 @@ public final class ForwardingEngine {
     var neighborIndex: [UInt32: Int] = [:]
     /// Configured MACs (like /etc/ethers), kept for real servers that an apply adds later.
     let staticNeighbors: [IPv4Address: MACAddress]
-    /// The last host seen claiming a VIP, with the count of such claims so far.
     /// Whether this director owns its VIPs now. Always true without VRRP; with VRRP, true only
     /// in the MASTER state. When false the engine answers no ARP for a VIP, raises no VIP
     /// conflict (the master's gratuitous ARPs are expected) and forwards no frame to a VIP
@@ -131,6 +130,7 @@ public final class ForwardingEngine {
     /// own the VIPs hands every frame to `processWithoutOwnership` instead of `process`.
     public var ownsVirtualAddresses = true
 
+    /// The last host seen claiming a VIP, with the count of such claims so far.
     public internal(set) var vipConflict: VIPConflict?
     /// When `vipConflict` was last seen (monotonic nanoseconds).
     var lastVIPConflictAt: UInt64 = 0
