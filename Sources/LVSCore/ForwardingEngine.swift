@@ -128,6 +128,8 @@ public final class ForwardingEngine {
     /// (`drop_not_master`); the connection table stays and ages as usual, so that a backup can
     /// hold synced connections. The hit path does not read it: a worker whose engine does not
     /// own the VIPs hands every frame to `processWithoutOwnership` instead of `process`.
+    /// Unchecked like the other per-packet state: written by a worker job between batches.
+    @exclusivity(unchecked)
     public var ownsVirtualAddresses = true
 
     /// The last host seen claiming a VIP, with the count of such claims so far.
