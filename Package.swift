@@ -37,6 +37,9 @@ let package = Package(
         .target(name: "LVSHealth", dependencies: ["LVSCore", "LVSConfig", "CLinuxNet"], swiftSettings: strictSettings),
         // Real-server setup, teardown and checks (lvs-realserver's logic, runs host commands).
         .target(name: "LVSRealServer", dependencies: ["LVSCore"], swiftSettings: strictSettings),
+        // Director high availability: VRRPv3 (RFC 5798) as a pure codec and state machine under
+        // a thin Linux layer (raw socket, timers, notify scripts) that drives VIP ownership.
+        .target(name: "LVSHA", dependencies: ["LVSCore", "LVSConfig", "LVSDataPlane", "CLinuxNet"], swiftSettings: strictSettings),
         .executableTarget(
             name: "lvsadm",
             dependencies: ["LVSCore", "LVSConfig", "LVSAdmin", "LVSControlProtocol"],
@@ -53,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "lvsd",
             dependencies: [
-                "LVSCore", "LVSConfig", "LVSDataPlane", "LVSControlProtocol", "LVSHealth",
+                "LVSCore", "LVSConfig", "LVSDataPlane", "LVSControlProtocol", "LVSHealth", "LVSHA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -76,6 +79,7 @@ let package = Package(
         .testTarget(name: "LVSControlProtocolTests", dependencies: ["LVSControlProtocol", "LVSConfig", "LVSCore"],
                     swiftSettings: strictSettings),
         .testTarget(name: "LVSHealthTests", dependencies: ["LVSHealth", "LVSConfig", "LVSCore"], swiftSettings: strictSettings),
+        .testTarget(name: "LVSHATests", dependencies: ["LVSHA", "LVSConfig", "LVSCore"], swiftSettings: strictSettings),
         .testTarget(name: "LVSRealServerTests", dependencies: ["LVSRealServer", "LVSCore"], swiftSettings: strictSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["LVSCore"], exclude: ["Golden", "Scripts"], swiftSettings: strictSettings),
     ]

@@ -28,6 +28,7 @@ PACKAGES=(
     valgrind        # Benchmarks/run.sh: instruction and allocation counts
     arptables       # lvs-realserver --method arptables (and its namespace tests)
     iptables        # lvs-realserver --method iptables; iptables-save for its rule dumps
+    keepalived      # VRRP peer of lvsd in the HA interop tests (its VRRP process only, in director2)
 )
 
 dry_run=0

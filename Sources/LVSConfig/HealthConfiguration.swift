@@ -181,12 +181,22 @@ public struct VRRPInstanceBlock: Sendable, Equatable {
     public var settings: [(keyword: String, values: [String])]
     public var file: String
     public var line: Int
+    /// The line of each of `settings` (same order), so that an error names the line it is
+    /// about; empty when the block was built without them (then `line` stands for all).
+    public var settingLines: [Int]
 
-    public init(name: String, settings: [(keyword: String, values: [String])], file: String, line: Int) {
+    public init(name: String, settings: [(keyword: String, values: [String])], file: String, line: Int,
+                settingLines: [Int] = []) {
         self.name = name
         self.settings = settings
         self.file = file
         self.line = line
+        self.settingLines = settingLines
+    }
+
+    /// The line of setting `index`, or the block's own line when it is not known.
+    public func line(ofSetting index: Int) -> Int {
+        index < settingLines.count ? settingLines[index] : line
     }
 
     public static func == (a: VRRPInstanceBlock, b: VRRPInstanceBlock) -> Bool {

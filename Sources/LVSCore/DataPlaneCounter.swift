@@ -51,6 +51,9 @@ public enum DataPlaneCounter: Int, CaseIterable, Sendable, CustomStringConvertib
     case tooBig
     /// Frames the kernel dropped because the ring was full (PACKET_STATISTICS tp_drops).
     case ringDrops
+    /// Frames to a VIP while this director does not own the VIPs (VRRP backup, fault or
+    /// init): the master forwards them; this one drops them.
+    case notMaster
 
     public var description: String {
         switch self {
@@ -80,6 +83,7 @@ public enum DataPlaneCounter: Int, CaseIterable, Sendable, CustomStringConvertib
         case .icmpErrorsRelayed: "icmp_errors_relayed"
         case .tooBig: "drop_too_big"
         case .ringDrops: "ring_drops"
+        case .notMaster: "drop_not_master"
         }
     }
 

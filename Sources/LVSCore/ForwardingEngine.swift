@@ -122,6 +122,16 @@ public final class ForwardingEngine {
     var neighborIndex: [UInt32: Int] = [:]
     /// Configured MACs (like /etc/ethers), kept for real servers that an apply adds later.
     let staticNeighbors: [IPv4Address: MACAddress]
+    /// Whether this director owns its VIPs now. Always true without VRRP; with VRRP, true only
+    /// in the MASTER state. When false the engine answers no ARP for a VIP, raises no VIP
+    /// conflict (the master's gratuitous ARPs are expected) and forwards no frame to a VIP
+    /// (`drop_not_master`); the connection table stays and ages as usual, so that a backup can
+    /// hold synced connections. The hit path does not read it: a worker whose engine does not
+    /// own the VIPs hands every frame to `processWithoutOwnership` instead of `process`.
+    /// Unchecked like the other per-packet state: written by a worker job between batches.
+    @exclusivity(unchecked)
+    public var ownsVirtualAddresses = true
+
     /// The last host seen claiming a VIP, with the count of such claims so far.
     public internal(set) var vipConflict: VIPConflict?
     /// When `vipConflict` was last seen (monotonic nanoseconds).
@@ -294,6 +304,12 @@ public final class ForwardingEngine {
         }
     }
 
+    /// `process` for a director that does not own its VIPs (`ownsVirtualAddresses` false): every
+    /// frame takes the general path, which drops frames to a VIP and answers no ARP for one.
+    public func processWithoutOwnership(_ frame: FrameBytes, now: UInt64, isSuperFrame: Bool = false) -> Verdict {
+        processGeneral(frame, now: now, isSuperFrame: isSuperFrame)
+    }
+
     /// The general path: parse the whole frame, then ARP, new connections, every drop and
     /// error, the ICMP replies. It gives the same result as the hit path for the frames that
     /// one takes (`HitPathTests` checks that on both), so it is also that path's reference.
@@ -305,6 +321,7 @@ public final class ForwardingEngine {
         switch p.kind {
         case .ipv4Transport:
             guard p.destinationMAC == directorMAC else { return notForUs() }
+            guard ownsVirtualAddresses else { return droppedNotMaster(p) }
             return forward(frame, p, now: now, isSuperFrame: isSuperFrame)
         case .arp:
             return handleARP(frame, p, now: now)
@@ -313,6 +330,7 @@ public final class ForwardingEngine {
                 || Self.inNetworks(p.ipDestination, virtualNetworkList, director: directorAddress) else {
                 return notForUs()
             }
+            guard ownsVirtualAddresses else { return droppedNotMaster(p) }
             if p.isFragment {
                 count(.fragments)
                 return .drop
@@ -330,6 +348,16 @@ public final class ForwardingEngine {
             counterSlots[DataPlaneCounter.slot(for: reason)] &+= 1
             return .drop
         }
+    }
+
+    /// A frame to this director's MAC while it does not own the VIPs: one to a VIP or a
+    /// virtual network is dropped (a client with a stale ARP entry; the master serves it), the
+    /// rest is the kernel's.
+    func droppedNotMaster(_ p: ParsedFrame) -> Verdict {
+        guard virtualAddresses.contains(p.ipDestination.value)
+            || Self.inNetworks(p.ipDestination, virtualNetworkList, director: directorAddress) else { return notForUs() }
+        count(.notMaster)
+        return .drop
     }
 
     func notForUs() -> Verdict {
@@ -768,7 +796,7 @@ public final class ForwardingEngine {
 
     func handleARP(_ frame: FrameBytes, _ p: ParsedFrame, now: UInt64) -> Verdict {
         guard p.destinationMAC == directorMAC || p.destinationMAC == .broadcast else { return notForUs() }
-        if virtualAddresses.contains(p.arpSenderAddress.value) && p.arpSenderMAC != directorMAC {
+        if ownsVirtualAddresses && virtualAddresses.contains(p.arpSenderAddress.value) && p.arpSenderMAC != directorMAC {
             // Another host says it owns a VIP: a real server that answers ARP for it, or a second
             // director. Count it and remember who, for the operator.
             count(.vipConflicts)
@@ -787,7 +815,7 @@ public final class ForwardingEngine {
            !p.arpSenderMAC.isMulticast {
             learn(neighbor: n, mac: p.arpSenderMAC, now: now)
         }
-        if p.arpOperation == Wire.arpRequest, virtualAddresses.contains(p.arpTargetAddress.value),
+        if ownsVirtualAddresses, p.arpOperation == Wire.arpRequest, virtualAddresses.contains(p.arpTargetAddress.value),
            p.arpSenderAddress != p.arpTargetAddress {
             ARPFrame.rewriteRequestIntoReply(frame, directorMAC: directorMAC)
             count(.arpRepliesSent)

@@ -37,7 +37,20 @@ public struct WorkerContext {
     public func virtualAddressesChanged(added: [IPv4Address]) throws(SystemError) {
         try PacketSocket.attachFilter(worker.socket.fd, virtualAddresses: engine.virtualAddressList,
                                       virtualNetworks: engine.virtualNetworkList)
-        worker.announce(added)
+        if engine.ownsVirtualAddresses { worker.announce(added) }
+    }
+
+    /// VRRP's ownership switch: the VIPs become (or stop being) this director's. Gaining them
+    /// sends one gratuitous ARP for each (the first of the takeover burst); losing them takes
+    /// effect with the next frame, so nothing is answered or forwarded for them afterwards.
+    public func setOwnsVirtualAddresses(_ owns: Bool) {
+        engine.ownsVirtualAddresses = owns
+        if owns { worker.announceVirtualAddresses() }
+    }
+
+    /// One gratuitous ARP for every VIP, if the VIPs are owned (the later rounds of a takeover).
+    public func announceVirtualAddresses() {
+        if engine.ownsVirtualAddresses { worker.announceVirtualAddresses() }
     }
 }
 
@@ -169,11 +182,13 @@ public final class DataPlaneWorker: @unchecked Sendable {
         // Every entry once per `syncRefreshNanos` (only while a sync master runs).
         let refreshBudget = max(1, Int(UInt64(engine.connections.capacity) * tickNanos / ForwardingEngine.syncRefreshNanos))
 
-        announceVirtualAddresses()
+        if engine.ownsVirtualAddresses { announceVirtualAddresses() }
 
         while !shared.stopRequested.load(ordering: .relaxed) {
             if shared.pendingJobs.load(ordering: .acquiring) > 0 { runJobs() }
             now = Linux.monotonicNanos()
+            // Read once a batch: a job (the only writer) runs between batches.
+            let owns = engine.ownsVirtualAddresses
             var pending = 0
             while pending < batchSize {
                 let slot = socket.slot((head + pending) % frameCount)
@@ -191,7 +206,8 @@ public final class DataPlaneWorker: @unchecked Sendable {
                 }
                 let frameStart = slot + Int(header.pointee.tp_mac)
                 let length = Int(header.pointee.tp_snaplen)
-                switch engine.process(FrameBytes(base: frameStart, count: length), now: now) {
+                let frame = FrameBytes(base: frameStart, count: length)
+                switch owns ? engine.process(frame, now: now) : engine.processWithoutOwnership(frame, now: now) {
                 case .transmit: batch.append(frameStart - vnet, length: length + vnet)
                 case .transmitGenerated: sendGenerated()
                 case .drop, .pass: break
@@ -264,7 +280,8 @@ public final class DataPlaneWorker: @unchecked Sendable {
         // A GSO super-frame is segmented by the kernel on transmit: its length is not an MTU
         // violation. A whole frame that merely did not fit a slot (a jumbo on a small ring) is.
         let isSuperFrame = oversize.load(fromByteOffset: 1, as: UInt8.self) != 0  // virtio_net_hdr.gso_type
-        switch engine.process(frame, now: now, isSuperFrame: isSuperFrame) {
+        switch engine.ownsVirtualAddresses ? engine.process(frame, now: now, isSuperFrame: isSuperFrame)
+            : engine.processWithoutOwnership(frame, now: now, isSuperFrame: isSuperFrame) {
         case .transmit:
             batch.append(oversize, length: r)
             let failed = batch.flush(fd: socket.fd)

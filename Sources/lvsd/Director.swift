@@ -1,9 +1,11 @@
 import ArgumentParser
+import Dispatch
 import Glibc
 import LVSConfig
 import LVSControlProtocol
 import LVSCore
 import LVSDataPlane
+import LVSHA
 import LVSHealth
 import Synchronization
 
@@ -28,6 +30,15 @@ struct Director {
     /// A sync daemon to start with the data plane (`--sync-daemon`, or keepalived.conf's
     /// `lvs_sync_daemon`, which starts as backup until VRRP says otherwise).
     var syncAtStart: SyncDaemonConfiguration?
+    /// The VRRP instance that decides whether this director owns its VIPs (nil: it always
+    /// does). docs/HA.md.
+    var vrrp: VRRPInstanceConfiguration?
+    /// Called on the VRRP thread after every state change of `vrrp` (the connection sync
+    /// daemon's master/backup role follows it, as keepalived's `lvs_sync_daemon` does).
+    var onVRRPStateChange: @Sendable (String, VRRPState) -> Void = { _, _ in }
+    /// Asked by the VRRP instance before it preempts a lower-priority master (e.g. "has sync
+    /// pulled the whole connection table yet?"); always yes by default.
+    var mayPreempt: @Sendable () -> Bool = { true }
 
     func run() throws {
         let interface: NetworkInterface
@@ -44,6 +55,8 @@ struct Director {
             ringOptions.frameCount = ringFrames
             ringOptions.batchSize = batch
             let engine = try makeEngine(interface: interface)
+            // With VRRP the VIPs are owned only as MASTER; the instance starts in INIT.
+            engine.ownsVirtualAddresses = vrrp == nil
             let socket = try PacketSocket(interface: interface, virtualAddresses: engine.virtualAddressList,
                                           virtualNetworks: engine.virtualNetworkList, options: ringOptions)
             worker = DataPlaneWorker(socket: socket, engine: engine, options: ringOptions)
@@ -79,22 +92,28 @@ struct Director {
         sigemptyset(&signals)
         for s in [SIGINT, SIGTERM, SIGHUP, SIGUSR1] { sigaddset(&signals, s) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
+        if let vrrp, vrrp.unicastSource == nil && interface.address == .any {
+            Log.error("VRRP \(vrrp.name): \(interface.name) has no IPv4 address to send adverts from; give it one, or set unicast_src_ip")
+            throw ExitCode(1)
+        }
+        var vrrpRunner: VRRPInstanceRunner?
         do {
             try worker.start()
             try control.start()
-        } catch {
-            Log.error(error.description)
-            throw ExitCode(1)
-        }
-        if let syncAtStart {
-            do {
-                try sync.start(syncAtStart)
-            } catch {
-                Log.error(error.description)
-                control.stop()
-                worker.stop()
-                throw ExitCode(1)
+            // The sync daemon first: VRRP's first state change switches its role.
+            if let syncAtStart { try sync.start(syncAtStart) }
+            if let vrrp {
+                let runner = try VRRPInstanceRunner(configuration: vrrp, interface: interface,
+                                                    hooks: vrrpHooks(worker: worker, sync: sync))
+                try runner.start()
+                vrrpRunner = runner
             }
+        } catch {
+            Log.error("\(error)")
+            sync.stopAll()
+            control.stop()
+            worker.stop()
+            throw ExitCode(1)
         }
         let monitor = HealthMonitor(log: { level, line in
             switch level {
@@ -128,6 +147,9 @@ struct Director {
                 if keepalived != nil {
                     for line in monitor.status().description.split(separator: "\n") { Log.info("health: " + line) }
                 }
+                if let vrrpRunner {
+                    Log.info("VRRP \(vrrpRunner.configuration.name): " + vrrpRunner.status.withLock { $0 }.description)
+                }
             case SIGHUP:
                 if let configPath {
                     reload(configPath, monitor: monitor)
@@ -145,6 +167,9 @@ struct Director {
             }
         }
         SystemdNotifier.notify("STOPPING=1")
+        // First: a master's priority-0 advert and the release of the VIPs, while the worker
+        // still runs to take the release.
+        vrrpRunner?.stop()
         monitor.stop()
         control.stop()
         if let line = Self.syncSummary(sync) { Log.info(line) }
@@ -153,6 +178,41 @@ struct Director {
         let final = worker.shared.snapshot.withLock { $0 }
         writeStats(final)
         Log.info("stopped: " + summary(final))
+    }
+
+    /// What the VRRP instance does to the data plane: ownership and gratuitous ARP go through
+    /// the worker's job mailbox (no lock on the packet path).
+    /// VRRP drives the data plane (VIP ownership, gratuitous ARP) and, when a sync daemon
+    /// runs, its role: master while the instance is MASTER, backup otherwise, as keepalived's
+    /// `lvs_sync_daemon` does. A director whose sync daemon is a backup may preempt only once
+    /// it has pulled the master's whole table, so a recovered master never comes back empty.
+    func vrrpHooks(worker: DataPlaneWorker, sync: SyncDaemon) -> VRRPHooks {
+        let onVRRPStateChange = self.onVRRPStateChange
+        let mayPreempt = self.mayPreempt
+        // The role switch joins the sync thread: off the VRRP thread, so adverts keep time.
+        let roleQueue = DispatchQueue(label: "lvsd.sync-role")
+        return VRRPHooks(setOwnership: { owns in
+            _ = worker.perform { $0.setOwnsVirtualAddresses(owns) }
+        }, announce: {
+            _ = worker.perform { $0.announceVirtualAddresses() }
+        }, onStateChange: { instance, state in
+            onVRRPStateChange(instance, state)
+            guard state != .initialize else { return }
+            let role: SyncDaemonConfiguration.Role = state == .master ? .master : .backup
+            roleQueue.async {
+                guard let running = sync.running, running.role != role else { return }
+                do {
+                    try sync.setRole(role)
+                    Log.info("VRRP \(instance) is \(state.rawValue): sync daemon switched to \(role.rawValue)")
+                } catch {
+                    Log.error("VRRP \(instance) is \(state.rawValue): \(error)")
+                }
+            }
+        }, mayPreempt: {
+            guard mayPreempt() else { return false }
+            guard let running = sync.running, running.role == .backup else { return true }
+            return sync.initialSyncComplete
+        })
     }
 
     /// SIGHUP with --config: read the file again and switch to it as one table batch; on any
@@ -167,6 +227,9 @@ struct Director {
             return
         }
         for warning in next.warnings { Log.warning(warning.description) }
+        if keepalived?.vrrpInstances != next.vrrpInstances {
+            Log.warning("reload: the vrrp_instance blocks changed; VRRP keeps running as started (restart lvsd to apply them, the peer takes over meanwhile)")
+        }
         do {
             let commands = try monitor.reload(to: next)
             let servers = next.director.services.reduce(0) { $0 + $1.realServers.count }

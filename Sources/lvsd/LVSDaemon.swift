@@ -4,6 +4,7 @@ import LVSConfig
 import LVSControlProtocol
 import LVSCore
 import LVSDataPlane
+import LVSHA
 import LVSHealth
 
 /// `lvsd`: the SwiftLVS director daemon. It owns the VIPs on one interface, answers ARP for
@@ -43,6 +44,11 @@ struct LVSDaemon: ParsableCommand {
 
     @Option(name: .long, help: "A keepalived.conf: the table from its virtual_server blocks, and their health checks (not with --rules). SIGHUP reloads it.")
     var config: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "VRRP for a director pair: a file in keepalived.conf syntax whose vrrp_instance block for --interface decides when this director owns the VIPs (default with --config: that file's vrrp_instance blocks). docs/HA.md.",
+        valueName: "file"))
+    var vrrpConfig: String?
 
     @Option(name: .long, help: "Where the table is saved on every change and restored from at start.")
     var saveFile: String = "/var/lib/lvsd/ipvsadm.rules"
@@ -199,11 +205,25 @@ struct LVSDaemon: ParsableCommand {
                 throw ExitCode(2)
             }
         }
+        var vrrp: VRRPInstanceConfiguration?
+        do {
+            vrrp = try vrrpInstance(keepalived: keepalived)
+        } catch {
+            Log.error(error.description)
+            throw ExitCode(2)
+        }
+        if let vrrp {
+            let uncovered = configuration.virtualAddresses.filter { !vrrp.virtualAddresses.contains($0) }
+            if !uncovered.isEmpty {
+                Log.warning("VRRP \(vrrp.name): VIPs \(uncovered.map(\.description).joined(separator: ", ")) are in the table but not in its virtual_ipaddress; they are owned and released with the instance all the same")
+            }
+        }
         let notes = configuration.firewallMarkNotes
         if check {
             let servers = configuration.services.reduce(0) { $0 + $1.realServers.count }
             var line = "\(source ?? "empty table"): OK: \(configuration.services.count) virtual services, \(servers) real servers"
             if let fwmarkRules { line += "; \(fwmarkRules): OK: \(configuration.markRules.rules.count) firewall-mark rules" }
+            if let vrrp { line += "; VRRP instance \(vrrp.name): vrid \(vrrp.virtualRouterID), priority \(vrrp.priority)" }
             print(line)
             for note in notes { print("note: \(note)") }
             return
@@ -215,6 +235,9 @@ struct LVSDaemon: ParsableCommand {
             sync = SyncDaemonConfiguration(role: syncDaemon == "master" ? .master : .backup, interface: interfaceName,
                                            syncID: syncId, group: syncPeer.flatMap { IPv4Address($0) } ?? SyncProtocol.defaultGroup)
         } else if let daemon = keepalived?.syncDaemon {
+            if let named = daemon.vrrpInstance, named != vrrp?.name {
+                Log.warning("lvs_sync_daemon follows vrrp_instance \(named), which lvsd does not run on \(interfaceName)\(vrrp.map { "; the role follows \($0.name) instead" } ?? "; the sync daemon stays backup until lvsadm --sync-role master")")
+            }
             // keepalived.conf's lvs_sync_daemon: the role follows the VRRP instance, which
             // starts in BACKUP; the VRRP state hook calls SyncDaemon.setRole on a change.
             var options = daemon.options
@@ -224,8 +247,40 @@ struct LVSDaemon: ParsableCommand {
         var director = Director(configuration: configuration, staticNeighbors: staticNeighbors, interfaceName: interfaceName,
                                 statsFile: statsFile, connectionCapacity: connections, destinationCapacity: maxRealServers,
                                 ringFrames: ringFrames, batch: batch, settings: settings, socketPath: socketPath,
-                                savedTable: savedTable, keepalived: keepalived, configPath: config)
+                                savedTable: savedTable, keepalived: keepalived, configPath: config, vrrp: vrrp)
         director.syncAtStart = sync
         try director.run()
+    }
+
+    /// The VRRP instance to run: from --vrrp-config, else from --config's vrrp_instance
+    /// blocks; the one whose interface is --interface (others are for other interfaces and
+    /// are left out with a warning). nil: no VRRP, the VIPs are always owned.
+    func vrrpInstance(keepalived: KeepalivedConfiguration?) throws(ConfigurationError) -> VRRPInstanceConfiguration? {
+        var blocks = keepalived?.vrrpInstances ?? []
+        if let vrrpConfig {
+            let file = try KeepalivedLoader.load(vrrpConfig)
+            for warning in file.warnings { Log.warning(warning.description) }
+            if !file.director.services.isEmpty {
+                Log.warning("\(vrrpConfig): its virtual_server blocks are not read (the table comes from \(config ?? rules ?? "the saved table")); only vrrp_instance blocks are")
+            }
+            blocks = file.vrrpInstances
+        }
+        guard !blocks.isEmpty else { return nil }
+        let read = try VRRPConfigurationReader.read(blocks)
+        for warning in read.warnings { Log.warning(warning.description) }
+        // --check without --interface: every instance was checked; report the first.
+        guard let interface else { return read.instances.first }
+        let mine = read.instances.filter { $0.interface == interface }
+        for other in read.instances where !mine.contains(other) {
+            Log.warning("\(other.file):\(other.line): vrrp_instance \(other.name) is on \(other.interface), not on lvsd's --interface \(interface); not run")
+        }
+        guard mine.count <= 1, let first = mine.first else {
+            if mine.count > 1 {
+                throw ConfigurationError(file: mine[1].file, line: mine[1].line,
+                                         message: "vrrp_instance \(mine[1].name): lvsd runs one VRRP instance on its interface, and \(mine[0].name) is already on \(mine[0].interface); keep one")
+            }
+            return nil
+        }
+        return first
     }
 }

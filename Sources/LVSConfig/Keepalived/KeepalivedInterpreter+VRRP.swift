@@ -13,26 +13,34 @@ extension KeepalivedInterpreter {
         guard statement.values.count == 1 else {
             throw error(statement, "vrrp_instance needs one name: vrrp_instance NAME {")
         }
-        vrrpInstances.append(VRRPInstanceBlock(name: statement.values[0], settings: Self.flatten(block, prefix: nil),
-                                               file: statement.file, line: statement.line))
+        let flat = Self.flattenWithLines(block, prefix: nil)
+        vrrpInstances.append(VRRPInstanceBlock(name: statement.values[0], settings: flat.map(\.setting),
+                                               file: statement.file, line: statement.line,
+                                               settingLines: flat.map(\.line)))
     }
 
     static func flatten(_ statements: [KeepalivedStatement], prefix: String?) -> [(keyword: String, values: [String])] {
-        var settings: [(keyword: String, values: [String])] = []
+        flattenWithLines(statements, prefix: prefix).map(\.setting)
+    }
+
+    /// `flatten`, with the line each setting came from.
+    static func flattenWithLines(_ statements: [KeepalivedStatement], prefix: String?)
+        -> [(setting: (keyword: String, values: [String]), line: Int)] {
+        var settings: [(setting: (keyword: String, values: [String]), line: Int)] = []
         for statement in statements {
             let name = prefix.map { "\($0).\(statement.keyword)" } ?? statement.keyword
             guard let block = statement.block else {
-                settings.append((name, statement.values))
+                settings.append(((name, statement.values), statement.line))
                 continue
             }
-            if !statement.values.isEmpty { settings.append((name, statement.values)) }
+            if !statement.values.isEmpty { settings.append(((name, statement.values), statement.line)) }
             if vrrpListBlocks.contains(statement.keyword) {
                 for entry in block {
-                    settings.append((name, [entry.keyword] + entry.values))
-                    if let inner = entry.block { settings += flatten(inner, prefix: "\(name).\(entry.keyword)") }
+                    settings.append(((name, [entry.keyword] + entry.values), entry.line))
+                    if let inner = entry.block { settings += flattenWithLines(inner, prefix: "\(name).\(entry.keyword)") }
                 }
             } else {
-                settings += flatten(block, prefix: name)
+                settings += flattenWithLines(block, prefix: name)
             }
         }
         return settings

@@ -112,6 +112,24 @@ final class DirectorProcess {
         return process.terminationStatus
     }
 
+    /// Kills lvsd with SIGKILL (a crash: no priority-0 advert, no clean-up) and reaps it.
+    func kill9() {
+        guard !stopped else { return }
+        stopped = true
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// Waits up to `seconds` for `text` in the log; the time it took, or nil.
+    func waitForLog(_ text: String, seconds: Double, after start: Date = Date()) -> Double? {
+        let deadline = start.addingTimeInterval(seconds)
+        while Date() < deadline {
+            if log.contains(text) { return Date().timeIntervalSince(start) }
+            usleep(20_000)
+        }
+        return log.contains(text) ? Date().timeIntervalSince(start) : nil
+    }
+
     /// The stats file lvsd writes every second and at exit, parsed.
     func stats() throws -> Stats {
         let data = try Data(contentsOf: statsFile)

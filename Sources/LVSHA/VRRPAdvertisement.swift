@@ -1,0 +1,122 @@
+import LVSCore
+
+/// A VRRPv3 advertisement for IPv4 (RFC 5798 §5.2): the wire codec, pure.
+///
+///     0: version 3 | type 1 (advertisement)   1: virtual router id   2: priority
+///     3: count of addresses   4-5: 4 reserved bits | max advert interval (centiseconds)
+///     6-7: checksum   8...: the IPv4 addresses
+///
+/// The checksum covers an IPv4 pseudo-header (source, destination, zero, protocol 112, VRRP
+/// length) and then the VRRP message (§5.2.8), unlike VRRPv2's, which covered the message only.
+public struct VRRPAdvertisement: Sendable, Equatable {
+    public var virtualRouterID: UInt8
+    public var priority: UInt8
+    /// Centiseconds, 12 bits on the wire.
+    public var maxAdvertInterval: UInt16
+    public var addresses: [IPv4Address]
+
+    public static let ipProtocol: UInt8 = 112
+    public static let requiredTTL: UInt8 = 255
+    static let versionAndType: UInt8 = 0x31
+    static let headerLength = 8
+
+    public init(virtualRouterID: UInt8, priority: UInt8, maxAdvertInterval: UInt16, addresses: [IPv4Address]) {
+        self.virtualRouterID = virtualRouterID
+        self.priority = priority
+        self.maxAdvertInterval = maxAdvertInterval
+        self.addresses = addresses
+    }
+
+    /// The VRRP message (what follows the IPv4 header), checksummed for `source` → `destination`.
+    public func encode(source: IPv4Address, destination: IPv4Address) -> [UInt8] {
+        var bytes: [UInt8] = [Self.versionAndType, virtualRouterID, priority, UInt8(clamping: addresses.count),
+                              UInt8(truncatingIfNeeded: (maxAdvertInterval >> 8) & 0x0F),
+                              UInt8(truncatingIfNeeded: maxAdvertInterval), 0, 0]
+        for a in addresses.prefix(255) {
+            bytes += [UInt8(truncatingIfNeeded: a.value >> 24), UInt8(truncatingIfNeeded: a.value >> 16),
+                      UInt8(truncatingIfNeeded: a.value >> 8), UInt8(truncatingIfNeeded: a.value)]
+        }
+        let sum = Self.checksum(bytes, source: source, destination: destination)
+        bytes[6] = UInt8(sum >> 8)
+        bytes[7] = UInt8(sum & 0xFF)
+        return bytes
+    }
+
+    /// The one's-complement checksum of the pseudo-header and `message` (whose checksum field
+    /// is taken as it is: zero when computing, the sent value when verifying, where a correct
+    /// message then sums to zero).
+    public static func checksum(_ message: [UInt8], source: IPv4Address, destination: IPv4Address) -> UInt16 {
+        var sum: UInt32 = 0
+        sum += source.value >> 16
+        sum += source.value & 0xFFFF
+        sum += destination.value >> 16
+        sum += destination.value & 0xFFFF
+        sum += UInt32(ipProtocol)
+        sum += UInt32(message.count)
+        var i = 0
+        while i + 1 < message.count {
+            sum += UInt32(message[i]) << 8 | UInt32(message[i + 1])
+            i += 2
+        }
+        if i < message.count { sum += UInt32(message[i]) << 8 }
+        while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
+        return ~UInt16(sum)
+    }
+}
+
+/// Why a received VRRP packet was dropped; each has its counter.
+public enum VRRPPacketError: String, Error, Sendable, CaseIterable {
+    /// Shorter than an IPv4 header plus the VRRP header, or not IPv4 / not protocol 112.
+    case truncated = "truncated"
+    /// TTL other than 255: the packet crossed a router (RFC 5798 §7.1).
+    case badTTL = "bad_ttl"
+    case badVersion = "bad_version"
+    case badType = "bad_type"
+    /// The address count does not match the length.
+    case badLength = "bad_length"
+    case badChecksum = "bad_checksum"
+}
+
+/// An advertisement as received, with the IPv4 fields the state machine and filters need.
+public struct ReceivedAdvertisement: Sendable, Equatable {
+    public var advertisement: VRRPAdvertisement
+    public var source: IPv4Address
+    public var destination: IPv4Address
+
+    /// Decodes a whole IPv4 datagram (as a raw socket delivers it: header included) and checks
+    /// it as §7.1 asks, except the virtual router id, which is the receiving instance's check.
+    public static func decode(_ datagram: [UInt8]) -> Swift.Result<ReceivedAdvertisement, VRRPPacketError> {
+        guard datagram.count >= 20, datagram[0] >> 4 == 4 else { return .failure(.truncated) }
+        let headerLength = Int(datagram[0] & 0x0F) * 4
+        guard headerLength >= 20, datagram[9] == VRRPAdvertisement.ipProtocol else { return .failure(.truncated) }
+        let totalLength = Int(datagram[2]) << 8 | Int(datagram[3])
+        guard totalLength <= datagram.count, totalLength >= headerLength + VRRPAdvertisement.headerLength else {
+            return .failure(.truncated)
+        }
+        guard datagram[8] == VRRPAdvertisement.requiredTTL else { return .failure(.badTTL) }
+        func address(_ at: Int) -> IPv4Address {
+            IPv4Address(UInt32(datagram[at]) << 24 | UInt32(datagram[at + 1]) << 16
+                        | UInt32(datagram[at + 2]) << 8 | UInt32(datagram[at + 3]))
+        }
+        let source = address(12)
+        let destination = address(16)
+        let message = Array(datagram[headerLength..<totalLength])
+        guard message[0] >> 4 == 3 else { return .failure(.badVersion) }
+        guard message[0] & 0x0F == 1 else { return .failure(.badType) }
+        let count = Int(message[3])
+        guard message.count == VRRPAdvertisement.headerLength + 4 * count else { return .failure(.badLength) }
+        guard VRRPAdvertisement.checksum(message, source: source, destination: destination) == 0 else {
+            return .failure(.badChecksum)
+        }
+        let interval = UInt16(message[4] & 0x0F) << 8 | UInt16(message[5])
+        var addresses: [IPv4Address] = []
+        for i in 0..<count {
+            let at = VRRPAdvertisement.headerLength + 4 * i
+            addresses.append(IPv4Address(UInt32(message[at]) << 24 | UInt32(message[at + 1]) << 16
+                                         | UInt32(message[at + 2]) << 8 | UInt32(message[at + 3])))
+        }
+        let advertisement = VRRPAdvertisement(virtualRouterID: message[1], priority: message[2],
+                                              maxAdvertInterval: interval, addresses: addresses)
+        return .success(ReceivedAdvertisement(advertisement: advertisement, source: source, destination: destination))
+    }
+}
