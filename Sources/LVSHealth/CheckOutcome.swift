@@ -30,6 +30,13 @@ enum CheckFailure: Equatable, CustomStringConvertible {
     case noReply
     case dnsAnswer(reason: String)
     case icmpError(type: UInt8, code: UInt8)
+    /// `probe_via_vip`: the server answered the SYN to the VIP with a reset (nothing listens on
+    /// VIP:port there, e.g. a service bound to the server's own address only).
+    case viaVIPReset
+    /// `probe_via_vip`: no answer to the SYN to the VIP (e.g. the VIP is not on the server).
+    case viaVIPTimeout
+    /// `probe_via_vip` could not probe (no MAC for the server, no packet socket...).
+    case viaVIP(String)
 
     var description: String {
         switch self {
@@ -47,6 +54,9 @@ enum CheckFailure: Equatable, CustomStringConvertible {
         case .noReply: "no reply"
         case .dnsAnswer(let reason): reason
         case .icmpError(let type, let code): "ICMP type \(type) code \(code)"
+        case .viaVIPReset: "connection to the VIP refused through the DR path (reset)"
+        case .viaVIPTimeout: "no SYN-ACK from the VIP through the DR path"
+        case .viaVIP(let reason): "probe via the VIP: \(reason)"
         }
     }
 }

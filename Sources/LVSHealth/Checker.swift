@@ -32,6 +32,20 @@ extension CheckerConfig.Kind {
         }
     }
 
+    /// Whether `probe_via_vip` applies: the checkers whose probe is a TCP handshake.
+    var probesThroughVIP: Bool {
+        switch self {
+        case .tcp, .http: true
+        default: false
+        }
+    }
+
+    /// TCP_CHECK: with `probe_via_vip` the handshake through the VIP is the whole check.
+    var isPlainTCP: Bool {
+        if case .tcp = self { return true }
+        return false
+    }
+
     var keyword: String {
         switch self {
         case .tcp: "TCP_CHECK"

@@ -90,7 +90,8 @@ struct Director {
         }, maximumInFlight: keepalived.map { _ in Self.raiseDescriptorLimit() })
         if let keepalived {
             do {
-                try monitor.start(configuration: keepalived, editor: table)
+                try monitor.start(configuration: keepalived, editor: table,
+                                  path: Self.directRoutingPath(interface: interface, shared: worker.shared))
             } catch {
                 Log.error("health checks: \(error)")
                 control.stop()
@@ -134,6 +135,20 @@ struct Director {
         let final = worker.shared.snapshot.withLock { $0 }
         writeStats(final)
         Log.info("stopped: " + summary(final))
+    }
+
+    /// The data plane's interface and resolved real-server MACs, for `probe_via_vip` (the
+    /// health thread reads the published snapshot at most once a second).
+    static func directRoutingPath(interface: NetworkInterface, shared: WorkerShared) -> DirectRoutingPath {
+        DirectRoutingPath(interfaceName: interface.name, interfaceIndex: interface.index,
+                          directorAddress: interface.address, directorMAC: interface.mac) {
+            let snapshot = shared.snapshot.withLock { $0 }
+            var macs: [IPv4Address: MACAddress] = [:]
+            for service in snapshot.services {
+                for d in service.destinations { if let mac = d.mac { macs[d.address] = mac } }
+            }
+            return macs
+        }
     }
 
     /// SIGHUP with --config: read the file again and switch to it as one table batch; on any

@@ -1,0 +1,372 @@
+import CLinuxNet
+import Glibc
+import LVSCore
+
+/// The shared machinery of every `probe_via_vip` attempt, on the health loop's thread: one
+/// packet socket that sends the hand-made SYNs and resets and receives the answers, one that
+/// sends and receives ARP, the probe source ports, and the table that matches answers to the
+/// probes in flight. Created on the first probe; one per health thread, whatever the number
+/// of servers.
+///
+/// A probe is a SYN from the director's address and one of its probe ports to VIP:port, sent
+/// to the real server's MAC: exactly what the data plane does with a client's SYN. The server
+/// answers from VIP:port to the director's address. Success is a SYN-ACK, failure a reset or
+/// nothing within the timeout. A SYN-ACK is answered with a reset (same DR path), so the server
+/// keeps no half-open connection.
+///
+/// Matching: every probe has a random initial sequence number; an answer is taken by the
+/// acknowledgement number it carries (ours + 1), then checked against the probe's VIP, port,
+/// probe port and the real server's MAC. So thousands of probes can share a few ports: only
+/// two probes to the same server on the same port and VIP at once would be one TCP connection
+/// to it, and the port choice avoids that.
+final class VIPProber: EventHandler {
+    /// Ports the probes use as source: above the kernel's default ephemeral range
+    /// (32768-60999), and each held by a bound TCP socket, so the kernel gives them to no one
+    /// else while lvsd runs.
+    static let firstProbePort: UInt16 = 61000
+    static let wantedPorts = 64
+
+    /// A probe waiting for its answer.
+    struct InFlight {
+        var attempt: VIPProbeAttempt
+        var vip: VIPTarget
+        var port: UInt16
+        var mac: MACAddress
+    }
+
+    let path: DirectRoutingPath
+    let loop: EventLoop
+    let ipSocket: Int32
+    let arpSocket: Int32
+    /// The descriptors that hold the probe ports; kept open, never read.
+    var portHolders: [Int32] = []
+    var ports: [UInt16] = []
+    var nextPort = 0
+    var inFlight: [UInt32: InFlight] = [:]
+    /// In-flight (server MAC, port) pairs, so two probes to one server never share a port.
+    var busy: Set<UInt64> = []
+    var macs: [IPv4Address: MACAddress] = [:]
+    var macsRefreshed = -Double.infinity
+    /// Probes waiting for an ARP answer, by server address.
+    var waitingForMAC: [IPv4Address: [VIPProbeAttempt]] = [:]
+    var lastARPRequest: [IPv4Address: Double] = [:]
+    var identification: UInt16 = 1
+    /// Receive buffer for the answers (their IP and TCP headers; the filter cuts at 128 bytes).
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 8)
+    /// Why the prober cannot work (no address on the interface...): every probe fails with it.
+    let unusable: String?
+
+    final class ARPHandler: EventHandler {
+        unowned let prober: VIPProber
+        init(prober: VIPProber) { self.prober = prober }
+        func handleEvents(_ events: UInt32) { prober.readARP() }
+    }
+
+    var arpHandler: ARPHandler?
+
+    init(path: DirectRoutingPath, loop: EventLoop) {
+        self.path = path
+        self.loop = loop
+        var problem: String?
+        if path.directorAddress == .any {
+            problem = "\(path.interfaceName) has no IPv4 address to probe from"
+        }
+        ipSocket = Self.packetSocket(path.interfaceIndex, protocol: UInt16(ETH_P_IP))
+        arpSocket = Self.packetSocket(path.interfaceIndex, protocol: UInt16(ETH_P_ARP))
+        if problem == nil && (ipSocket < 0 || arpSocket < 0) {
+            problem = "packet socket on \(path.interfaceName): \(Posix.errnoName(errno)) (probe_via_vip needs CAP_NET_RAW)"
+        }
+        if problem == nil {
+            var port = Self.firstProbePort
+            while ports.count < Self.wantedPorts && port < UInt16.max {
+                let s = Posix.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                if s.fd >= 0 {
+                    if Posix.bind(s.fd, Posix.socketAddress(path.directorAddress.value, port)) == 0 {
+                        portHolders.append(s.fd)
+                        ports.append(port)
+                    } else {
+                        Posix.close(s.fd)
+                    }
+                }
+                port += 1
+            }
+            if ports.isEmpty { problem = "no free TCP port from \(Self.firstProbePort) up on \(path.directorAddress)" }
+        }
+        unusable = problem
+        guard problem == nil else { return }
+        installFilters()
+        loop.register(ipSocket, events: EPOLLIN.rawValue, handler: self)
+        let handler = ARPHandler(prober: self)
+        arpHandler = handler
+        loop.register(arpSocket, events: EPOLLIN.rawValue, handler: handler)
+    }
+
+    deinit {
+        buffer.deallocate()
+        for fd in portHolders { Posix.close(fd) }
+        if ipSocket >= 0 { loop.closeRegistered(ipSocket) }
+        if arpSocket >= 0 { loop.closeRegistered(arpSocket) }
+    }
+
+    /// A non-blocking SOCK_DGRAM packet socket (the kernel writes and strips the Ethernet
+    /// header) for one EtherType on one interface; -1 with errno set on failure.
+    static func packetSocket(_ index: Int32, protocol etherType: UInt16) -> Int32 {
+        let s = Posix.socket(AF_PACKET, Int32(SOCK_DGRAM.rawValue), Int32(etherType.bigEndian))
+        guard s.fd >= 0 else { return -1 }
+        var address = sockaddr_ll()
+        address.sll_family = UInt16(AF_PACKET)
+        address.sll_protocol = etherType.bigEndian
+        address.sll_ifindex = index
+        let r = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(s.fd, $0, socklen_t(MemoryLayout<sockaddr_ll>.size))
+            }
+        }
+        guard r == 0 else {
+            let e = errno
+            Posix.close(s.fd)
+            errno = e
+            return -1
+        }
+        return s.fd
+    }
+
+    /// Kernel-side filters, so the health thread wakes only for what may be an answer: TCP to
+    /// the director's address on a probe port; ARP replies to the director's address.
+    func installFilters() {
+        func stmt(_ code: Int32, _ k: UInt32) -> sock_filter { sock_filter(code: UInt16(code), jt: 0, jf: 0, k: k) }
+        func jump(_ code: Int32, _ k: UInt32, _ jt: UInt8, _ jf: UInt8) -> sock_filter {
+            sock_filter(code: UInt16(code), jt: jt, jf: jf, k: k)
+        }
+        let address = path.directorAddress.value
+        // Offsets are from the IP header (SOCK_DGRAM).
+        var tcp: [sock_filter] = [
+            stmt(BPF_LD | BPF_B | BPF_ABS, 9), jump(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 8),
+            stmt(BPF_LD | BPF_W | BPF_ABS, 16), jump(BPF_JMP | BPF_JEQ | BPF_K, address, 0, 6),
+            stmt(BPF_LD | BPF_H | BPF_ABS, 6), jump(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 4, 0),
+            stmt(BPF_LDX | BPF_B | BPF_MSH, 0), stmt(BPF_LD | BPF_H | BPF_IND, 2),
+            jump(BPF_JMP | BPF_JGE | BPF_K, UInt32(Self.firstProbePort), 0, 1),
+            stmt(BPF_RET | BPF_K, 128), stmt(BPF_RET | BPF_K, 0),
+        ]
+        var arp: [sock_filter] = [
+            stmt(BPF_LD | BPF_H | BPF_ABS, 6), jump(BPF_JMP | BPF_JEQ | BPF_K, 2, 0, 3),
+            stmt(BPF_LD | BPF_W | BPF_ABS, 24), jump(BPF_JMP | BPF_JEQ | BPF_K, address, 0, 1),
+            stmt(BPF_RET | BPF_K, 64), stmt(BPF_RET | BPF_K, 0),
+        ]
+        Self.attach(ipSocket, &tcp)
+        Self.attach(arpSocket, &arp)
+    }
+
+    static func attach(_ fd: Int32, _ program: inout [sock_filter]) {
+        program.withUnsafeMutableBufferPointer { instructions in
+            var fprog = sock_fprog(len: UInt16(instructions.count), filter: instructions.baseAddress)
+            _ = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, socklen_t(MemoryLayout<sock_fprog>.size))
+        }
+    }
+
+    // MARK: Probes
+
+    /// Starts the handshake of `attempt` to `vip` through `server`, now or once its MAC is known.
+    func begin(_ attempt: VIPProbeAttempt) {
+        if let unusable { return attempt.finishSoon(.failure(.viaVIP(unusable))) }
+        if let mac = mac(of: attempt.server) { return send(attempt, mac: mac) }
+        waitingForMAC[attempt.server, default: []].append(attempt)
+        requestMAC(attempt.server)
+    }
+
+    /// The server's MAC: the data plane's (refreshed at most once a second), else the last one
+    /// known (a server out of the table is no longer in the data plane's snapshot).
+    func mac(of server: IPv4Address) -> MACAddress? {
+        let now = Posix.monotonicSeconds()
+        if now - macsRefreshed >= 1 {
+            macsRefreshed = now
+            for (address, mac) in path.realServerMACs() { macs[address] = mac }
+        }
+        return macs[server]
+    }
+
+    func send(_ attempt: VIPProbeAttempt, mac: MACAddress) {
+        guard let port = choosePort(mac: mac) else {
+            return attempt.finishSoon(.failure(.viaVIP("all \(ports.count) probe ports are busy with this server")))
+        }
+        var sequence = UInt32.random(in: 0...UInt32.max)
+        while inFlight[sequence &+ 1] != nil { sequence = UInt32.random(in: 0...UInt32.max) }
+        let endpoints = ProbeSegment.Endpoints(source: path.directorAddress, sourcePort: port,
+                                               destination: attempt.vip.address, destinationPort: attempt.vip.port)
+        identification &+= 1
+        let e = transmit(ProbeSegment.syn(endpoints, sequence: sequence, identification: identification), to: mac)
+        guard e == 0 else { return attempt.finishSoon(.failure(.system(call: "sendto \(path.interfaceName)", errno: e))) }
+        inFlight[sequence &+ 1] = InFlight(attempt: attempt, vip: attempt.vip, port: port, mac: mac)
+        busy.insert(Self.busyKey(mac, port))
+        attempt.sequence = sequence
+        attempt.registered = true
+    }
+
+    static func busyKey(_ mac: MACAddress, _ port: UInt16) -> UInt64 { mac.value << 16 | UInt64(port) }
+
+    func choosePort(mac: MACAddress) -> UInt16? {
+        for _ in 0..<ports.count {
+            let port = ports[nextPort]
+            nextPort = (nextPort + 1) % ports.count
+            if !busy.contains(Self.busyKey(mac, port)) { return port }
+        }
+        return nil
+    }
+
+    /// Forgets a probe (answered, timed out or cancelled).
+    func remove(_ attempt: VIPProbeAttempt) {
+        if attempt.registered, let entry = inFlight.removeValue(forKey: attempt.sequence &+ 1) {
+            busy.remove(Self.busyKey(entry.mac, entry.port))
+        }
+        attempt.registered = false
+        if var waiting = waitingForMAC[attempt.server] {
+            waiting.removeAll { $0 === attempt }
+            waitingForMAC[attempt.server] = waiting.isEmpty ? nil : waiting
+        }
+    }
+
+    func transmit(_ packet: [UInt8], to mac: MACAddress, etherType: UInt16 = UInt16(ETH_P_IP)) -> Int32 {
+        var address = sockaddr_ll()
+        address.sll_family = UInt16(AF_PACKET)
+        address.sll_protocol = etherType.bigEndian
+        address.sll_ifindex = path.interfaceIndex
+        address.sll_halen = 6
+        withUnsafeMutableBytes(of: &address.sll_addr) { b in
+            for i in 0..<6 { b[i] = UInt8((mac.value >> UInt64(40 - 8 * i)) & 0xff) }
+        }
+        let fd = etherType == UInt16(ETH_P_IP) ? ipSocket : arpSocket
+        let r = packet.withUnsafeBytes { p in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { a in
+                    Posix.attempt { sendto(fd, p.baseAddress, p.count, 0, a, socklen_t(MemoryLayout<sockaddr_ll>.size)) }
+                }
+            }
+        }
+        return r.result < 0 ? r.errno : 0
+    }
+
+    /// Answers on the IP socket: SYN-ACKs and resets from a VIP to a probe port.
+    func handleEvents(_ events: UInt32) {
+        while true {
+            var from = sockaddr_ll()
+            var length = socklen_t(MemoryLayout<sockaddr_ll>.size)
+            let r = withUnsafeMutablePointer(to: &from) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { a in
+                    Posix.attempt { recvfrom(ipSocket, buffer.baseAddress, buffer.count, 0, a, &length) }
+                }
+            }
+            guard r.result >= 0 else { return }
+            guard from.sll_pkttype != UInt8(PACKET_OUTGOING),
+                  let reply = ProbeSegment.parse(UnsafeRawBufferPointer(rebasing: buffer[0..<r.result])),
+                  reply.isSynAck || reply.isReset,
+                  let entry = inFlight[reply.acknowledgement],
+                  reply.destination == path.directorAddress, reply.destinationPort == entry.port,
+                  reply.source == entry.vip.address, reply.sourcePort == entry.vip.port,
+                  Self.mac(from) == entry.mac
+            else { continue }
+            let attempt = entry.attempt
+            remove(attempt)
+            if reply.isSynAck {
+                // The server holds a half-open connection now: reset it through the same path.
+                let endpoints = ProbeSegment.Endpoints(source: path.directorAddress, sourcePort: entry.port,
+                                                       destination: entry.vip.address, destinationPort: entry.vip.port)
+                identification &+= 1
+                _ = transmit(ProbeSegment.reset(endpoints, sequence: reply.acknowledgement, identification: identification),
+                             to: entry.mac)
+                attempt.answered(synAck: true)
+            } else {
+                attempt.answered(synAck: false)
+            }
+        }
+    }
+
+    static func mac(_ a: sockaddr_ll) -> MACAddress {
+        withUnsafeBytes(of: a.sll_addr) { b in MACAddress(bytes: (b[0], b[1], b[2], b[3], b[4], b[5])) }
+    }
+
+    // MARK: ARP
+
+    /// Asks for a server's MAC (at most once a second per server): for servers the data plane
+    /// has not resolved, such as one a failed check took out of the table before lvsd knew it.
+    func requestMAC(_ server: IPv4Address) {
+        let now = Posix.monotonicSeconds()
+        if let last = lastARPRequest[server], now - last < 1 { return }
+        lastARPRequest[server] = now
+        var p = [UInt8](repeating: 0, count: 28)
+        p[1] = 1; p[2] = 0x08; p[4] = 6; p[5] = 4; p[7] = 1 // Ethernet, IPv4, request
+        for i in 0..<6 { p[8 + i] = UInt8((path.directorMAC.value >> UInt64(40 - 8 * i)) & 0xff) }
+        ProbeSegment.put32(&p, 14, path.directorAddress.value)
+        ProbeSegment.put32(&p, 24, server.value)
+        let e = transmit(p, to: MACAddress(value: 0xFFFF_FFFF_FFFF), etherType: UInt16(ETH_P_ARP))
+        if e != 0, let waiting = waitingForMAC.removeValue(forKey: server) {
+            for attempt in waiting { attempt.finishSoon(.failure(.system(call: "sendto \(path.interfaceName) (ARP)", errno: e))) }
+        }
+    }
+
+    func readARP() {
+        var p = [UInt8](repeating: 0, count: 64)
+        while true {
+            let r = p.withUnsafeMutableBytes { b in Posix.attempt { recv(arpSocket, b.baseAddress, b.count, 0) } }
+            guard r.result >= 0 else { return }
+            guard r.result >= 28, p[0] == 0, p[1] == 1, p[2] == 0x08, p[3] == 0, p[4] == 6, p[5] == 4, p[7] == 2 else { continue }
+            let sender = IPv4Address(p[14], p[15], p[16], p[17])
+            let mac = MACAddress(bytes: (p[8], p[9], p[10], p[11], p[12], p[13]))
+            guard let waiting = waitingForMAC.removeValue(forKey: sender) else { continue }
+            macs[sender] = mac
+            for attempt in waiting { send(attempt, mac: mac) }
+        }
+    }
+}
+
+/// One `probe_via_vip` handshake, driven by the shared `VIPProber`.
+final class VIPProbeAttempt: CheckAttempt {
+    let prober: VIPProber
+    let server: IPv4Address
+    let vip: VIPTarget
+    var completion: ((CheckOutcome) -> Void)?
+    var deadline: TimerHandle?
+    var sequence: UInt32 = 0
+    var registered = false
+
+    init(prober: VIPProber, server: IPv4Address, vip: VIPTarget, completion: @escaping (CheckOutcome) -> Void) {
+        self.prober = prober
+        self.server = server
+        self.vip = vip
+        self.completion = completion
+    }
+
+    func begin(timeout: Double) {
+        deadline = prober.loop.schedule(at: Posix.monotonicSeconds() + timeout) { [self] in
+            let waitedForMAC = !registered
+            finish(.failure(waitedForMAC ? .viaVIP("no ARP answer from \(server)") : .viaVIPTimeout))
+        }
+        prober.begin(self)
+    }
+
+    func answered(synAck: Bool) {
+        finish(synAck ? .success(weight: nil) : .failure(.viaVIPReset))
+    }
+
+    func finish(_ outcome: CheckOutcome) {
+        guard let completion else { return }
+        self.completion = nil
+        release()
+        completion(outcome)
+    }
+
+    func finishSoon(_ outcome: CheckOutcome) {
+        release()
+        prober.loop.runSoon { [self] in finish(outcome) }
+    }
+
+    func release() {
+        deadline?.cancel()
+        deadline = nil
+        prober.remove(self)
+    }
+
+    func cancel() {
+        completion = nil
+        release()
+    }
+}
