@@ -28,6 +28,8 @@ PACKAGES=(
     valgrind        # Benchmarks/run.sh: instruction and allocation counts
     arptables       # lvs-realserver --method arptables (and its namespace tests)
     iptables        # lvs-realserver --method iptables; iptables-save for its rule dumps
+    libssl-dev      # OpenSSL 3 headers and libraries: lvsd's SSL_GET links them (the COpenSSL target)
+    openssl         # the openssl CLI: self-signed certificates for the SSL_GET namespace tests
 )
 
 dry_run=0

@@ -23,6 +23,8 @@ enum CheckFailure: Equatable, CustomStringConvertible {
     case httpDigest(url: String, digest: String)
     case httpMalformed(url: String, reason: String)
     case httpClosed(url: String)
+    /// SSL_GET: the TLS handshake or a TLS read/write failed (OpenSSL's reason).
+    case tls(url: String, reason: String)
     case exitStatus(Int32)
     case signalled(Int32)
     case cannotRun(errno: Int32)
@@ -47,6 +49,7 @@ enum CheckFailure: Equatable, CustomStringConvertible {
         case .httpDigest(let url, let digest): "url \(url): MD5 digest \(digest) differs"
         case .httpMalformed(let url, let reason): "url \(url): \(reason)"
         case .httpClosed(let url): "url \(url): connection closed before a complete answer"
+        case .tls(let url, let reason): "url \(url): TLS: \(reason)"
         case .exitStatus(let s): "exit status \(s)"
         case .signalled(let s): "killed by signal \(s)"
         case .cannotRun(let e): "cannot run: \(Posix.errnoName(e))"

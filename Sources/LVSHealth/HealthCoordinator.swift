@@ -401,6 +401,7 @@ final class HealthCoordinator {
         switch c.plan.kind {
         case .tcp: return "TCP connection to \(KeepalivedFormat.endpoint(t.address, t.port, .tcp))"
         case .http: return "HTTP_GET to \(KeepalivedFormat.endpoint(t.address, t.port, .tcp))"
+        case .ssl: return "SSL_GET to \(KeepalivedFormat.endpoint(t.address, t.port, .tcp))"
         case .misc(let m): return "MISC_CHECK '\(m.arguments.joined(separator: " "))' for \(c.server)"
         case .udp: return "UDP_CHECK to \(KeepalivedFormat.endpoint(t.address, t.port, .udp))"
         case .dns: return "DNS_CHECK to \(KeepalivedFormat.endpoint(t.address, t.port, transport == .tcp ? .udp : transport))"
