@@ -24,7 +24,7 @@ public struct DirectRoutingPath: Sendable {
 
 /// Where a `probe_via_vip` handshake goes: the virtual service's address and port (sent to the
 /// real server's MAC, as the data plane forwards a client's SYN).
-struct VIPTarget: Equatable {
+struct VIPTarget: Hashable {
     var address: IPv4Address
     var port: UInt16
 }

@@ -24,7 +24,10 @@ final class VIPProber: EventHandler {
     /// (32768-60999), and each held by a bound TCP socket, so the kernel gives them to no one
     /// else while lvsd runs.
     static let firstProbePort: UInt16 = 61000
-    static let wantedPorts = 64
+    /// Ports are reserved 64 at a time, when every reserved one is busy with the server a probe
+    /// goes to, up to 1024 (1024 probes in flight to one server and one VIP:port at once).
+    static let portBatch = 64
+    static let maximumPorts = 1024
 
     /// A probe waiting for its answer.
     struct InFlight {
@@ -43,8 +46,17 @@ final class VIPProber: EventHandler {
     var ports: [UInt16] = []
     var nextPort = 0
     var inFlight: [UInt32: InFlight] = [:]
-    /// In-flight (server MAC, port) pairs, so two probes to one server never share a port.
-    var busy: Set<UInt64> = []
+    /// The TCP connections (as the server sees them) of the probes in flight, so two probes to
+    /// one server and VIP:port never share a probe port.
+    var busy: Set<BusyKey> = []
+    /// The next port to try to reserve.
+    var nextCandidate = VIPProber.firstProbePort
+
+    struct BusyKey: Hashable {
+        var mac: MACAddress
+        var port: UInt16
+        var vip: VIPTarget
+    }
     var macs: [IPv4Address: MACAddress] = [:]
     var macsRefreshed = -Double.infinity
     /// Probes waiting for an ARP answer, by server address.
@@ -54,7 +66,7 @@ final class VIPProber: EventHandler {
     /// Receive buffer for the answers (their IP and TCP headers; the filter cuts at 128 bytes).
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 8)
     /// Why the prober cannot work (no address on the interface...): every probe fails with it.
-    let unusable: String?
+    var unusable: String?
 
     final class ARPHandler: EventHandler {
         unowned let prober: VIPProber
@@ -77,19 +89,7 @@ final class VIPProber: EventHandler {
             problem = "packet socket on \(path.interfaceName): \(Posix.errnoName(errno)) (probe_via_vip needs CAP_NET_RAW)"
         }
         if problem == nil {
-            var port = Self.firstProbePort
-            while ports.count < Self.wantedPorts && port < UInt16.max {
-                let s = Posix.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                if s.fd >= 0 {
-                    if Posix.bind(s.fd, Posix.socketAddress(path.directorAddress.value, port)) == 0 {
-                        portHolders.append(s.fd)
-                        ports.append(port)
-                    } else {
-                        Posix.close(s.fd)
-                    }
-                }
-                port += 1
-            }
+            reservePorts()
             if ports.isEmpty { problem = "no free TCP port from \(Self.firstProbePort) up on \(path.directorAddress)" }
         }
         unusable = problem
@@ -99,6 +99,26 @@ final class VIPProber: EventHandler {
         let handler = ARPHandler(prober: self)
         arpHandler = handler
         loop.register(arpSocket, events: EPOLLIN.rawValue, handler: handler)
+    }
+
+    /// Reserves up to `portBatch` more probe ports: each is bound by a TCP socket that never
+    /// listens, so the kernel hands the port to no other socket (nor to connect()'s ephemeral
+    /// choice) while lvsd runs. Ports something else holds are skipped.
+    func reservePorts() {
+        var added = 0
+        while added < Self.portBatch && ports.count < Self.maximumPorts && nextCandidate < UInt16.max {
+            let port = nextCandidate
+            nextCandidate += 1
+            let s = Posix.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard s.fd >= 0 else { return }
+            if Posix.bind(s.fd, Posix.socketAddress(path.directorAddress.value, port)) == 0 {
+                portHolders.append(s.fd)
+                ports.append(port)
+                added += 1
+            } else {
+                Posix.close(s.fd)
+            }
+        }
     }
 
     deinit {
@@ -186,7 +206,7 @@ final class VIPProber: EventHandler {
     }
 
     func send(_ attempt: VIPProbeAttempt, mac: MACAddress) {
-        guard let port = choosePort(mac: mac) else {
+        guard let port = choosePort(mac: mac, vip: attempt.vip) else {
             return attempt.finishSoon(.failure(.viaVIP("all \(ports.count) probe ports are busy with this server")))
         }
         var sequence = UInt32.random(in: 0...UInt32.max)
@@ -197,26 +217,30 @@ final class VIPProber: EventHandler {
         let e = transmit(ProbeSegment.syn(endpoints, sequence: sequence, identification: identification), to: mac)
         guard e == 0 else { return attempt.finishSoon(.failure(.system(call: "sendto \(path.interfaceName)", errno: e))) }
         inFlight[sequence &+ 1] = InFlight(attempt: attempt, vip: attempt.vip, port: port, mac: mac)
-        busy.insert(Self.busyKey(mac, port))
+        busy.insert(BusyKey(mac: mac, port: port, vip: attempt.vip))
         attempt.sequence = sequence
         attempt.registered = true
     }
 
-    static func busyKey(_ mac: MACAddress, _ port: UInt16) -> UInt64 { mac.value << 16 | UInt64(port) }
-
-    func choosePort(mac: MACAddress) -> UInt16? {
-        for _ in 0..<ports.count {
-            let port = ports[nextPort]
-            nextPort = (nextPort + 1) % ports.count
-            if !busy.contains(Self.busyKey(mac, port)) { return port }
+    /// The next probe port (round robin) with no probe in flight to this server and VIP:port;
+    /// more are reserved when all are.
+    func choosePort(mac: MACAddress, vip: VIPTarget) -> UInt16? {
+        while true {
+            for _ in 0..<ports.count {
+                let port = ports[nextPort]
+                nextPort = (nextPort + 1) % ports.count
+                if !busy.contains(BusyKey(mac: mac, port: port, vip: vip)) { return port }
+            }
+            let before = ports.count
+            reservePorts()
+            if ports.count == before { return nil }
         }
-        return nil
     }
 
     /// Forgets a probe (answered, timed out or cancelled).
     func remove(_ attempt: VIPProbeAttempt) {
         if attempt.registered, let entry = inFlight.removeValue(forKey: attempt.sequence &+ 1) {
-            busy.remove(Self.busyKey(entry.mac, entry.port))
+            busy.remove(BusyKey(mac: entry.mac, port: entry.port, vip: entry.vip))
         }
         attempt.registered = false
         if var waiting = waitingForMAC[attempt.server] {
