@@ -33,8 +33,17 @@ extension CheckerConfig.Kind {
         }
     }
 
-    /// Whether `probe_via_vip` applies: the checkers whose probe is a TCP handshake.
+    /// Whether `probe_via_vip` applies: TCP handshakes and UDP datagrams.
     var probesThroughVIP: Bool {
+        switch self {
+        case .tcp, .http, .ssl, .udp, .dns: true
+        case .misc, .ping: false
+        }
+    }
+
+    /// Whether the VIP probe is a TCP handshake before the check (`ViaVIPChecker`); UDP_CHECK
+    /// and DNS_CHECK send their datagram through the VIP themselves.
+    var handshakesThroughVIP: Bool {
         switch self {
         case .tcp, .http, .ssl: true
         default: false

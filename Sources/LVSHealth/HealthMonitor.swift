@@ -96,7 +96,7 @@ public final class HealthMonitor: Sendable {
                         if service.key.firewallMark != 0 {
                             result.append("\(name): probe_via_vip has no effect on a firewall-mark service (it has no VIP:port to probe); the check goes to the server's own address")
                         } else if !checker.kind.probesThroughVIP {
-                            result.append("\(name): probe_via_vip has no effect on \(checker.kind.keyword) (only TCP_CHECK, HTTP_GET and SSL_GET probe through the VIP); the check goes to the server's own address")
+                            result.append("\(name): probe_via_vip has no effect on \(checker.kind.keyword) (only TCP_CHECK, HTTP_GET, SSL_GET, UDP_CHECK and DNS_CHECK probe through the VIP); the check goes to the server's own address")
                         }
                     }
                     switch checker.kind {

@@ -75,7 +75,7 @@ final class HealthRunner {
         let now = Posix.monotonicSeconds()
         for (id, plan) in coordinator.takeDue(now: now, limit: room) {
             var checker = plan.kind.makeChecker()
-            if let vip = plan.target.viaVIP {
+            if let vip = plan.target.viaVIP, plan.kind.handshakesThroughVIP {
                 checker = ViaVIPChecker(inner: plan.kind.isPlainTCP ? nil : checker, vip: vip, keyword: checker.keyword)
             }
             let attempt = checker.start(plan.target, environment: environment) { [unowned self] outcome in

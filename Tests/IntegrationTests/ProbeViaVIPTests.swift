@@ -131,4 +131,40 @@ struct ProbeViaVIPTests {
         #expect(entries.contains { $0.0 > removedAt + 2.2 && $0.1 == "rs1" })
         #expect(!entries.contains { $0.0 > removedAt + 2.2 && $0.1 == "rs3" })
     }
+
+    @Test("UDP_CHECK through the VIP: rs-server's echo (bound to the VIP only) answers; to the server's own address it is unreachable; rs3 without the VIP leaves")
+    func udpThroughVIP() throws {
+        let bed = try TestBed()
+        defer { bed.tearDown() }
+        func check(_ extra: String) -> String {
+            "UDP_CHECK {\n payload 70696e67\n require_reply\n connect_timeout 1\n retry 1\n delay_before_retry 0.5\n \(extra)\n }"
+        }
+        var config = "virtual_server \(Self.vip) 9000 {\n delay_loop 1\n lb_algo rr\n lb_kind DR\n protocol UDP\n alpha\n"
+        for name in ["rs1", "rs2", "rs3"] {
+            config += " real_server \(TestBed.realServers[name]!) 9000 {\n  \(check("probe_via_vip"))\n }\n"
+        }
+        // The same echo checked at rs2's own address: ICMP port unreachable, never in.
+        config += "}\nvirtual_server \(Self.vip) 9001 {\n delay_loop 1\n lb_algo rr\n lb_kind DR\n protocol UDP\n alpha\n"
+        config += " real_server \(TestBed.realServers["rs2"]!) 9001 {\n  \(check("connect_port 9000"))\n }\n}\n"
+        let director = try HealthCheckTests.startDirector(bed, config: config)
+        defer { director.stop() }
+        let all = try HealthCheckTests.waitForTable(director, seconds: 5) { listing in
+            ["11", "12", "13"].allSatisfy { listing.contains("-> 10.200.0.\($0):9000 ") }
+        }
+        var listing = try director.lvsadm(["-L", "-n"]).stdout
+        #expect(all != nil, "\(listing)\n\(director.log)")
+        sleep(2)
+        listing = try director.lvsadm(["-L", "-n"]).stdout
+        #expect(!listing.contains("-> 10.200.0.12:9001 "), "the echo answered at rs2's own address:\n\(listing)")
+        #expect(director.log(contains: "UDP_CHECK to [10.200.0.12]:udp:9000 failed (ICMP port unreachable)"), "\(director.log)")
+
+        let dropped = Date()
+        try bed.check("rs3", "ip addr del \(Self.vip)/32 dev lo")
+        let removed = try HealthCheckTests.waitForTable(director, seconds: 8) { !$0.contains("-> 10.200.0.13:9000 ") }
+        #expect(removed != nil, "rs3 without the VIP was not removed:\n\(director.log)")
+        #expect((removed ?? Date()).timeIntervalSince(dropped) < 4.5)
+        #expect(director.log(contains: "UDP_CHECK to [10.200.0.13]:udp:9000 failed (no reply)"), "\(director.log)")
+        listing = try director.lvsadm(["-L", "-n"]).stdout
+        #expect(listing.contains("-> 10.200.0.11:9000 ") && listing.contains("-> 10.200.0.12:9000 "), "\(listing)")
+    }
 }

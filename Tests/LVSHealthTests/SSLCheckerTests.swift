@@ -82,11 +82,15 @@ struct SSLCheckerTests {
     @Test("probe_via_vip without a data plane fails with a reason, not silently through the server's address")
     func viaVIPWithoutPath() throws {
         let bench = try Bench()
-        let checker = ViaVIPChecker(inner: nil, vip: VIPTarget(address: IPv4Address(10, 0, 0, 100), port: 80), keyword: "TCP_CHECK")
+        let vip = VIPTarget(address: IPv4Address(10, 0, 0, 100), port: 80)
+        let checker = ViaVIPChecker(inner: nil, vip: vip, keyword: "TCP_CHECK")
         #expect(bench.run(checker, Local.target(1)) == .failure(.viaVIP("lvsd runs no data plane to probe through")))
+        var target = Local.target(1)
+        target.viaVIP = vip
+        #expect(bench.run(UDPChecker(configuration: UDPCheck(payload: [1])), target) == .failure(.viaVIP("lvsd runs no data plane to probe through")))
     }
 
-    @Test("The plan probes through the VIP for TCP_CHECK, HTTP_GET and SSL_GET only, never for a firewall-mark service; warnings say so")
+    @Test("The plan probes through the VIP for TCP_CHECK, HTTP_GET, SSL_GET, UDP_CHECK and DNS_CHECK, never for a firewall-mark service; warnings say so")
     func plans() {
         var service = ServiceHealth(key: VirtualServiceKey(transport: .tcp, address: IPv4Address(10, 0, 0, 100), port: 80))
         let server = RealServerConfig(address: IPv4Address(10, 0, 0, 11), port: 8080)
@@ -99,15 +103,16 @@ struct SSLCheckerTests {
         let vip = VIPTarget(address: IPv4Address(10, 0, 0, 100), port: 80)
         #expect(plan(.tcp).viaVIP == vip && plan(.tcp).viaVIPServer == IPv4Address(10, 0, 0, 11))
         #expect(plan(.http(Self.check)).viaVIP == vip && plan(.ssl(Self.check)).viaVIP == vip)
-        #expect(plan(.udp(UDPCheck())).viaVIP == nil && plan(.ping).viaVIP == nil)
+        #expect(plan(.udp(UDPCheck())).viaVIP == vip && plan(.dns(DNSCheck())).viaVIP == vip)
+        #expect(plan(.ping).viaVIP == nil && plan(.misc(MiscCheck(arguments: ["true"]))).viaVIP == nil)
 
-        var udp = CheckerConfig(kind: .udp(UDPCheck()))
-        udp.probeThroughVIP = true
+        var ping = CheckerConfig(kind: .ping)
+        ping.probeThroughVIP = true
         var health = RealServerHealth(address: server.address, port: server.port)
-        health.checkers = [udp]
+        health.checkers = [ping]
         service.realServers = [health]
         let warnings = HealthMonitor.warnings(for: KeepalivedConfiguration(health: HealthConfiguration(services: [service])))
-        #expect(warnings == ["UDP_CHECK of [10.0.0.11]:tcp:8080: probe_via_vip has no effect on UDP_CHECK (only TCP_CHECK, HTTP_GET and SSL_GET probe through the VIP); the check goes to the server's own address"])
+        #expect(warnings == ["PING_CHECK of [10.0.0.11]:tcp:8080: probe_via_vip has no effect on PING_CHECK (only TCP_CHECK, HTTP_GET, SSL_GET, UDP_CHECK and DNS_CHECK probe through the VIP); the check goes to the server's own address"])
 
         service.key = .firewallMark(7)
         #expect(plan(.tcp).viaVIP == nil)

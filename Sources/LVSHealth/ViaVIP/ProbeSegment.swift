@@ -42,6 +42,25 @@ enum ProbeSegment {
         return p
     }
 
+    /// A UDP datagram carrying `payload` (UDP_CHECK's payload, DNS_CHECK's query), with its
+    /// checksum; nil when it would not fit in one 1500-byte frame.
+    static func datagram(_ e: Endpoints, payload: [UInt8], identification: UInt16) -> [UInt8]? {
+        guard payload.count <= 1472 else { return nil }
+        var p = [UInt8](repeating: 0, count: 28 + payload.count)
+        writeIPHeader(&p, e, identification: identification)
+        p[9] = 17
+        put16(&p, 20, e.sourcePort)
+        put16(&p, 22, e.destinationPort)
+        put16(&p, 24, UInt16(8 + payload.count))
+        p.replaceSubrange(28..., with: payload)
+        put16(&p, 10, checksum(p[0..<20], initial: 0))
+        var pseudo: UInt32 = (e.source.value >> 16) + (e.source.value & 0xffff)
+        pseudo += (e.destination.value >> 16) + (e.destination.value & 0xffff) + 17 + UInt32(8 + payload.count)
+        let sum = checksum(p[20...], initial: pseudo)
+        put16(&p, 26, sum == 0 ? 0xffff : sum)
+        return p
+    }
+
     static func writeIPHeader(_ p: inout [UInt8], _ e: Endpoints, identification: UInt16) {
         p[0] = 0x45
         p[2] = UInt8(p.count >> 8); p[3] = UInt8(p.count & 0xff)

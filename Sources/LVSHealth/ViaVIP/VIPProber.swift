@@ -59,8 +59,8 @@ final class VIPProber: EventHandler {
     }
     var macs: [IPv4Address: MACAddress] = [:]
     var macsRefreshed = -Double.infinity
-    /// Probes waiting for an ARP answer, by server address.
-    var waitingForMAC: [IPv4Address: [VIPProbeAttempt]] = [:]
+    /// Work waiting for a server's MAC (an ARP answer), by server address.
+    var waitingForMAC: [IPv4Address: [MACWaiter]] = [:]
     var lastARPRequest: [IPv4Address: Double] = [:]
     var identification: UInt16 = 1
     /// Receive buffer for the answers (their IP and TCP headers; the filter cuts at 128 bytes).
@@ -75,6 +75,28 @@ final class VIPProber: EventHandler {
     }
 
     var arpHandler: ARPHandler?
+
+    /// Something to do once a server's MAC is known; `cancel()` when its attempt ends first.
+    final class MACWaiter {
+        var action: ((MACAddress) -> Void)?
+        init(_ action: @escaping (MACAddress) -> Void) { self.action = action }
+        func cancel() { action = nil }
+    }
+
+    /// Runs `action` with the server's MAC: now if it is known, else once an ARP answer comes
+    /// (the caller's own deadline covers a server that never answers). The waiter, if any, is
+    /// for cancelling.
+    @discardableResult
+    func whenMACKnown(_ server: IPv4Address, _ action: @escaping (MACAddress) -> Void) -> MACWaiter? {
+        if let mac = mac(of: server) {
+            action(mac)
+            return nil
+        }
+        let waiter = MACWaiter(action)
+        waitingForMAC[server, default: []].append(waiter)
+        requestMAC(server)
+        return waiter
+    }
 
     init(path: DirectRoutingPath, loop: EventLoop) {
         self.path = path
@@ -189,9 +211,7 @@ final class VIPProber: EventHandler {
     /// Starts the handshake of `attempt` to `vip` through `server`, now or once its MAC is known.
     func begin(_ attempt: VIPProbeAttempt) {
         if let unusable { return attempt.finishSoon(.failure(.viaVIP(unusable))) }
-        if let mac = mac(of: attempt.server) { return send(attempt, mac: mac) }
-        waitingForMAC[attempt.server, default: []].append(attempt)
-        requestMAC(attempt.server)
+        attempt.waiter = whenMACKnown(attempt.server) { [unowned self] mac in send(attempt, mac: mac) }
     }
 
     /// The server's MAC: the data plane's (refreshed at most once a second), else the last one
@@ -243,10 +263,8 @@ final class VIPProber: EventHandler {
             busy.remove(BusyKey(mac: entry.mac, port: entry.port, vip: entry.vip))
         }
         attempt.registered = false
-        if var waiting = waitingForMAC[attempt.server] {
-            waiting.removeAll { $0 === attempt }
-            waitingForMAC[attempt.server] = waiting.isEmpty ? nil : waiting
-        }
+        attempt.waiter?.cancel()
+        attempt.waiter = nil
     }
 
     func transmit(_ packet: [UInt8], to mac: MACAddress, etherType: UInt16 = UInt16(ETH_P_IP)) -> Int32 {
@@ -322,9 +340,9 @@ final class VIPProber: EventHandler {
         ProbeSegment.put32(&p, 14, path.directorAddress.value)
         ProbeSegment.put32(&p, 24, server.value)
         let e = transmit(p, to: MACAddress(value: 0xFFFF_FFFF_FFFF), etherType: UInt16(ETH_P_ARP))
-        if e != 0, let waiting = waitingForMAC.removeValue(forKey: server) {
-            for attempt in waiting { attempt.finishSoon(.failure(.system(call: "sendto \(path.interfaceName) (ARP)", errno: e))) }
-        }
+        // A failed send is retried by the next probe's request (a second later); the waiting
+        // attempts end at their deadlines.
+        _ = e
     }
 
     func readARP() {
@@ -337,7 +355,7 @@ final class VIPProber: EventHandler {
             let mac = MACAddress(bytes: (p[8], p[9], p[10], p[11], p[12], p[13]))
             guard let waiting = waitingForMAC.removeValue(forKey: sender) else { continue }
             macs[sender] = mac
-            for attempt in waiting { send(attempt, mac: mac) }
+            for waiter in waiting { waiter.action?(mac) }
         }
     }
 }
@@ -351,6 +369,7 @@ final class VIPProbeAttempt: CheckAttempt {
     var deadline: TimerHandle?
     var sequence: UInt32 = 0
     var registered = false
+    var waiter: VIPProber.MACWaiter?
 
     init(prober: VIPProber, server: IPv4Address, vip: VIPTarget, completion: @escaping (CheckOutcome) -> Void) {
         self.prober = prober

@@ -9,11 +9,11 @@ struct ProbeSegmentTests {
 
     /// The one's-complement sum of a header with its checksum in place is 0xffff: the checksum
     /// of it is 0.
-    static func verifies(_ p: [UInt8]) -> Bool {
+    static func verifies(_ p: [UInt8], protocol proto: UInt32 = 6) -> Bool {
         guard ProbeSegment.checksum(p[0..<20], initial: 0) == 0 else { return false }
         let source = UInt32(p[12]) << 24 | UInt32(p[13]) << 16 | UInt32(p[14]) << 8 | UInt32(p[15])
         let destination = UInt32(p[16]) << 24 | UInt32(p[17]) << 16 | UInt32(p[18]) << 8 | UInt32(p[19])
-        let pseudo = (source >> 16) + (source & 0xffff) + (destination >> 16) + (destination & 0xffff) + 6 + UInt32(p.count - 20)
+        let pseudo = (source >> 16) + (source & 0xffff) + (destination >> 16) + (destination & 0xffff) + proto + UInt32(p.count - 20)
         return ProbeSegment.checksum(p[20...], initial: pseudo) == 0
     }
 
@@ -32,6 +32,18 @@ struct ProbeSegmentTests {
         let r = ProbeSegment.reset(Self.endpoints, sequence: 0x0102_0305, identification: 8)
         #expect(r.count == 40 && r[33] == ProbeSegment.rstFlag && Array(r[24..<28]) == [1, 2, 3, 5])
         #expect(Self.verifies(r))
+    }
+
+    @Test("A UDP datagram to the VIP: length, protocol 17, payload, both checksums right; too large for a frame: nil")
+    func datagram() {
+        let payload = Array("ping".utf8)
+        guard let p = ProbeSegment.datagram(Self.endpoints, payload: payload, identification: 3) else {
+            Issue.record("no datagram")
+            return
+        }
+        #expect(p.count == 32 && p[9] == 17 && Array(p[24..<26]) == [0, 12] && Array(p[28...]) == payload)
+        #expect(Self.verifies(p, protocol: 17))
+        #expect(ProbeSegment.datagram(Self.endpoints, payload: [UInt8](repeating: 0, count: 1473), identification: 1) == nil)
     }
 
     @Test("Answers: a SYN-ACK and a RST-ACK from VIP:port parse; short packets, fragments, other protocols do not")
