@@ -16,6 +16,8 @@ final class DatagramAttempt: SocketAttempt {
     var judge: (UnsafeRawBufferPointer) -> CheckOutcome? = { _ in nil }
     /// `probe_via_vip`: set while the datagram waits for the server's MAC.
     var waiter: VIPProber.MACWaiter?
+    /// The datagram, while it waits for room in the interface's queue.
+    var frame: VIPProber.PendingFrame?
 
     func begin(_ target: CheckTarget, payload: [UInt8], judge: @escaping (UnsafeRawBufferPointer) -> CheckOutcome?) {
         self.judge = judge
@@ -54,14 +56,17 @@ final class DatagramAttempt: SocketAttempt {
         armDeadline(target.timeout)
         waiter = prober.whenMACKnown(target.viaVIPServer ?? target.address) { [self] mac in
             waiter = nil
-            let e = prober.transmit(datagram, to: mac)
-            if e != 0 { finish(.failure(.system(call: "sendto \(prober.path.interfaceName)", errno: e))) }
+            frame = prober.send(datagram, to: mac) { [unowned self] e in
+                finish(.failure(.system(call: "sendto \(prober.path.interfaceName)", errno: e)))
+            }
         }
     }
 
     override func release() {
         waiter?.cancel()
         waiter = nil
+        frame?.cancel()
+        frame = nil
         super.release()
     }
 
@@ -83,8 +88,10 @@ final class DatagramAttempt: SocketAttempt {
     }
 
     override func timedOut() {
-        // Nothing left (no MAC yet): silence says nothing about the server.
+        // Nothing left (no MAC yet, or the interface's queue stayed full): silence says nothing
+        // about the server.
         if waiter != nil { return finish(.failure(.viaVIP("no ARP answer from the real server"))) }
+        if frame?.failed != nil { return finish(.failure(.viaVIP("the interface's queue stayed full; nothing was sent"))) }
         finish(silenceIsHealthy ? .success(weight: nil) : .failure(.noReply))
     }
 }

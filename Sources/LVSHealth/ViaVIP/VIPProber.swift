@@ -117,6 +117,15 @@ final class VIPProber: EventHandler {
         unusable = problem
         guard problem == nil else { return }
         installFilters()
+        // Room for a burst of answers while the thread is busy starting checks: thousands of
+        // SYN-ACKs a second arrive in bursts, and the default 208 KiB holds about 200 of them.
+        // FORCE (root) goes past net.core.rmem_max; the plain option is the fallback.
+        for fd in [ipSocket, arpSocket] {
+            var size: Int32 = 4 << 20
+            if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+                _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            }
+        }
         loop.register(ipSocket, events: EPOLLIN.rawValue, handler: self)
         let handler = ARPHandler(prober: self)
         arpHandler = handler
@@ -233,13 +242,84 @@ final class VIPProber: EventHandler {
         while inFlight[sequence &+ 1] != nil { sequence = UInt32.random(in: 0...UInt32.max) }
         let endpoints = ProbeSegment.Endpoints(source: path.directorAddress, sourcePort: port,
                                                destination: attempt.vip.address, destinationPort: attempt.vip.port)
-        identification &+= 1
-        let e = transmit(ProbeSegment.syn(endpoints, sequence: sequence, identification: identification), to: mac)
-        guard e == 0 else { return attempt.finishSoon(.failure(.system(call: "sendto \(path.interfaceName)", errno: e))) }
         inFlight[sequence &+ 1] = InFlight(attempt: attempt, vip: attempt.vip, port: port, mac: mac)
         busy.insert(BusyKey(mac: mac, port: port, vip: attempt.vip))
         attempt.sequence = sequence
         attempt.registered = true
+        identification &+= 1
+        let syn = ProbeSegment.syn(endpoints, sequence: sequence, identification: identification)
+        attempt.frame = send(syn, to: mac) { [unowned attempt, path] e in
+            attempt.finish(.failure(.system(call: "sendto \(path.interfaceName)", errno: e)))
+        }
+        // As a kernel connect() would: the SYN again after 1 s (then 2 s...) while time is left,
+        // so one lost frame does not fail the check.
+        attempt.scheduleRetransmission(after: 1) { [unowned self] in
+            guard attempt.registered else { return }
+            attempt.frame = send(syn, to: mac) { [unowned attempt, path] e in
+                attempt.finish(.failure(.system(call: "sendto \(path.interfaceName)", errno: e)))
+            }
+        }
+    }
+
+    /// A frame that could not leave yet: the interface's queue was full (ENOBUFS, EAGAIN).
+    final class PendingFrame {
+        let packet: [UInt8]
+        let mac: MACAddress
+        var failed: ((Int32) -> Void)?
+        init(packet: [UInt8], mac: MACAddress, failed: @escaping (Int32) -> Void) {
+            self.packet = packet
+            self.mac = mac
+            self.failed = failed
+        }
+        /// The attempt ended: drop the frame if it is still waiting.
+        func cancel() { failed = nil }
+    }
+
+    /// Frames waiting for room in the interface's queue, oldest first, and the timer that retries.
+    var pending: [PendingFrame] = []
+    var pendingHead = 0
+    var flushTimer: TimerHandle?
+
+    /// Sends `packet` to `mac`, or queues it when the interface's queue is full (a burst of
+    /// thousands of due checks can fill a veth's backlog): the queue is retried every 2 ms in
+    /// order. Other errors go to `failed` (on the loop's next turn). Returns the frame if it
+    /// waits, for cancelling.
+    func send(_ packet: [UInt8], to mac: MACAddress, failed: @escaping (Int32) -> Void) -> PendingFrame? {
+        if pendingHead == pending.count {
+            let e = transmit(packet, to: mac)
+            if e == 0 { return nil }
+            if e != ENOBUFS && e != EAGAIN {
+                loop.runSoon { failed(e) }
+                return nil
+            }
+        }
+        let frame = PendingFrame(packet: packet, mac: mac, failed: failed)
+        pending.append(frame)
+        armFlush()
+        return frame
+    }
+
+    func armFlush() {
+        guard flushTimer == nil else { return }
+        flushTimer = loop.schedule(at: Posix.monotonicSeconds() + 0.002) { [unowned self] in
+            flushTimer = nil
+            flushPending()
+        }
+    }
+
+    func flushPending() {
+        while pendingHead < pending.count {
+            let frame = pending[pendingHead]
+            if let failed = frame.failed {
+                let e = transmit(frame.packet, to: frame.mac)
+                if e == ENOBUFS || e == EAGAIN { return armFlush() }
+                frame.failed = nil
+                if e != 0 { failed(e) }
+            }
+            pendingHead += 1
+        }
+        pending.removeAll(keepingCapacity: true)
+        pendingHead = 0
     }
 
     /// The next probe port (round robin) with no probe in flight to this server and VIP:port;
@@ -265,6 +345,10 @@ final class VIPProber: EventHandler {
         attempt.registered = false
         attempt.waiter?.cancel()
         attempt.waiter = nil
+        attempt.frame?.cancel()
+        attempt.frame = nil
+        attempt.retransmission?.cancel()
+        attempt.retransmission = nil
     }
 
     func transmit(_ packet: [UInt8], to mac: MACAddress, etherType: UInt16 = UInt16(ETH_P_IP)) -> Int32 {
@@ -313,8 +397,8 @@ final class VIPProber: EventHandler {
                 let endpoints = ProbeSegment.Endpoints(source: path.directorAddress, sourcePort: entry.port,
                                                        destination: entry.vip.address, destinationPort: entry.vip.port)
                 identification &+= 1
-                _ = transmit(ProbeSegment.reset(endpoints, sequence: reply.acknowledgement, identification: identification),
-                             to: entry.mac)
+                _ = send(ProbeSegment.reset(endpoints, sequence: reply.acknowledgement, identification: identification),
+                         to: entry.mac) { _ in }
                 attempt.answered(synAck: true)
             } else {
                 attempt.answered(synAck: false)
@@ -370,6 +454,22 @@ final class VIPProbeAttempt: CheckAttempt {
     var sequence: UInt32 = 0
     var registered = false
     var waiter: VIPProber.MACWaiter?
+    /// The SYN, while it waits for room in the interface's queue.
+    var frame: VIPProber.PendingFrame?
+    var retransmission: TimerHandle?
+    var deadlineAt = 0.0
+
+    /// Runs `resend` after `delay`, then after twice that, and so on, while it is before the
+    /// attempt's deadline.
+    func scheduleRetransmission(after delay: Double, _ resend: @escaping () -> Void) {
+        let at = Posix.monotonicSeconds() + delay
+        guard at < deadlineAt else { return }
+        retransmission = prober.loop.schedule(at: at) { [unowned self] in
+            retransmission = nil
+            resend()
+            scheduleRetransmission(after: delay * 2, resend)
+        }
+    }
 
     init(prober: VIPProber, server: IPv4Address, vip: VIPTarget, completion: @escaping (CheckOutcome) -> Void) {
         self.prober = prober
@@ -379,6 +479,7 @@ final class VIPProbeAttempt: CheckAttempt {
     }
 
     func begin(timeout: Double) {
+        deadlineAt = Posix.monotonicSeconds() + timeout
         deadline = prober.loop.schedule(at: Posix.monotonicSeconds() + timeout) { [self] in
             let waitedForMAC = !registered
             finish(.failure(waitedForMAC ? .viaVIP("no ARP answer from \(server)") : .viaVIPTimeout))
