@@ -167,4 +167,30 @@ struct ProbeViaVIPTests {
         listing = try director.lvsadm(["-L", "-n"]).stdout
         #expect(listing.contains("-> 10.200.0.11:9000 ") && listing.contains("-> 10.200.0.12:9000 "), "\(listing)")
     }
+
+    @Test("HTTP_GET with probe_via_vip: the handshake through the VIP first (rs2 fails it), then the request (rs3's 404 fails it)")
+    func httpThroughVIP() throws {
+        let bed = try TestBed()
+        defer { bed.tearDown() }
+        try Self.startServer(bed, "rs1", bind: "0.0.0.0")
+        try Self.startServer(bed, "rs2", bind: TestBed.realServers["rs2"]!)
+        try Self.startServer(bed, "rs3", bind: "0.0.0.0")
+        try bed.check("rs3", "rm /tmp/\(bed.prefix)www-rs3/index.html")
+        var config = "virtual_server \(Self.vip) 8080 {\n delay_loop 1\n lb_algo rr\n lb_kind DR\n protocol TCP\n alpha\n"
+        for name in ["rs1", "rs2", "rs3"] {
+            config += " real_server \(TestBed.realServers[name]!) 8080 {\n  HTTP_GET {\n   url {\n    path /index.html\n    status_code 200\n   }\n"
+            config += "   connect_timeout 1\n   retry 1\n   delay_before_retry 0.5\n   probe_via_vip\n  }\n }\n"
+        }
+        config += "}\n"
+        let director = try HealthCheckTests.startDirector(bed, config: config)
+        defer { director.stop() }
+        let rs1 = try HealthCheckTests.waitForTable(director, seconds: 5) { $0.contains("-> 10.200.0.11:8080 ") }
+        #expect(rs1 != nil, "\(director.log)")
+        sleep(2)
+        let listing = try director.lvsadm(["-L", "-n"]).stdout
+        #expect(!listing.contains("-> 10.200.0.12:8080 ") && !listing.contains("-> 10.200.0.13:8080 "), "\(listing)")
+        #expect(director.log(contains: "HTTP_GET to [10.200.0.12]:tcp:8080 failed (connection to the VIP refused through the DR path (reset))"),
+                "\(director.log)")
+        #expect(director.log(contains: "HTTP_GET to [10.200.0.13]:tcp:8080 failed (url /index.html: status code 404)"), "\(director.log)")
+    }
 }
