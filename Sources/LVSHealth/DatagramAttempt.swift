@@ -16,6 +16,8 @@ final class DatagramAttempt: SocketAttempt {
     var judge: (UnsafeRawBufferPointer) -> CheckOutcome? = { _ in nil }
     /// `probe_via_vip`: set while the datagram waits for the server's MAC.
     var waiter: VIPProber.MACWaiter?
+    /// The real server a datagram through the VIP went to.
+    var viaVIPServer: IPv4Address?
     /// The datagram, while it waits for room in the interface's queue.
     var frame: VIPProber.PendingFrame?
 
@@ -54,6 +56,7 @@ final class DatagramAttempt: SocketAttempt {
             return finishSoon(.failure(.viaVIP("a payload of \(payload.count) bytes does not fit in one frame")))
         }
         armDeadline(target.timeout)
+        viaVIPServer = target.viaVIPServer ?? target.address
         waiter = prober.whenMACKnown(target.viaVIPServer ?? target.address) { [self] mac in
             waiter = nil
             frame = prober.send(datagram, to: mac) { [unowned self] e in
@@ -88,6 +91,7 @@ final class DatagramAttempt: SocketAttempt {
     }
 
     override func timedOut() {
+        if let vip = viaVIPServer, silenceIsHealthy == false { environment.prober?.noAnswer(from: vip) }
         // Nothing left (no MAC yet, or the interface's queue stayed full): silence says nothing
         // about the server.
         if waiter != nil { return finish(.failure(.viaVIP("no ARP answer from the real server"))) }

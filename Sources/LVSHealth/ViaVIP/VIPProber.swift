@@ -58,6 +58,8 @@ final class VIPProber: EventHandler {
         var vip: VIPTarget
     }
     var macs: [IPv4Address: MACAddress] = [:]
+    /// The servers whose MACs the data plane gave at the last refresh.
+    var dataPlaneKnows: Set<IPv4Address> = []
     var macsRefreshed = -Double.infinity
     /// Work waiting for a server's MAC (an ARP answer), by server address.
     var waitingForMAC: [IPv4Address: [MACWaiter]] = [:]
@@ -229,9 +231,18 @@ final class VIPProber: EventHandler {
         let now = Posix.monotonicSeconds()
         if now - macsRefreshed >= 1 {
             macsRefreshed = now
-            for (address, mac) in path.realServerMACs() { macs[address] = mac }
+            let current = path.realServerMACs()
+            for (address, mac) in current { macs[address] = mac }
+            dataPlaneKnows = Set(current.keys)
         }
         return macs[server]
+    }
+
+    /// A probe got no answer: if its server's MAC is only remembered (the data plane no longer
+    /// resolves it), forget it, so the next probe asks by ARP (the server's NIC may have been
+    /// replaced while it was out of the table).
+    func noAnswer(from server: IPv4Address) {
+        if !dataPlaneKnows.contains(server) { macs[server] = nil }
     }
 
     func send(_ attempt: VIPProbeAttempt, mac: MACAddress) {
@@ -482,6 +493,7 @@ final class VIPProbeAttempt: CheckAttempt {
         deadlineAt = Posix.monotonicSeconds() + timeout
         deadline = prober.loop.schedule(at: Posix.monotonicSeconds() + timeout) { [self] in
             let waitedForMAC = !registered
+            if !waitedForMAC { prober.noAnswer(from: server) }
             finish(.failure(waitedForMAC ? .viaVIP("no ARP answer from \(server)") : .viaVIPTimeout))
         }
         prober.begin(self)
