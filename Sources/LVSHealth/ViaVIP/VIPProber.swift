@@ -65,6 +65,10 @@ final class VIPProber: EventHandler {
     var waitingForMAC: [IPv4Address: [MACWaiter]] = [:]
     var lastARPRequest: [IPv4Address: Double] = [:]
     var identification: UInt16 = 1
+    /// Frames waiting for room in the interface's queue, oldest first, and the timer that retries.
+    var pending: [PendingFrame] = []
+    var pendingHead = 0
+    var flushTimer: TimerHandle?
     /// Receive buffer for the answers (their IP and TCP headers; the filter cuts at 128 bytes).
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 8)
     /// Why the prober cannot work (no address on the interface...): every probe fails with it.
@@ -272,67 +276,6 @@ final class VIPProber: EventHandler {
         }
     }
 
-    /// A frame that could not leave yet: the interface's queue was full (ENOBUFS, EAGAIN).
-    final class PendingFrame {
-        let packet: [UInt8]
-        let mac: MACAddress
-        var failed: ((Int32) -> Void)?
-        init(packet: [UInt8], mac: MACAddress, failed: @escaping (Int32) -> Void) {
-            self.packet = packet
-            self.mac = mac
-            self.failed = failed
-        }
-        /// The attempt ended: drop the frame if it is still waiting.
-        func cancel() { failed = nil }
-    }
-
-    /// Frames waiting for room in the interface's queue, oldest first, and the timer that retries.
-    var pending: [PendingFrame] = []
-    var pendingHead = 0
-    var flushTimer: TimerHandle?
-
-    /// Sends `packet` to `mac`, or queues it when the interface's queue is full (a burst of
-    /// thousands of due checks can fill a veth's backlog): the queue is retried every 2 ms in
-    /// order. Other errors go to `failed` (on the loop's next turn). Returns the frame if it
-    /// waits, for cancelling.
-    func send(_ packet: [UInt8], to mac: MACAddress, failed: @escaping (Int32) -> Void) -> PendingFrame? {
-        if pendingHead == pending.count {
-            let e = transmit(packet, to: mac)
-            if e == 0 { return nil }
-            if e != ENOBUFS && e != EAGAIN {
-                loop.runSoon { failed(e) }
-                return nil
-            }
-        }
-        let frame = PendingFrame(packet: packet, mac: mac, failed: failed)
-        pending.append(frame)
-        armFlush()
-        return frame
-    }
-
-    func armFlush() {
-        guard flushTimer == nil else { return }
-        flushTimer = loop.schedule(at: Posix.monotonicSeconds() + 0.002) { [unowned self] in
-            flushTimer = nil
-            flushPending()
-        }
-    }
-
-    func flushPending() {
-        while pendingHead < pending.count {
-            let frame = pending[pendingHead]
-            if let failed = frame.failed {
-                let e = transmit(frame.packet, to: frame.mac)
-                if e == ENOBUFS || e == EAGAIN { return armFlush() }
-                frame.failed = nil
-                if e != 0 { failed(e) }
-            }
-            pendingHead += 1
-        }
-        pending.removeAll(keepingCapacity: true)
-        pendingHead = 0
-    }
-
     /// The next probe port (round robin) with no probe in flight to this server and VIP:port;
     /// more are reserved when all are.
     func choosePort(mac: MACAddress, vip: VIPTarget) -> UInt16? {
@@ -360,26 +303,6 @@ final class VIPProber: EventHandler {
         attempt.frame = nil
         attempt.retransmission?.cancel()
         attempt.retransmission = nil
-    }
-
-    func transmit(_ packet: [UInt8], to mac: MACAddress, etherType: UInt16 = UInt16(ETH_P_IP)) -> Int32 {
-        var address = sockaddr_ll()
-        address.sll_family = UInt16(AF_PACKET)
-        address.sll_protocol = etherType.bigEndian
-        address.sll_ifindex = path.interfaceIndex
-        address.sll_halen = 6
-        withUnsafeMutableBytes(of: &address.sll_addr) { b in
-            for i in 0..<6 { b[i] = UInt8((mac.value >> UInt64(40 - 8 * i)) & 0xff) }
-        }
-        let fd = etherType == UInt16(ETH_P_IP) ? ipSocket : arpSocket
-        let r = packet.withUnsafeBytes { p in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { a in
-                    Posix.attempt { sendto(fd, p.baseAddress, p.count, 0, a, socklen_t(MemoryLayout<sockaddr_ll>.size)) }
-                }
-            }
-        }
-        return r.result < 0 ? r.errno : 0
     }
 
     /// Answers on the IP socket: SYN-ACKs and resets from a VIP to a probe port.
@@ -421,108 +344,4 @@ final class VIPProber: EventHandler {
         withUnsafeBytes(of: a.sll_addr) { b in MACAddress(bytes: (b[0], b[1], b[2], b[3], b[4], b[5])) }
     }
 
-    // MARK: ARP
-
-    /// Asks for a server's MAC (at most once a second per server): for servers the data plane
-    /// has not resolved, such as one a failed check took out of the table before lvsd knew it.
-    func requestMAC(_ server: IPv4Address) {
-        let now = Posix.monotonicSeconds()
-        if let last = lastARPRequest[server], now - last < 1 { return }
-        lastARPRequest[server] = now
-        var p = [UInt8](repeating: 0, count: 28)
-        p[1] = 1; p[2] = 0x08; p[4] = 6; p[5] = 4; p[7] = 1 // Ethernet, IPv4, request
-        for i in 0..<6 { p[8 + i] = UInt8((path.directorMAC.value >> UInt64(40 - 8 * i)) & 0xff) }
-        ProbeSegment.put32(&p, 14, path.directorAddress.value)
-        ProbeSegment.put32(&p, 24, server.value)
-        let e = transmit(p, to: MACAddress(value: 0xFFFF_FFFF_FFFF), etherType: UInt16(ETH_P_ARP))
-        // A failed send is retried by the next probe's request (a second later); the waiting
-        // attempts end at their deadlines.
-        _ = e
-    }
-
-    func readARP() {
-        var p = [UInt8](repeating: 0, count: 64)
-        while true {
-            let r = p.withUnsafeMutableBytes { b in Posix.attempt { recv(arpSocket, b.baseAddress, b.count, 0) } }
-            guard r.result >= 0 else { return }
-            guard r.result >= 28, p[0] == 0, p[1] == 1, p[2] == 0x08, p[3] == 0, p[4] == 6, p[5] == 4, p[7] == 2 else { continue }
-            let sender = IPv4Address(p[14], p[15], p[16], p[17])
-            let mac = MACAddress(bytes: (p[8], p[9], p[10], p[11], p[12], p[13]))
-            guard let waiting = waitingForMAC.removeValue(forKey: sender) else { continue }
-            macs[sender] = mac
-            for waiter in waiting { waiter.action?(mac) }
-        }
-    }
-}
-
-/// One `probe_via_vip` handshake, driven by the shared `VIPProber`.
-final class VIPProbeAttempt: CheckAttempt {
-    let prober: VIPProber
-    let server: IPv4Address
-    let vip: VIPTarget
-    var completion: ((CheckOutcome) -> Void)?
-    var deadline: TimerHandle?
-    var sequence: UInt32 = 0
-    var registered = false
-    var waiter: VIPProber.MACWaiter?
-    /// The SYN, while it waits for room in the interface's queue.
-    var frame: VIPProber.PendingFrame?
-    var retransmission: TimerHandle?
-    var deadlineAt = 0.0
-
-    /// Runs `resend` after `delay`, then after twice that, and so on, while it is before the
-    /// attempt's deadline.
-    func scheduleRetransmission(after delay: Double, _ resend: @escaping () -> Void) {
-        let at = Posix.monotonicSeconds() + delay
-        guard at < deadlineAt else { return }
-        retransmission = prober.loop.schedule(at: at) { [unowned self] in
-            retransmission = nil
-            resend()
-            scheduleRetransmission(after: delay * 2, resend)
-        }
-    }
-
-    init(prober: VIPProber, server: IPv4Address, vip: VIPTarget, completion: @escaping (CheckOutcome) -> Void) {
-        self.prober = prober
-        self.server = server
-        self.vip = vip
-        self.completion = completion
-    }
-
-    func begin(timeout: Double) {
-        deadlineAt = Posix.monotonicSeconds() + timeout
-        deadline = prober.loop.schedule(at: Posix.monotonicSeconds() + timeout) { [self] in
-            let waitedForMAC = !registered
-            if !waitedForMAC { prober.noAnswer(from: server) }
-            finish(.failure(waitedForMAC ? .viaVIP("no ARP answer from \(server)") : .viaVIPTimeout))
-        }
-        prober.begin(self)
-    }
-
-    func answered(synAck: Bool) {
-        finish(synAck ? .success(weight: nil) : .failure(.viaVIPReset))
-    }
-
-    func finish(_ outcome: CheckOutcome) {
-        guard let completion else { return }
-        self.completion = nil
-        release()
-        completion(outcome)
-    }
-
-    func finishSoon(_ outcome: CheckOutcome) {
-        release()
-        prober.loop.runSoon { [self] in finish(outcome) }
-    }
-
-    func release() {
-        deadline?.cancel()
-        deadline = nil
-        prober.remove(self)
-    }
-
-    func cancel() {
-        completion = nil
-        release()
-    }
 }
