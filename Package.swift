@@ -22,6 +22,9 @@ let package = Package(
     targets: [
         // C quarantine: Linux packet-socket headers, ring barriers and the GNU-only calls.
         .target(name: "CLinuxNet"),
+        // The system's OpenSSL 3 (libssl-dev) for SSL_GET: a module map over the installed
+        // headers, so it costs no build time (a vendored TLS library would).
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // Pure Swift domain core: no syscalls, no clocks it is not handed.
         .target(name: "LVSCore", swiftSettings: strictSettings),
         // Front ends that turn files into the core's configuration model.
@@ -34,7 +37,7 @@ let package = Package(
         .target(name: "LVSAdmin", dependencies: ["LVSCore", "LVSConfig"], swiftSettings: strictSettings),
         // Health checkers and their reactions (weight 0 / removal, sorry server, quorum), run
         // on their own threads; they change the table through the same path lvsadm uses.
-        .target(name: "LVSHealth", dependencies: ["LVSCore", "LVSConfig", "CLinuxNet"], swiftSettings: strictSettings),
+        .target(name: "LVSHealth", dependencies: ["LVSCore", "LVSConfig", "CLinuxNet", "COpenSSL"], swiftSettings: strictSettings),
         // Real-server setup, teardown and checks (lvs-realserver's logic, runs host commands).
         .target(name: "LVSRealServer", dependencies: ["LVSCore"], swiftSettings: strictSettings),
         // Director high availability: VRRPv3 (RFC 5798) as a pure codec and state machine under

@@ -2,10 +2,14 @@
 # Health-check scale benchmark (issue 5): lvsd with N real servers, each checked every second
 # with TCP_CHECK, and the CPU its health thread (and the whole process) uses over a window.
 #
-#   scripts/bench-health.sh [--servers N] [--seconds S] [--lvsd PATH] [--no-steering]
+#   scripts/bench-health.sh [--servers N] [--seconds S] [--lvsd PATH] [--no-steering] [--probe-via-vip]
 #
 # Defaults: 10000 servers, a 10 s window, .build/release/lvsd. --no-steering leaves the real
 # servers' side of the handshakes on lvsd's CPU (see below): a pessimistic figure.
+# --probe-via-vip adds probe_via_vip to every TCP_CHECK: the rs namespace then holds the VIP on
+# lo (arp_ignore 1, arp_announce 2, as a DR real server) and the checks are counted by the
+# director's TCP OutRsts (its kernel answers each probe's SYN-ACK with one reset, which goes
+# nowhere; see docs/HEALTH.md) instead of the listeners' accepts (a probe is never accepted).
 #
 # Layout: two namespaces of its own, hb-XXXX-dir (lvsd, eth0 10.201.0.1/16) and hb-XXXX-rs
 # (eth0 10.201.0.2/16 plus 10.201.1.1-100), joined by one veth pair. The configuration has 100
@@ -27,13 +31,15 @@ SERVERS=10000
 SECONDS_WINDOW=10
 LVSD=
 STEERING=1
+VIA_VIP=0
 while (($#)); do
     case $1 in
         --servers) SERVERS=$2; shift 2 ;;
         --seconds) SECONDS_WINDOW=$2; shift 2 ;;
         --lvsd) LVSD=$2; shift 2 ;;
         --no-steering) STEERING=0; shift ;;
-        -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --probe-via-vip) VIA_VIP=1; shift ;;
+        -h | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench-health: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -72,7 +78,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-echo "bench-health: $SERVERS real servers ($SERVICES services × $PER_SERVICE), TCP_CHECK every 1 s, window ${SECONDS_WINDOW} s; namespaces ${P}*; steering $( ((STEERING)) && echo on || echo off)" >&2
+echo "bench-health: $SERVERS real servers ($SERVICES services × $PER_SERVICE), TCP_CHECK$( ((VIA_VIP)) && echo " with probe_via_vip") every 1 s, window ${SECONDS_WINDOW} s; namespaces ${P}*; steering $( ((STEERING)) && echo on || echo off)" >&2
 ip netns add "$DIR_NS"
 ip netns add "$RS_NS"
 ip -n "$DIR_NS" link set lo up
@@ -87,6 +93,11 @@ ip -n "$RS_NS" addr add 10.201.0.2/16 dev eth0
 } | ip -n "$RS_NS" -batch -
 ip netns exec "$DIR_NS" sysctl -qw net.ipv4.ip_forward=0 net.ipv4.ip_local_port_range="1024 65000" >/dev/null
 ip netns exec "$RS_NS" sysctl -qw net.core.somaxconn=8192 net.ipv4.tcp_max_syn_backlog=8192 >/dev/null
+if ((VIA_VIP)); then
+    ip -n "$RS_NS" addr add 10.201.255.1/32 dev lo
+    ip netns exec "$RS_NS" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+        net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2 >/dev/null
+fi
 
 # Real-server MACs for lvsd (it never ARPs for them then).
 for r in $(seq 1 "$PER_SERVICE"); do echo "02:00:0a:c9:00:02 10.201.1.$r"; done >"$WORK/neighbors"
@@ -106,6 +117,7 @@ for r in $(seq 1 "$PER_SERVICE"); do echo "02:00:0a:c9:00:02 10.201.1.$r"; done 
             echo "      connect_timeout 2"
             echo "      retry 1"
             echo "      warmup 1"
+            ((VIA_VIP)) && echo "      probe_via_vip"
             echo "    }"
             echo "  }"
         done
@@ -196,6 +208,10 @@ systicks() {  # stime alone
     echo $((f[12]))
 }
 accepted_total() {  # sum over the listeners of their last reported count
+    if ((VIA_VIP)); then  # the director's TCP OutRsts: one per probe answered
+        ip netns exec "$DIR_NS" awk '/^Tcp:/ { if (!c) { for (i = 1; i <= NF; i++) if ($i == "OutRsts") c = i } else print $c }' /proc/net/snmp
+        return
+    fi
     local total=0 f n
     for f in "$WORK"/accepts.*; do
         n=$(tail -n1 "$f" 2>/dev/null | awk '{print $2}')
@@ -216,10 +232,11 @@ failed=$(grep -c "failed" "$WORK/lvsd.log" || true)
 rss=$(awk '/VmRSS/ {print $2}' /proc/"$LVSD_PID"/status)
 
 awk -v t0="$t0" -v t1="$t1" -v h0="$h0" -v h1="$h1" -v p0="$p0" -v p1="$p1" -v a0="$a0" -v a1="$a1" -v hz="$HZ" -v s0="$s0" -v s1="$s1" \
-    -v n="$SERVERS" -v down="$down" -v failed="$failed" -v rss="$rss" 'BEGIN {
+    -v n="$SERVERS" -v down="$down" -v failed="$failed" -v rss="$rss" \
+    -v what="$( ((VIA_VIP)) && echo "probes answered (director resets)" || echo "checks completed at the listeners")" 'BEGIN {
     w = t1 - t0
     printf "servers %d  window %.1f s\n", n, w
-    printf "checks completed at the listeners: %.0f/s (%.0f%% of %d/s)\n", (a1 - a0) / w, 100 * (a1 - a0) / w / n, n
+    printf "%s: %.0f/s (%.0f%% of %d/s)\n", what, (a1 - a0) / w, 100 * (a1 - a0) / w / n, n
     printf "lvsd-health thread CPU: %.3f cores (%.1f us per check; system %.3f, user %.3f)\n", (h1 - h0) / hz / w, 1e6 * (h1 - h0) / hz / ((a1 - a0) > 0 ? (a1 - a0) : 1), (s1 - s0) / hz / w, ((h1 - h0) - (s1 - s0)) / hz / w
     printf "lvsd process CPU:       %.3f cores\n", (p1 - p0) / hz / w
     printf "lvsd RSS: %.1f MiB; failed-check log lines: %d; servers removed: %d\n", rss / 1024, failed, down

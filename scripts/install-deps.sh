@@ -29,6 +29,8 @@ PACKAGES=(
     arptables       # lvs-realserver --method arptables (and its namespace tests)
     iptables        # lvs-realserver --method iptables; iptables-save for its rule dumps
     keepalived      # VRRP peer of lvsd in the HA interop tests (its VRRP process only, in director2)
+    libssl-dev      # OpenSSL 3 headers and libraries: lvsd's SSL_GET links them (the COpenSSL target)
+    openssl         # the openssl CLI: self-signed certificates for the SSL_GET namespace tests
 )
 
 dry_run=0

@@ -69,6 +69,8 @@ public struct CheckerConfig: Sendable, Equatable {
         /// `HTTP_GET`: each `url` answers with its status code (default: 2xx) and, if given, an
         /// MD5 digest of the body.
         case http(HTTPCheck)
+        /// `SSL_GET`: HTTP_GET over TLS (no certificate verification, as keepalived).
+        case ssl(HTTPCheck)
         /// `MISC_CHECK`: a program's exit status (0 = up; with `misc_dynamic`, 2-255 set the
         /// weight to status − 2).
         case misc(MiscCheck)
@@ -136,6 +138,11 @@ public struct HTTPCheck: Sendable, Equatable {
     public var urls: [URL]
     /// `virtualhost`: the Host header (default: the address).
     public var virtualHost: String?
+    /// SSL_GET's `enable_sni`: the Host header's name goes in the TLS ClientHello too.
+    public var enableSNI = false
+    /// The global `SSL { certificate; key }`: a client certificate SSL_GET presents (PEM files).
+    public var clientCertificate: String?
+    public var clientKey: String?
 
     public init(urls: [URL], virtualHost: String? = nil) {
         self.urls = urls

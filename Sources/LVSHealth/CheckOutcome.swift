@@ -23,6 +23,8 @@ enum CheckFailure: Equatable, CustomStringConvertible {
     case httpDigest(url: String, digest: String)
     case httpMalformed(url: String, reason: String)
     case httpClosed(url: String)
+    /// SSL_GET: the TLS handshake or a TLS read/write failed (OpenSSL's reason).
+    case tls(url: String, reason: String)
     case exitStatus(Int32)
     case signalled(Int32)
     case cannotRun(errno: Int32)
@@ -30,6 +32,13 @@ enum CheckFailure: Equatable, CustomStringConvertible {
     case noReply
     case dnsAnswer(reason: String)
     case icmpError(type: UInt8, code: UInt8)
+    /// `probe_via_vip`: the server answered the SYN to the VIP with a reset (nothing listens on
+    /// VIP:port there, e.g. a service bound to the server's own address only).
+    case viaVIPReset
+    /// `probe_via_vip`: no answer to the SYN to the VIP (e.g. the VIP is not on the server).
+    case viaVIPTimeout
+    /// `probe_via_vip` could not probe (no MAC for the server, no packet socket...).
+    case viaVIP(String)
 
     var description: String {
         switch self {
@@ -40,6 +49,7 @@ enum CheckFailure: Equatable, CustomStringConvertible {
         case .httpDigest(let url, let digest): "url \(url): MD5 digest \(digest) differs"
         case .httpMalformed(let url, let reason): "url \(url): \(reason)"
         case .httpClosed(let url): "url \(url): connection closed before a complete answer"
+        case .tls(let url, let reason): "url \(url): TLS: \(reason)"
         case .exitStatus(let s): "exit status \(s)"
         case .signalled(let s): "killed by signal \(s)"
         case .cannotRun(let e): "cannot run: \(Posix.errnoName(e))"
@@ -47,6 +57,9 @@ enum CheckFailure: Equatable, CustomStringConvertible {
         case .noReply: "no reply"
         case .dnsAnswer(let reason): reason
         case .icmpError(let type, let code): "ICMP type \(type) code \(code)"
+        case .viaVIPReset: "connection to the VIP refused through the DR path (reset)"
+        case .viaVIPTimeout: "no SYN-ACK from the VIP through the DR path"
+        case .viaVIP(let reason): "probe via the VIP: \(reason)"
         }
     }
 }

@@ -10,6 +10,10 @@ struct CheckTarget: Equatable {
     var bindPort: UInt16?
     /// `connect_timeout` (or `misc_timeout` for MISC_CHECK): the whole attempt's budget.
     var timeout: Double
+    /// `probe_via_vip`: the handshake goes to this VIP:port through the DR path first.
+    var viaVIP: VIPTarget? = nil
+    /// The real server whose MAC the VIP probe is sent to.
+    var viaVIPServer: IPv4Address? = nil
 
     var socketAddress: sockaddr_in { Posix.socketAddress(address.value, port) }
 

@@ -9,7 +9,7 @@ protocol CheckAttempt: AnyObject {
     func cancel()
 }
 
-/// A health-check method: TCP_CHECK, HTTP_GET, MISC_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK.
+/// A health-check method: TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK.
 /// Each lives in its own file; an attempt is a handful of non-blocking calls driven by the loop.
 protocol Checker {
     /// keepalived's name for the block.
@@ -25,6 +25,7 @@ extension CheckerConfig.Kind {
         switch self {
         case .tcp: TCPChecker()
         case .http(let http): HTTPChecker(configuration: http)
+        case .ssl(let http): SSLChecker(configuration: http)
         case .misc(let misc): MiscChecker(configuration: misc)
         case .udp(let udp): UDPChecker(configuration: udp)
         case .dns(let dns): DNSChecker(configuration: dns)
@@ -32,10 +33,34 @@ extension CheckerConfig.Kind {
         }
     }
 
+    /// Whether `probe_via_vip` applies: TCP handshakes and UDP datagrams.
+    var probesThroughVIP: Bool {
+        switch self {
+        case .tcp, .http, .ssl, .udp, .dns: true
+        case .misc, .ping: false
+        }
+    }
+
+    /// Whether the VIP probe is a TCP handshake before the check (`ViaVIPChecker`); UDP_CHECK
+    /// and DNS_CHECK send their datagram through the VIP themselves.
+    var handshakesThroughVIP: Bool {
+        switch self {
+        case .tcp, .http, .ssl: true
+        default: false
+        }
+    }
+
+    /// TCP_CHECK: with `probe_via_vip` the handshake through the VIP is the whole check.
+    var isPlainTCP: Bool {
+        if case .tcp = self { return true }
+        return false
+    }
+
     var keyword: String {
         switch self {
         case .tcp: "TCP_CHECK"
         case .http: "HTTP_GET"
+        case .ssl: "SSL_GET"
         case .misc: "MISC_CHECK"
         case .udp: "UDP_CHECK"
         case .dns: "DNS_CHECK"

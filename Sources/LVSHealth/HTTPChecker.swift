@@ -25,7 +25,9 @@ struct HTTPChecker: Checker {
     }
 }
 
-final class HTTPAttempt: SocketAttempt {
+/// One HTTP_GET attempt; `SSLAttempt` is the same over TLS (it overrides the connection's
+/// set-up, its I/O and its teardown, and keeps the request, the reader and the judging).
+class HTTPAttempt: SocketAttempt {
     let configuration: HTTPCheck
     let target: CheckTarget
     var urlIndex = 0
@@ -54,10 +56,7 @@ final class HTTPAttempt: SocketAttempt {
     }
 
     func connectForCurrentURL() {
-        if fd >= 0 {
-            loop.closeRegistered(fd)
-            fd = -1
-        }
+        closeConnection()
         request = HTTPChecker.request(path: url.path, host: host)
         sent = 0
         reader = HTTPResponseReader(wantsDigest: url.digest != nil)
@@ -67,6 +66,40 @@ final class HTTPAttempt: SocketAttempt {
         guard b == 0 else { return finishSoon(.failure(.system(call: "bind", errno: b))) }
         let c = Posix.connect(fd, target.socketAddress)
         if c != 0 && c != EINPROGRESS { return finishSoon(.failure(.socket(errno: c))) }
+        connected()
+    }
+
+    /// The socket is open and connecting: a hook for TLS.
+    func connected() {}
+
+    /// Closes the current URL's connection (TLS frees its session first).
+    func closeConnection() {
+        if fd >= 0 {
+            loop.closeRegistered(fd)
+            fd = -1
+        }
+    }
+
+    /// Feeds `count` bytes of the answer in the scratch buffer to the reader (`count` 0: the
+    /// stream ended); true when the attempt is over (judged or failed).
+    func consumeAnswer(_ count: Int) -> Bool {
+        let progress = count == 0
+            ? reader.endOfStream()
+            : reader.consume(UnsafeRawBufferPointer(rebasing: environment.scratch[0..<count]))
+        switch progress {
+        case .needMore:
+            if count == 0 {
+                finish(.failure(.httpClosed(url: url.path)))
+                return true
+            }
+            return false
+        case .malformed(let reason):
+            finish(.failure(.httpMalformed(url: url.path, reason: reason)))
+            return true
+        case .done(let status, let digest):
+            judge(status: status, digest: digest)
+            return true
+        }
     }
 
     override func ready(_ events: UInt32) {
@@ -95,24 +128,12 @@ final class HTTPAttempt: SocketAttempt {
                 if r.errno == EAGAIN { return }
                 return finish(.failure(.socket(errno: r.errno)))
             }
-            let progress = r.result == 0
-                ? reader.endOfStream()
-                : reader.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<r.result]))
-            switch progress {
-            case .needMore:
-                if r.result == 0 { return finish(.failure(.httpClosed(url: url.path))) }
-            case .malformed(let reason):
-                return finish(.failure(.httpMalformed(url: url.path, reason: reason)))
-            case .done(let status, let digest):
-                return judge(status: status, digest: digest)
-            }
+            if consumeAnswer(r.result) { return }
         }
     }
 
     func judge(status: Int, digest: String?) {
-        let expected = url.statusCode
-        if let expected, status != expected { return finish(.failure(.httpStatus(url: url.path, status: status))) }
-        if expected == nil, !(200...299).contains(status) { return finish(.failure(.httpStatus(url: url.path, status: status))) }
+        if !url.accepts(status: status) { return finish(.failure(.httpStatus(url: url.path, status: status))) }
         if let want = url.digest, let digest, want.lowercased() != digest {
             return finish(.failure(.httpDigest(url: url.path, digest: digest)))
         }

@@ -227,8 +227,16 @@ final class HealthCoordinator {
         let delayLoop = max(0.01, c.delayLoop ?? service.delayLoop)
         var timeout = c.connectTimeout
         if case .misc(let misc) = c.kind { timeout = misc.timeout ?? delayLoop }
-        let target = CheckTarget(address: c.connectAddress ?? server.address, port: c.connectPort ?? server.port,
+        var target = CheckTarget(address: c.connectAddress ?? server.address, port: c.connectPort ?? server.port,
                                  bindAddress: c.bindAddress, bindPort: c.bindPort, timeout: max(0.001, timeout))
+        if c.probeThroughVIP, c.kind.probesThroughVIP, service.key.firewallMark == 0 {
+            // The handshake goes to the real server itself (its MAC), to VIP:port as a client's
+            // would; a service on port 0 (all ports) is probed on the checker's port.
+            let port = service.key.port != 0 ? service.key.port : target.port
+            target.viaVIP = VIPTarget(address: service.key.address, port: port)
+            // The server's own address finds its MAC, whatever connect_ip says.
+            target.viaVIPServer = server.address
+        }
         return CheckerPlan(kind: c.kind, target: target, retry: c.retry, delayBeforeRetry: max(0, c.delayBeforeRetry),
                            delayLoop: delayLoop, warmup: c.warmup, rise: max(1, rise))
     }
@@ -393,6 +401,7 @@ final class HealthCoordinator {
         switch c.plan.kind {
         case .tcp: return "TCP connection to \(KeepalivedFormat.endpoint(t.address, t.port, .tcp))"
         case .http: return "HTTP_GET to \(KeepalivedFormat.endpoint(t.address, t.port, .tcp))"
+        case .ssl: return "SSL_GET to \(KeepalivedFormat.endpoint(t.address, t.port, .tcp))"
         case .misc(let m): return "MISC_CHECK '\(m.arguments.joined(separator: " "))' for \(c.server)"
         case .udp: return "UDP_CHECK to \(KeepalivedFormat.endpoint(t.address, t.port, .udp))"
         case .dns: return "DNS_CHECK to \(KeepalivedFormat.endpoint(t.address, t.port, transport == .tcp ? .udp : transport))"

@@ -93,7 +93,11 @@ public final class HealthMonitor: Sendable {
                 for checker in server.checkers {
                     let name = "\(checker.kind.keyword) of \(KeepalivedFormat.endpoint(server.address, server.port, service.key.transport))"
                     if checker.probeThroughVIP {
-                        result.append("\(name): probe_via_vip is not implemented yet; the check goes to the server's own address")
+                        if service.key.firewallMark != 0 {
+                            result.append("\(name): probe_via_vip has no effect on a firewall-mark service (it has no VIP:port to probe); the check goes to the server's own address")
+                        } else if !checker.kind.probesThroughVIP {
+                            result.append("\(name): probe_via_vip has no effect on \(checker.kind.keyword) (only TCP_CHECK, HTTP_GET, SSL_GET, UDP_CHECK and DNS_CHECK probe through the VIP); the check goes to the server's own address")
+                        }
                     }
                     switch checker.kind {
                     case .tcp, .http, .udp, .dns:
@@ -112,7 +116,11 @@ public final class HealthMonitor: Sendable {
 
     /// Starts checking: the monitor first brings the table to what `configuration` wants (one
     /// batch; normally nothing, as lvsd started from `initialTable`), then runs the checkers.
-    public func start(configuration: KeepalivedConfiguration, editor: any TableEditor) throws(HealthSystemError) {
+    ///
+    /// `path` is the data plane's interface and real-server MACs, which `probe_via_vip` needs;
+    /// without it, checkers with `probe_via_vip` fail with a message that says so.
+    public func start(configuration: KeepalivedConfiguration, editor: any TableEditor,
+                      path: DirectRoutingPath? = nil) throws(HealthSystemError) {
         let wake = clinuxnet_eventfd()
         guard wake >= 0 else { throw HealthSystemError(call: "eventfd", errno: errno) }
         let alreadyRunning = shared.withLock { s -> Bool in
@@ -127,7 +135,7 @@ public final class HealthMonitor: Sendable {
             return
         }
         for line in Self.warnings(for: configuration) { log(.warning, line) }
-        let box = Unmanaged.passRetained(ThreadStart(monitor: self, configuration: configuration, editor: editor))
+        let box = Unmanaged.passRetained(ThreadStart(monitor: self, configuration: configuration, editor: editor, path: path))
         var tid = pthread_t()
         let r = pthread_create(&tid, nil, { arg in
             guard let arg else { return nil }
@@ -222,11 +230,14 @@ public final class HealthMonitor: Sendable {
         let monitor: HealthMonitor
         let configuration: KeepalivedConfiguration
         let editor: any TableEditor
+        let path: DirectRoutingPath?
 
-        init(monitor: HealthMonitor, configuration: KeepalivedConfiguration, editor: any TableEditor) {
+        init(monitor: HealthMonitor, configuration: KeepalivedConfiguration, editor: any TableEditor,
+             path: DirectRoutingPath?) {
             self.monitor = monitor
             self.configuration = configuration
             self.editor = editor
+            self.path = path
         }
     }
 
@@ -236,7 +247,7 @@ public final class HealthMonitor: Sendable {
         let runner: HealthRunner
         do {
             runner = try HealthRunner(configuration: start.configuration, editor: start.editor, log: log,
-                                      maximumInFlight: maximumInFlight, externalWake: wake)
+                                      maximumInFlight: maximumInFlight, externalWake: wake, path: start.path)
         } catch {
             log(.error, "health checks not started: \(error)")
             return

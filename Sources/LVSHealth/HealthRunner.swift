@@ -28,10 +28,11 @@ final class HealthRunner {
     let wakeHandler: WakeHandler
 
     init(configuration: KeepalivedConfiguration, editor: any TableEditor, log: @escaping HealthMonitor.Logger,
-         maximumInFlight: Int, externalWake: Int32, now: Double = Posix.monotonicSeconds()) throws(HealthSystemError) {
+         maximumInFlight: Int, externalWake: Int32, path: DirectRoutingPath? = nil,
+         now: Double = Posix.monotonicSeconds()) throws(HealthSystemError) {
         loop = try EventLoop()
         reaper = ChildReaper(loop: loop)
-        environment = CheckEnvironment(loop: loop, reaper: reaper)
+        environment = CheckEnvironment(loop: loop, reaper: reaper, path: path)
         coordinator = HealthCoordinator(configuration: configuration, now: now)
         self.editor = editor
         self.log = log
@@ -73,7 +74,10 @@ final class HealthRunner {
         guard room > 0 else { return }
         let now = Posix.monotonicSeconds()
         for (id, plan) in coordinator.takeDue(now: now, limit: room) {
-            let checker = plan.kind.makeChecker()
+            var checker = plan.kind.makeChecker()
+            if let vip = plan.target.viaVIP, plan.kind.handshakesThroughVIP {
+                checker = ViaVIPChecker(inner: plan.kind.isPlainTCP ? nil : checker, vip: vip, keyword: checker.keyword)
+            }
             let attempt = checker.start(plan.target, environment: environment) { [unowned self] outcome in
                 self.completed(id, outcome)
             }

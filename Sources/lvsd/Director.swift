@@ -124,7 +124,8 @@ struct Director {
         }, maximumInFlight: keepalived.map { _ in Self.raiseDescriptorLimit() })
         if let keepalived {
             do {
-                try monitor.start(configuration: keepalived, editor: table)
+                try monitor.start(configuration: keepalived, editor: table,
+                                  path: Self.directRoutingPath(interface: interface, shared: worker.shared))
             } catch {
                 Log.error("health checks: \(error)")
                 control.stop()
@@ -180,8 +181,6 @@ struct Director {
         Log.info("stopped: " + summary(final))
     }
 
-    /// What the VRRP instance does to the data plane: ownership and gratuitous ARP go through
-    /// the worker's job mailbox (no lock on the packet path).
     /// VRRP drives the data plane (VIP ownership, gratuitous ARP) and, when a sync daemon
     /// runs, its role: master while the instance is MASTER, backup otherwise, as keepalived's
     /// `lvs_sync_daemon` does. A director whose sync daemon is a backup may preempt only once
@@ -213,6 +212,20 @@ struct Director {
             guard let running = sync.running, running.role == .backup else { return true }
             return sync.initialSyncComplete
         })
+    }
+
+    /// The data plane's interface and resolved real-server MACs, for `probe_via_vip` (the
+    /// health thread reads the published snapshot at most once a second).
+    static func directRoutingPath(interface: NetworkInterface, shared: WorkerShared) -> DirectRoutingPath {
+        DirectRoutingPath(interfaceName: interface.name, interfaceIndex: interface.index,
+                          directorAddress: interface.address, directorMAC: interface.mac) {
+            let snapshot = shared.snapshot.withLock { $0 }
+            var macs: [IPv4Address: MACAddress] = [:]
+            for service in snapshot.services {
+                for d in service.destinations { if let mac = d.mac { macs[d.address] = mac } }
+            }
+            return macs
+        }
     }
 
     /// SIGHUP with --config: read the file again and switch to it as one table batch; on any

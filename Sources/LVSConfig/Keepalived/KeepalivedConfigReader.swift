@@ -10,7 +10,7 @@ import LVSCore
 /// (virtual server → real server → checker) are keepalived's, and a keyword keepalived would
 /// complain about is a warning with its file and line, as keepalived logs it, while reading
 /// goes on. What SwiftLVS cannot do (NAT and tunnel forwarding, fwmark and SCTP services, IPv6,
-/// SSL_GET) is a warning naming the line and what was skipped, never a silent change of
+/// SMTP_CHECK) is a warning naming the line and what was skipped, never a silent change of
 /// behaviour. A configuration that cannot be understood at all (unbalanced braces, a
 /// virtual_server without an address, a bad address or port, an include that cannot be read) is
 /// a `ConfigurationError` with its file and line, and nothing of it is used.

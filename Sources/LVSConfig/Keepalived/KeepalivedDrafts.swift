@@ -116,7 +116,7 @@ struct KeepalivedRealServerDraft {
     var rise: UInt32?
     var defaults = KeepalivedCheckDefaults()
     var checkers: [KeepalivedCheckerDraft] = []
-    /// Checker blocks lvsd cannot run (SSL_GET, SMTP_CHECK, ...), reported once the real
+    /// Checker blocks lvsd cannot run (SMTP_CHECK, BFD_CHECK, FILE_CHECK), reported once the real
     /// server's other checkers are known.
     var unsupportedCheckers: [KeepalivedStatement] = []
 
@@ -147,6 +147,8 @@ struct KeepalivedCheckerDraft {
     var defaults = KeepalivedCheckDefaults()
     /// HTTP_GET's urls, each with its own `virtualhost` if it has one.
     var urls: [URLDraft] = []
+    /// SSL_GET's `enable_sni`.
+    var enableSNI = false
 }
 
 /// A `virtual_server_group`: the addresses (ranges expanded) and ports its virtual servers

@@ -1,7 +1,7 @@
 import LVSCore
 
 extension KeepalivedInterpreter {
-    /// A checker block lvsd runs (TCP_CHECK, HTTP_GET, MISC_CHECK, UDP_CHECK, DNS_CHECK,
+    /// A checker block lvsd runs (TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, UDP_CHECK, DNS_CHECK,
     /// PING_CHECK). Nil, with a warning, for one that has nothing to check (an HTTP_GET
     /// without url, a MISC_CHECK without misc_path), as keepalived drops those too.
     mutating func readChecker(_ statement: KeepalivedStatement) throws(ConfigurationError) -> KeepalivedCheckerDraft? {
@@ -49,9 +49,11 @@ extension KeepalivedInterpreter {
                 if let value = flag(item) { misc = (misc ?? MiscCheck(arguments: [])).with(dynamic: value) }
             case ("MISC_CHECK", "user"):
                 warn(item, "user in MISC_CHECK is not supported: lvsd runs the program as its own user; ignored")
-            case ("HTTP_GET", "url"):
+            case ("SSL_GET", "enable_sni"):
+                if let value = flag(item) { checker.enableSNI = value }
+            case ("HTTP_GET", "url"), ("SSL_GET", "url"):
                 if let url = try readURL(item) { checker.urls.append(url) }
-            case ("HTTP_GET", "http_protocol"):
+            case ("HTTP_GET", "http_protocol"), ("SSL_GET", "http_protocol"):
                 if let version = singleValue(item, expected: "1.0, 1.0C or 1.1"), !["1.0", "1.0C", "1.1"].contains(version) {
                     warn(item, "http_protocol '\(version)' is not one of 1.0, 1.0C, 1.1; ignored")
                 }
@@ -83,12 +85,12 @@ extension KeepalivedInterpreter {
             }
         }
         switch name {
-        case "HTTP_GET":
+        case "HTTP_GET", "SSL_GET":
             guard !checker.urls.isEmpty else {
-                warn(statement, "HTTP_GET has no url block, so it has nothing to check; this checker is skipped")
+                warn(statement, "\(name) has no url block, so it has nothing to check; this checker is skipped")
                 return nil
             }
-            checker.kind = .http(HTTPCheck(urls: []))
+            checker.kind = name == "SSL_GET" ? .ssl(HTTPCheck(urls: [])) : .http(HTTPCheck(urls: []))
         case "MISC_CHECK":
             guard let misc, !misc.arguments.isEmpty else {
                 warn(statement, "MISC_CHECK has no misc_path, so it has nothing to run; this checker is skipped, as keepalived skips it")

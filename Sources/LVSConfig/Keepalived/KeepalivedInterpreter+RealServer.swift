@@ -34,7 +34,7 @@ extension KeepalivedInterpreter {
 
     /// The checkers keepalived has and lvsd does not run, with the reason.
     static let unsupportedCheckers: [String: String] = [
-        "SSL_GET": "it has no TLS checker", "SMTP_CHECK": "it has no SMTP checker",
+        "SMTP_CHECK": "it has no SMTP checker",
         "BFD_CHECK": "it does not run BFD", "FILE_CHECK": "it does not track files",
     ]
 
@@ -68,9 +68,9 @@ extension KeepalivedInterpreter {
             break
         case "lb_kind":
             warn(item, "unknown keyword 'lb_kind' in real_server: keepalived reads 'lvs_method' here, so this line is ignored and the virtual server's method applies")
-        case "TCP_CHECK", "HTTP_GET", "MISC_CHECK", "UDP_CHECK", "DNS_CHECK", "PING_CHECK":
+        case "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK", "UDP_CHECK", "DNS_CHECK", "PING_CHECK":
             if let checker = try readChecker(item) { server.checkers.append(checker) }
-        case "SSL_GET", "SMTP_CHECK", "BFD_CHECK", "FILE_CHECK":
+        case "SMTP_CHECK", "BFD_CHECK", "FILE_CHECK":
             _ = try block(of: item)
             server.unsupportedCheckers.append(item)
         default:

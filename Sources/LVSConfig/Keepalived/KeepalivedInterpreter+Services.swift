@@ -278,14 +278,19 @@ extension KeepalivedInterpreter {
         case .misc:
             config.retry = settings.retry ?? 0
             config.delayBeforeRetry = settings.delayBeforeRetry ?? 1
-        case .http:
+        case .http, .ssl:
             config.retry = settings.retry ?? 1
             config.delayBeforeRetry = settings.delayBeforeRetry ?? 3
         case .tcp, .udp, .ping:
             config.retry = settings.retry ?? 1
             config.delayBeforeRetry = settings.delayBeforeRetry ?? 1
         }
-        guard case .http = checker.kind else { return [config] }
+        let isSSL: Bool
+        switch checker.kind {
+        case .http: isSSL = false
+        case .ssl: isSSL = true
+        default: return [config]
+        }
         var byHost: [(host: String?, urls: [HTTPCheck.URL])] = []
         for url in checker.urls {
             let host = url.virtualHost ?? settings.virtualHost
@@ -297,7 +302,9 @@ extension KeepalivedInterpreter {
         }
         return byHost.map {
             var copy = config
-            copy.kind = .http(HTTPCheck(urls: $0.urls, virtualHost: $0.host))
+            var check = HTTPCheck(urls: $0.urls, virtualHost: $0.host)
+            check.enableSNI = checker.enableSNI
+            copy.kind = isSSL ? .ssl(check) : .http(check)
             return copy
         }
     }

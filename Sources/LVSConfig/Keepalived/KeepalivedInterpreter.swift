@@ -16,6 +16,9 @@ struct KeepalivedInterpreter {
     var routerID: String?
     var lvsTimeouts: TimeoutSetting?
     var syncDaemon: KeepalivedSyncDaemon?
+    /// The top-level `SSL { certificate; key }`: the client certificate of every SSL_GET.
+    var sslCertificate: String?
+    var sslKey: String?
 
     init(serviceNames: ServiceNames, resolveHost: @escaping @Sendable (String) -> IPv4Address?) {
         self.serviceNames = serviceNames
@@ -30,6 +33,19 @@ struct KeepalivedInterpreter {
         }
         for statement in statements {
             try readTopLevel(statement)
+        }
+        // The SSL block applies wherever it is in the file, as in keepalived.
+        if sslCertificate != nil || sslKey != nil {
+            for s in health.indices {
+                for r in health[s].realServers.indices {
+                    for c in health[s].realServers[r].checkers.indices {
+                        guard case .ssl(var check) = health[s].realServers[r].checkers[c].kind else { continue }
+                        check.clientCertificate = sslCertificate
+                        check.clientKey = sslKey
+                        health[s].realServers[r].checkers[c].kind = .ssl(check)
+                    }
+                }
+            }
         }
         return KeepalivedConfiguration(
             director: DirectorConfiguration(services: services), health: HealthConfiguration(services: health),
@@ -59,12 +75,41 @@ struct KeepalivedInterpreter {
             try readVRRPInstance(statement)
         case "static_ipaddress", "static_routes", "static_rules":
             warn(statement, "\(statement.keyword) is not applied by lvsd: keepalived adds these to the host when it starts; configure them on the host (ip address/route/rule) if lvsd replaces keepalived")
+        case "SSL":
+            try readSSL(statement)
         case "net_namespace", "net_namespace_ipvs":
             warn(statement, "\(statement.keyword) is not supported: lvsd runs in the network namespace it is started in; ignored")
         case let keyword where KeepalivedKeywords.silentTopLevel.contains(keyword):
             break
         default:
             warnUnknown(statement, in: "the top level", known: KeepalivedKeywords.topLevel)
+        }
+    }
+
+    /// keepalived's `SSL { password; ca; certificate; key }` for SSL_GET: lvsd presents the
+    /// client certificate and key (PEM, unencrypted); it verifies no server certificate (as
+    /// keepalived, which loads `ca` but never checks the server against it), so `ca` is ignored
+    /// with a warning, as is `password` (encrypted keys are not supported).
+    private mutating func readSSL(_ statement: KeepalivedStatement) throws(ConfigurationError) {
+        for item in try block(of: statement) {
+            try rejectBlock(item)
+            switch item.keyword {
+            case "certificate":
+                sslCertificate = singleValue(item, expected: "a PEM certificate file") ?? sslCertificate
+            case "key":
+                sslKey = singleValue(item, expected: "a PEM private key file") ?? sslKey
+            case "ca":
+                warn(item, "ca in SSL: lvsd does not verify the real servers' certificates (keepalived does not either); ignored")
+            case "password":
+                warn(item, "password in SSL: encrypted private keys are not supported; give lvsd an unencrypted key; ignored")
+            default:
+                warnUnknown(item, in: "SSL", known: ["password", "ca", "certificate", "key"])
+            }
+        }
+        if (sslCertificate == nil) != (sslKey == nil) {
+            warn(statement, "SSL needs both certificate and key for a client certificate; SSL_GET presents none")
+            sslCertificate = nil
+            sslKey = nil
         }
     }
 

@@ -13,10 +13,10 @@ enum KeepalivedKeywords {
     ]
 
     /// Top-level blocks read for their structure only: VRRP companions of `vrrp_instance`,
-    /// trackers, BFD, and the SSL context of SSL_GET.
+    /// trackers, BFD.
     static let silentTopLevel: Set<String> = [
         "vrrp_sync_group", "vrrp_script", "vrrp_track_process", "vrrp_track_file", "track_file", "track_process",
-        "garp_group", "bfd_instance", "linkbeat_interfaces", "interface_up_down_delays", "static_track_group", "SSL",
+        "garp_group", "bfd_instance", "linkbeat_interfaces", "interface_up_down_delays", "static_track_group",
         "namespace_with_ipsets", "instance", "use_pid_dir", "linkbeat_use_polling", "child_wait_time", "include_check",
     ]
 
@@ -89,6 +89,8 @@ enum KeepalivedKeywords {
         switch name {
         case "MISC_CHECK": timingOptions.union(["misc_path", "misc_timeout", "misc_dynamic", "user"])
         case "HTTP_GET": connectionOptions.union(timingOptions).union(["url", "virtualhost", "http_protocol", "fast_recovery"])
+        case "SSL_GET":
+            connectionOptions.union(timingOptions).union(["url", "virtualhost", "http_protocol", "fast_recovery", "enable_sni"])
         case "UDP_CHECK": connectionOptions.union(timingOptions).union(["payload", "require_reply", "min_reply_length", "max_reply_length"])
         case "DNS_CHECK": connectionOptions.union(timingOptions).union(["type", "name"])
         default: connectionOptions.union(timingOptions)

@@ -194,13 +194,26 @@ import LVSConfig
         #expect(result == [K.checker(.tcp)])
     }
 
-    @Test func sslGetIsUnsupportedAndSaysWhatThatMeans() throws {
-        let config = try K.parse(K.service("""
+    @Test func sslGetIsHTTPGetOverTLSWithSNIAndTheGlobalClientCertificate() throws {
+        let config = try K.parse("""
+            SSL {
+                password secret
+                ca /etc/keepalived/ca.pem
+                certificate /etc/keepalived/client.pem
+                key /etc/keepalived/client.key
+            }
+
+            """ + K.service("""
                 real_server 10.0.0.11 443 {
                     SSL_GET {
                         url {
-                            path /
+                            path /health
+                            digest 9B3A0C85A887A256D6939DA88AABD8CD
+                            status_code 200
                         }
+                        virtualhost www.example.com
+                        enable_sni
+                        connect_timeout 2
                     }
                 }
                 real_server 10.0.0.12 443 {
@@ -213,11 +226,20 @@ import LVSConfig
                 }
             """, address: "10.0.0.100 443"))
         #expect(config.director.services.map(\.realServers) == [[K.server(11, 443), K.server(12, 443)]])
-        #expect(config.health.services.first?.realServers.map(\.checkers) == [[], [K.checker(.tcp)]])
+        var check = HTTPCheck(urls: [HTTPCheck.URL(path: "/health", digest: "9b3a0c85a887a256d6939da88aabd8cd", statusCode: 200)],
+                              virtualHost: "www.example.com")
+        check.enableSNI = true
+        check.clientCertificate = "/etc/keepalived/client.pem"
+        check.clientKey = "/etc/keepalived/client.key"
+        var ssl = K.checker(.ssl(check))
+        ssl.delayBeforeRetry = 3
+        ssl.connectTimeout = 2
+        #expect(config.health.services.first?.realServers.map(\.checkers) == [[ssl], [K.checker(.tcp)]])
         #expect(config.warnings == [
-            K.warning(5, "SSL_GET is not supported by lvsd (it has no TLS checker); this checker is skipped, so real_server 10.0.0.11 443 is not health-checked (it is always considered up)"),
-            K.warning(12, "SSL_GET is not supported by lvsd (it has no TLS checker); this checker is skipped, so real_server 10.0.0.12 443 is checked by its other checkers only"),
-            K.warning(16, "SMTP_CHECK is not supported by lvsd (it has no SMTP checker); this checker is skipped, so real_server 10.0.0.12 443 is checked by its other checkers only"),
+            K.warning(2, "password in SSL: encrypted private keys are not supported; give lvsd an unencrypted key; ignored"),
+            K.warning(3, "ca in SSL: lvsd does not verify the real servers' certificates (keepalived does not either); ignored"),
+            K.warning(23, "SSL_GET has no url block, so it has nothing to check; this checker is skipped"),
+            K.warning(27, "SMTP_CHECK is not supported by lvsd (it has no SMTP checker); this checker is skipped, so real_server 10.0.0.12 443 is checked by its other checkers only"),
         ])
     }
 

@@ -125,6 +125,7 @@ import LVSConfig
             """)
         #expect(config.warnings == [
             K.warning(1, "static_ipaddress is not applied by lvsd: keepalived adds these to the host when it starts; configure them on the host (ip address/route/rule) if lvsd replaces keepalived"),
+            K.warning(5, "ca in SSL: lvsd does not verify the real servers' certificates (keepalived does not either); ignored"),
             K.warning(7, "net_namespace is not supported: lvsd runs in the network namespace it is started in; ignored"),
             K.warning(8, "conditional configuration ('@backup') is not supported: lvsd has no config id (keepalived -i); this line is ignored"),
             K.warning(9, "parameter definitions ('$PORT=80') are not supported; the line is ignored and the parameter is not substituted"),
