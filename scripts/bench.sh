@@ -21,6 +21,7 @@
 #   --connections C wrk connections (default 32)
 #   --connects N    connects per peer for the latency figure (default 300)
 #   --skip-pps      leave out part 1
+#   --peers LIST    comma-separated subset of direct,lvsd,nftlb,haproxy for parts 2 and 3 (default all)
 #   --lvsd-cpu N    CPU lvsd and haproxy are pinned to (default 1)
 #   --out-dir DIR   results (default bench-results/suite-<UTC timestamp>/): pps.txt, http.txt,
 #                   table.md, ratios.dat, ratios.png
@@ -38,6 +39,7 @@ CONNECTS=300
 SKIP_PPS=0
 LVSD_CPU=1
 OUTDIR=
+PEER_LIST=direct,lvsd,nftlb,haproxy
 HTTP_BENCH_PORT=8080
 NFTLB_PORT=5555
 READY_TIMEOUT_S=10
@@ -53,6 +55,7 @@ while (($#)); do
         --connections) CONNS=${2:?}; shift 2 ;;
         --connects) CONNECTS=${2:?}; shift 2 ;;
         --skip-pps) SKIP_PPS=1; shift ;;
+        --peers) PEER_LIST=${2:?}; shift 2 ;;
         --lvsd-cpu) LVSD_CPU=${2:?}; shift 2 ;;
         --out-dir) OUTDIR=${2:?}; shift 2 ;;
         -h | --help) usage ;;
@@ -227,7 +230,7 @@ setup_peer() {  # peer -> sets TARGET_HOST
                 done
             } >"$WORK/rules"
             ip netns exec "$NS_DIRECTOR" taskset -c "$LVSD_CPU" "$LVSD" --interface "$IFACE" --rules "$WORK/rules" \
-                </dev/null >"$WORK/lvsd.log" 2>&1 &
+                --socket "$WORK/lvsd.sock" </dev/null >"$WORK/lvsd.log" 2>&1 &
             LVSD_PID=$!
             "$TESTBED" track "$BED" lvsd "$LVSD_PID"
             for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do
@@ -275,7 +278,7 @@ setup_peer() {  # peer -> sets TARGET_HOST
             TARGET_HOST=$DIRECTOR_IP
             cat >"$WORK/haproxy.cfg" <<EOF
 global
-    maxconn 20000
+    maxconn 4096
     nbthread 1
 defaults
     mode tcp
@@ -331,7 +334,10 @@ wrk_once() {  # url close(0/1) -> req/s, or "-"
     awk '/^Requests\/sec:/ { printf "%.0f\n", $2; f = 1 } END { if (!f) print "-" }' <<<"$out"
 }
 
-PEERS=(direct lvsd nftlb haproxy)
+IFS=, read -r -a PEERS <<<"$PEER_LIST"
+for p in "${PEERS[@]}"; do
+    case $p in direct | lvsd | nftlb | haproxy) ;; *) die "unknown peer '$p'" ;; esac
+done
 CASES=(1k-keepalive 1k-close 100k-keepalive 100k-close)
 declare -A RPS=() ALL=() LAT_MED=() LAT_P99=() LAT_FAIL=()
 say "SwiftLVS benchmark suite, $(date -u '+%Y-%m-%d %H:%M:%S UTC'); bed $BED; load average at start $LOAD_START"
@@ -348,7 +354,11 @@ for peer in "${PEERS[@]}"; do
         if ip netns exec "$NS_CLIENT" curl -s --max-time 1 -o /dev/null "$url/1k"; then ok=1; break; fi
         sleep 0.1
     done
-    if ((!ok)); then say "$peer: functional check FAILED (GET $url/1k)"; teardown_peer "$peer"; continue; fi
+    if ((!ok)); then
+        say "$peer: functional check FAILED (GET $url/1k)"
+        for log in "$WORK/$peer.log"; do [[ -f $log ]] && sed 's/^/    /' "$log" >&2; done
+        teardown_peer "$peer"; continue
+    fi
     for case in "${CASES[@]}"; do
         size=${case%%-*} close=0
         [[ $case == *close ]] && close=1
