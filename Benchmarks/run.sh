@@ -17,16 +17,18 @@ bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-instructions() {  # packets -> total instructions
-    valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$1" "$bin/HitPath" "$1" 2>&1 \
+batch=64   # the worker's default ring batch (RingOptions.batchSize)
+instructions() {  # packets [batch] -> total instructions
+    valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$1.${2:-0}" "$bin/HitPath" "$1" ${2:-} 2>&1 \
         | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
-engine_instructions() {  # packets -> instructions inside ForwardingEngine.process (inclusive)
-    callgrind_annotate --inclusive=yes "$tmp/cg.$1" 2>/dev/null \
-        | awk '/ForwardingEngineC7process_3now/ && !found { gsub(",", "", $1); print $1; found = 1 }'
+engine_instructions() {  # packets [batch] -> instructions inside process / processBatch (inclusive)
+    callgrind_annotate --inclusive=yes "$tmp/cg.$1.${2:-0}" 2>/dev/null \
+        | awk '/ForwardingEngineC7process_3now|ForwardingEngineC12processBatch_5count/ && !found {
+                   gsub(",", "", $1); print $1; found = 1 }'
 }
-allocations() {  # packets -> heap allocations
-    valgrind "$bin/HitPath" "$1" 2>&1 | sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' | tr -d ,
+allocations() {  # packets [batch] -> heap allocations
+    valgrind "$bin/HitPath" "$1" ${2:-} 2>&1 | sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' | tr -d ,
 }
 i_small=$(instructions "$small"); i_large=$(instructions "$large")
 a_small=$(allocations "$small"); a_large=$(allocations "$large")
@@ -37,6 +39,12 @@ allocs_per_packet=$(awk -v a="$a_small" -v b="$a_large" -v n=$((large - small)) 
 echo "hit path: $per_packet instructions/packet (callgrind, $small vs $large packets; includes the harness's loop, call and restore)"
 echo "hit path: $engine_per_packet of them inside ForwardingEngine.process (callgrind_annotate --inclusive=yes)"
 echo "hit path: $allocs_per_packet allocations/packet ($a_small vs $a_large heap allocations)"
+b_small=$(instructions "$small" "$batch"); b_large=$(instructions "$large" "$batch")
+be_small=$(engine_instructions "$small" "$batch"); be_large=$(engine_instructions "$large" "$batch")
+ba_small=$(allocations "$small" "$batch"); ba_large=$(allocations "$large" "$batch")
+echo "batch path ($batch frames a call, as the worker runs it): $(( (b_large - b_small) / (large - small) )) instructions/packet (includes the harness's loop, verdict check and restore)"
+echo "batch path: $(( (be_large - be_small) / (large - small) )) of them inside ForwardingEngine.processBatch (inclusive; its per-call work amortised over the batch)"
+echo "batch path: $(awk -v a="$ba_small" -v b="$ba_large" -v n=$((large - small)) 'BEGIN { printf "%.6f", (b - a) / n }') allocations/packet ($ba_small vs $ba_large heap allocations)"
 "$bin/MaglevBuild" 1000 20
 maglev_instructions() {  # builds -> total instructions of MaglevBuild 1000 builds
     valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin/MaglevBuild" 1000 "$1" 2>&1 \
@@ -45,4 +53,4 @@ maglev_instructions() {  # builds -> total instructions of MaglevBuild 1000 buil
 m_one=$(maglev_instructions 1); m_many=$(maglev_instructions 21)
 echo "maglev table: $(( (m_many - m_one) / 20 )) instructions/build (callgrind, 21 vs 1 builds of 65537 slots x 1000 servers)"
 echo "connection entry: 32 bytes (MemoryLayout<ConnectionEntry>.stride, asserted in ConnectionTableTests)"
-echo "callgrind profile of the large run: callgrind_annotate $tmp/cg.$large (removed on exit; rerun by hand to keep it)"
+echo "callgrind profile of the large run: callgrind_annotate $tmp/cg.$large.0 (removed on exit; rerun by hand to keep it)"

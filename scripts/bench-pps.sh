@@ -543,7 +543,7 @@ EOF
     fi
     rm -f "$WORK/lvsd-stats.json"
     ip netns exec "$NS_DIRECTOR" taskset -c "$LVSD_CPU" "$LVSD" --interface "$IFACE" --rules "$WORK/rules" \
-        --stats-file "$WORK/lvsd-stats.json" </dev/null >"$WORK/lvsd.log" 2>&1 &
+        --stats-file "$WORK/lvsd-stats.json" --socket "$WORK/lvsd.sock" </dev/null >"$WORK/lvsd.log" 2>&1 &
     LVSD_PID=$!
     "$TESTBED" track "$BED" lvsd "$LVSD_PID"
     for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do

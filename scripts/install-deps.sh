@@ -20,6 +20,9 @@ PACKAGES=(
     nftlb           # in-kernel DR reference director for the benches
     python3         # scripts/rs-server.py (Debian's /usr/bin/python3, stdlib only)
     wrk             # HTTP load generator of the benches
+    haproxy         # scripts/bench.sh: the mode-tcp proxy lvsd is compared with
+    nginx-light     # scripts/bench.sh: the real servers' web server (1 KB and 100 KB files)
+    gnuplot-nox     # scripts/bench.sh: the ratios plot (PNG) for BENCHMARKS.md
     procps          # sysctl, ps
     jq              # reading `nft -j` counters and lvsd's JSON stats
     kmod            # modprobe/lsmod (checking nf_tables / veth modules)

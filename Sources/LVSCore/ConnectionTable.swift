@@ -105,6 +105,17 @@ struct PackedKey: Equatable {
         #endif
     }
 
+    /// `state` where an entry's second word holds it (byte 13), for comparing that word
+    /// unmasked: key, state, flags and reserved byte at once.
+    @inline(__always)
+    static func stateBits(_ state: UInt8) -> UInt64 {
+        #if _endian(little)
+        UInt64(state) &<< 40
+        #else
+        UInt64(state) &<< 16
+        #endif
+    }
+
     @inline(__always)
     init(_ k: ConnectionKey) {
         self.init(transport: k.transport, clientAddress: k.clientAddress, clientPort: k.clientPort,

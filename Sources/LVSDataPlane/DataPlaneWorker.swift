@@ -79,6 +79,9 @@ public final class DataPlaneWorker: @unchecked Sendable {
     let oversizeCapacity = 256 * 1024
     /// Buffer for the ARP frames the director originates (vnet header + 60 bytes).
     let arpBuffer: UnsafeMutableRawPointer
+    /// The frames of one ring turn and their verdicts, for `ForwardingEngine.processBatch`.
+    let received: UnsafeMutablePointer<FrameBytes>
+    let verdicts: UnsafeMutablePointer<Verdict>
     var thread: pthread_t?
     /// Time the worker may wait for real-server MACs before it declares itself ready.
     public var resolveWait: UInt64 = 2_000_000_000
@@ -93,11 +96,15 @@ public final class DataPlaneWorker: @unchecked Sendable {
         oversize = .allocate(byteCount: oversizeCapacity, alignment: 64)
         arpBuffer = .allocate(byteCount: 128, alignment: 64)
         arpBuffer.initializeMemory(as: UInt8.self, repeating: 0, count: 128)
+        received = .allocate(capacity: batchSize)
+        verdicts = .allocate(capacity: batchSize)
     }
 
     deinit {
         oversize.deallocate()
         arpBuffer.deallocate()
+        received.deallocate()
+        verdicts.deallocate()
     }
 
     /// Starts the worker thread.
@@ -168,7 +175,6 @@ public final class DataPlaneWorker: @unchecked Sendable {
 
     func run() {
         let frameCount = socket.frameCount
-        let vnet = socket.vnetHeaderLength
         var head = 0
         let tickNanos: UInt64 = 100_000_000
         let publishNanos: UInt64 = 1_000_000_000
@@ -196,7 +202,9 @@ public final class DataPlaneWorker: @unchecked Sendable {
                 if status & UInt32(TP_STATUS_USER) == 0 { break }
                 let header = slot.assumingMemoryBound(to: tpacket2_hdr.self)
                 if status & UInt32(TP_STATUS_COPY) != 0 {
-                    // Send and hand back what came before, then take the whole frame from the queue.
+                    // Forward, send and hand back what came before, then take the whole frame
+                    // from the queue.
+                    forwardReceived(pending, now: now, owns: owns)
                     finish(&head, pending, frameCount: frameCount)
                     pending = 0
                     forwardOversize(now: now)
@@ -204,16 +212,11 @@ public final class DataPlaneWorker: @unchecked Sendable {
                     head = (head + 1) % frameCount
                     continue
                 }
-                let frameStart = slot + Int(header.pointee.tp_mac)
-                let length = Int(header.pointee.tp_snaplen)
-                let frame = FrameBytes(base: frameStart, count: length)
-                switch owns ? engine.process(frame, now: now) : engine.processWithoutOwnership(frame, now: now) {
-                case .transmit: batch.append(frameStart - vnet, length: length + vnet)
-                case .transmitGenerated: sendGenerated()
-                case .drop, .pass: break
-                }
+                received[pending] = FrameBytes(base: slot + Int(header.pointee.tp_mac),
+                                               count: Int(header.pointee.tp_snaplen))
                 pending += 1
             }
+            forwardReceived(pending, now: now, owns: owns)
             finish(&head, pending, frameCount: frameCount)
 
             if now >= nextTick {
@@ -249,6 +252,43 @@ public final class DataPlaneWorker: @unchecked Sendable {
         // Whoever still waits for a job gets an answer rather than a timeout.
         runJobs()
         publish()
+    }
+
+    /// Lets the engine decide on the first `count` frames of `received`, all with one clock
+    /// reading, and queues the rewritten ones for sending. `processBatch` stops after a frame
+    /// whose reply it generated (its one buffer for that must be sent before the next frame),
+    /// so this goes round until the batch is done.
+    /// A director that does not own its VIPs (a VRRP backup) hands each frame to the general
+    /// path's `processWithoutOwnership` instead, which answers no ARP for a VIP and forwards
+    /// nothing to one.
+    @inline(__always)
+    func forwardReceived(_ count: Int, now: UInt64, owns: Bool) {
+        let vnet = socket.vnetHeaderLength
+        guard owns else {
+            for i in 0..<count {
+                switch engine.processWithoutOwnership(received[i], now: now) {
+                case .transmit: batch.append(received[i].base - vnet, length: received[i].count + vnet)
+                case .transmitGenerated: sendGenerated()
+                case .drop, .pass: break
+                }
+            }
+            return
+        }
+        var done = 0
+        while done < count {
+            let processed = engine.processBatch(received + done, count: count - done, verdicts: verdicts + done,
+                                                now: now)
+            var i = done
+            while i < done + processed {
+                switch verdicts[i] {
+                case .transmit: batch.append(received[i].base - vnet, length: received[i].count + vnet)
+                case .transmitGenerated: sendGenerated()
+                case .drop, .pass: break
+                }
+                i += 1
+            }
+            done += max(1, processed)
+        }
     }
 
     /// Sends the queued frames and returns `count` ring slots from `head` to the kernel.

@@ -319,6 +319,143 @@ import Testing
         #expect(fast.counter(.forwardedFrames) > 2_000)
     }
 
+    // The batch path (`processBatch`, what the worker runs) against the general path: the same
+    // random mix in batches of 1 to 24 frames, each frame in its own buffer ending at a guard
+    // page, one clock reading per batch as the worker does. Verdicts and bytes of every frame,
+    // and every counter, entry and count after each batch, stay equal. A batch stops after a
+    // frame whose verdict is `.transmitGenerated` (the engine has one buffer for it), and the
+    // rest is processed by a further call, as the worker does.
+    @Test func batchPathMatchesGeneralPath() throws {
+        let fast = try Self.engine(), reference = try Self.engine()
+        let guards = (0..<24).map { _ in GuardedBuffer() }
+        var rng = SplitMix64(seed: 0xBA7C4)
+        var now: UInt64 = Self.second
+        var generatedStops = 0, batches = 0, frameTotal = 0
+        let descriptors = UnsafeMutablePointer<FrameBytes>.allocate(capacity: 24)
+        let verdicts = UnsafeMutablePointer<Verdict>.allocate(capacity: 24)
+        defer { descriptors.deallocate(); verdicts.deallocate() }
+        while frameTotal < 8_000 {
+            switch rng.next() % 40 {
+            case 0: now += 40 * Self.second
+            case 1:
+                fast.expireConnections(now: now, budget: 32)
+                reference.expireConnections(now: now, budget: 32)
+            case 2:
+                let c = Self.configuration(rs3Weight: Int32(rng.next() % 2), withRS2: rng.next() % 3 != 0)
+                #expect(try fast.apply(c) == (try reference.apply(c)))
+            case 3..<8:
+                // To the very nanosecond an entry expires.
+                if let next = fast.connectionEntries(now: now).filter({ $0.transport < 0x80 }).min(by: {
+                    $0.expiresAt < $1.expiresAt
+                }) { now = next.expiresAt }
+            default: now += rng.next() % (Self.second / 10)
+            }
+            let n = Int(1 + rng.next() % 24)
+            let frames = (0..<n).map { _ in Self.randomFrame(&rng) }
+            for (k, frame) in frames.enumerated() {
+                let g = guards[k]
+                let base = g.mapping + (g.pageSize - frame.count)
+                frame.withUnsafeBytes { src in
+                    if let s = src.baseAddress { base.copyMemory(from: s, byteCount: frame.count) }
+                }
+                descriptors[k] = FrameBytes(base: base, count: frame.count)
+            }
+            var done = 0
+            var referenceVerdicts: [Verdict] = [], referenceOut: [[UInt8]] = []
+            while done < n {
+                let processed = fast.processBatch(descriptors + done, count: n - done, verdicts: verdicts + done, now: now)
+                #expect(processed >= 1 && processed <= n - done)
+                // The reference up to the same frame, so that a generated frame can be compared
+                // before the next one may overwrite it.
+                for k in done..<(done + processed) {
+                    var copy = frames[k]
+                    let v = withFrame(&copy) { reference.processGeneral($0, now: now, isSuperFrame: false) }
+                    referenceVerdicts.append(v)
+                    referenceOut.append(copy)
+                    if v == .transmitGenerated {
+                        #expect(k == done + processed - 1, "a batch goes on after a generated frame")
+                        #expect(fast.generatedLength == reference.generatedLength)
+                        #expect(Array(UnsafeRawBufferPointer(start: fast.generatedFrame, count: fast.generatedLength))
+                            == Array(UnsafeRawBufferPointer(start: reference.generatedFrame,
+                                                            count: reference.generatedLength)))
+                        generatedStops += 1
+                    }
+                }
+                done += max(processed, 1)
+            }
+            for k in 0..<n {
+                let out = Array(UnsafeRawBufferPointer(start: descriptors[k].base, count: descriptors[k].count))
+                #expect(verdicts[k] == referenceVerdicts[k], "batch \(batches) frame \(k)")
+                #expect(out == referenceOut[k], "batch \(batches) frame \(k)")
+            }
+            let observed = Observed(fast, now: now), expected = Observed(reference, now: now)
+            #expect(observed == expected, "batch \(batches)")
+            if observed != expected { return }
+            batches += 1
+            frameTotal += n
+        }
+        #expect(fast.counter(.forwardedFrames) > 2_000)
+        #expect(generatedStops > 0)
+    }
+
+    // The batch loop's usual packet, one by one: an ACK of an established connection and a
+    // datagram of a UDP one are forwarded by the loop itself (the caller's fallback is not
+    // called: `forwardUsualRun` runs past them); each way of not being usual (a flag that may
+    // change the state, a template-controlled entry, an unavailable or unresolved server, a
+    // TOS byte, which the loop must ignore, and DF) is checked for the run's end.
+    @Test func usualRunStopsAtTheFirstUnusualFrame() throws {
+        let e = try ForwardingEngineTests.engine()
+        #expect(ForwardingEngineTests.send(e, TestNetwork.tcp(flags: Wire.tcpSYN), at: 0).verdict == .transmit)
+        // The first ACK moves the connection to established (the single-frame path's work).
+        #expect(ForwardingEngineTests.send(e, TestNetwork.tcp(flags: Wire.tcpACK), at: 0).verdict == .transmit)
+        let datagram = TestNetwork.udp(sourcePort: 5000, payload: [UInt8](repeating: 7, count: 18))
+        #expect(ForwardingEngineTests.send(e, datagram, at: 0).verdict == .transmit)
+        func runLength(_ frames: [[UInt8]]) -> Int {
+            var copies = frames
+            var bytes: UInt64 = 0
+            let buffers = copies.indices.map { k in
+                copies[k].withUnsafeMutableBytes { raw in
+                    let b = UnsafeMutableRawPointer.allocate(byteCount: raw.count, alignment: 8)
+                    b.copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+                    return FrameBytes(base: b, count: raw.count)
+                }
+            }
+            defer { buffers.forEach { $0.base.deallocate() } }
+            return buffers.withUnsafeBufferPointer {
+                e.forwardUsualRun($0.baseAddress!, from: 0, count: $0.count, now: 1, bytes: &bytes)
+            }
+        }
+        let ack = TestNetwork.tcp(flags: Wire.tcpACK, payload: [1, 2])
+        var withTOS = ack
+        withTOS[15] = 0xB8
+        FrameBuilder.fixIPv4Checksum(&withTOS)
+        #expect(runLength([ack, datagram, withTOS, ack]) == 4)
+        #expect(runLength([ack, TestNetwork.tcp(flags: Wire.tcpACK | Wire.tcpFIN), ack]) == 1)
+        #expect(runLength([TestNetwork.tcp(flags: Wire.tcpSYN)]) == 0)
+        #expect(runLength([TestNetwork.tcp(flags: Wire.tcpACK, fragmentField: 0)]) == 1)
+        #expect(runLength([TestNetwork.tcp(sourcePort: 1, flags: Wire.tcpACK)]) == 0)
+        // A flag on the entry (controlled by a template) is not the usual state.
+        let entry = e.connections.entry(e.connections.find(ConnectionKey(
+            transport: 6, clientAddress: TestNetwork.client.value, clientPort: 40000,
+            virtualAddress: TestNetwork.vip.value, virtualPort: 80)))
+        entry.pointee.flags |= ConnectionEntry.controlledFlag
+        #expect(runLength([ack]) == 0)
+        entry.pointee.flags &= ~ConnectionEntry.controlledFlag
+        #expect(runLength([ack]) == 1)
+        // The server unavailable, then unresolved: `forwardingMACWord` follows both fields.
+        let d = e.destinations + Int(entry.pointee.destinationSlot)
+        d.pointee.isAvailable = false
+        #expect(d.pointee.forwardingMACWord == 0)
+        #expect(runLength([ack]) == 0)
+        d.pointee.isAvailable = true
+        let mac = d.pointee.mac
+        d.pointee.mac = nil
+        #expect(runLength([ack]) == 0)
+        d.pointee.mac = mac
+        #expect(d.pointee.forwardingMACWord == ForwardingEngine.frameWord(mac ?? .zero))
+        #expect(runLength([ack]) == 1)
+    }
+
     // The hit path's first half on a fresh engine: it finds the connection of a known flow's
     // segments and datagrams (whatever their flags: the second half looks at those), and
     // declines unknown flows, frames with IP options and very short frames. `process` then
