@@ -2,15 +2,15 @@
 /// runs the engine. For the usual packet (an ACK of an established TCP connection, a datagram
 /// of a UDP one, whose key sits in its home slot) it does what the hit path does
 /// (`ForwardingEngine+HitPath.swift`), with the work that does not depend on the packet done
-/// once per call instead of once per packet:
-/// - the engine's and the table's fields (director MAC words, MTU, table base, mask and hash
-///   seeds, server and service arrays, the two timeouts) are loaded into locals before the loop;
+/// once per run of such packets instead of once per packet:
+/// - the loop over them (`forwardUsualRun`) is a leaf function: the engine's and the table's
+///   fields (director MAC words, MTU, table base, mask and hash seeds, server and service
+///   arrays, the two timeouts) are loaded once, and no call clobbers them;
 /// - the four data-plane counters of a forwarded packet (received and forwarded, frames and
-///   bytes) become two local sums, added to the counters after the loop;
-/// - no function entry, exit or argument shuffling per packet: the usual case is the loop body,
-///   everything else is one out-of-line call;
-/// - the frame checks read three words and test several header fields with each
-///   (`BatchFrameWords`).
+///   bytes) become one local byte sum and a frame count derived at the end, added once a call;
+/// - the run's verdicts are written by the caller in one fill;
+/// - the frame checks test several header fields per load (`BatchFrameWords`), and the slot's
+///   second word is compared unmasked: key, usual state, flags and reserved byte at once.
 ///
 /// Anything else (other layouts, damaged frames, SYNs, FINs and RSTs, state changes,
 /// template-controlled entries, keys displaced from their home slot, expired entries,
