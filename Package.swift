@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "lvsd",
             dependencies: [
-                "LVSCore", "LVSConfig", "LVSDataPlane", "LVSControlProtocol", "LVSHealth", "LVSHA",
+                "LVSCore", "LVSConfig", "LVSDataPlane", "LVSControlProtocol", "LVSHealth", "LVSHA", "CLinuxNet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

@@ -1,3 +1,4 @@
+import CLinuxNet
 import Glibc
 import LVSCore
 

@@ -1,3 +1,4 @@
+import CLinuxNet
 import Glibc
 
 /// systemd's readiness protocol (`Type=notify`): one datagram to $NOTIFY_SOCKET. Written out
