@@ -127,6 +127,11 @@ public final class DataPlaneWorker: @unchecked Sendable {
         verdicts.deallocate()
     }
 
+    /// Frames in this worker's receive ring, and the size of each slot.
+    public var ringFrames: Int { socket.frameCount }
+    public var ringFrameSize: Int { socket.frameSize }
+    public var connectionCapacity: Int { engine.connections.capacity }
+
     /// Starts the worker thread.
     public func start() throws(SystemError) {
         let box = Unmanaged.passRetained(self)

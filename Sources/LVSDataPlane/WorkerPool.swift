@@ -1,3 +1,4 @@
+import CLinuxNet
 import Dispatch
 import Glibc
 import LVSCore
@@ -29,6 +30,13 @@ public final class WorkerPool: Sendable {
         workers[0].onNeighbors = { learned in
             for other in others { other.post { $0.engine.adoptNeighbors(learned, now: $0.now) } }
         }
+    }
+
+    /// The CPUs this process may run on (sched_getaffinity), ascending; [0] if unknown.
+    public static func allowedCPUs() -> [Int] {
+        var cpus = [Int32](repeating: 0, count: 4096)
+        let n = clinuxnet_allowed_cpus(&cpus, Int32(cpus.count))
+        return n > 0 ? cpus[..<Int(n)].map(Int.init) : [0]
     }
 
     /// Worker 0: the one that sees ARP, and whose readiness the director reports.
