@@ -98,6 +98,9 @@ public final class DataPlaneWorker: @unchecked Sendable {
     let received: UnsafeMutablePointer<FrameBytes>
     let verdicts: UnsafeMutablePointer<Verdict>
     var thread: pthread_t?
+    /// Spin on the ring instead of sleeping in poll() when idle (`--busy-poll`): no wake-up
+    /// latency, at the price of a whole CPU per worker. Set before `start()`.
+    public var busyPoll = false
     /// Time the worker may wait for real-server MACs before it declares itself ready.
     public var resolveWait: UInt64 = 2_000_000_000
     /// Called once, on the worker thread, when forwarding starts (after initial ARP resolution).
@@ -280,7 +283,7 @@ public final class DataPlaneWorker: @unchecked Sendable {
                 publish()
                 nextPublish = now &+ publishNanos
             }
-            if pending == 0 {
+            if pending == 0 && !busyPoll {
                 // Idle: sleep until a frame arrives or the next tick is due.
                 var pfds = (pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0),
                             pollfd(fd: shared.wakeup, events: Int16(POLLIN), revents: 0))

@@ -22,6 +22,8 @@ struct Director {
     var batch: Int
     /// Workers and their CPUs (`--workers`, `--cpu-list`); one unpinned worker by default.
     var placement = WorkerPlacement(workerCount: 1)
+    /// Workers spin on their rings instead of sleeping when idle (`--busy-poll`).
+    var busyPoll = false
     var settings: DirectorSettings
     var socketPath: String
     var savedTable: SavedTable?
@@ -66,8 +68,10 @@ struct Director {
                 engine.ownsVirtualAddresses = vrrp == nil
                 let socket = try PacketSocket(interface: interface, virtualAddresses: engine.virtualAddressList,
                                               virtualNetworks: engine.virtualNetworkList, options: ringOptions)
-                workers.append(DataPlaneWorker(socket: socket, engine: engine, options: ringOptions, index: index,
-                                               cpu: placement.cpus?[index]))
+                let worker = DataPlaneWorker(socket: socket, engine: engine, options: ringOptions, index: index,
+                                             cpu: placement.cpus?[index])
+                worker.busyPoll = busyPoll
+                workers.append(worker)
             }
             pool = try WorkerPool(workers: workers, steering: TableController.steering(for: configuration, workerCount: count))
             let first = workers[0]

@@ -86,6 +86,9 @@ struct LVSDaemon: ParsableCommand {
         "Pin worker i to the i-th CPU of this list, e.g. 0,2-3 (default: not pinned).", valueName: "cpus"))
     var cpuList: String?
 
+    @Flag(name: .long, help: "Workers spin on their rings instead of sleeping in poll() when idle: lower latency, one busy CPU per worker.")
+    var busyPoll = false
+
     @Flag(name: .long, help: "Check the rules file and exit without forwarding.")
     var check = false
 
@@ -268,6 +271,7 @@ struct LVSDaemon: ParsableCommand {
                                 ringFrames: ringFrames, batch: batch, settings: settings, socketPath: socketPath,
                                 savedTable: savedTable, keepalived: keepalived, configPath: config, vrrp: vrrp)
         director.syncAtStart = sync
+        director.busyPoll = busyPoll
         do {
             director.placement = try placement()
         } catch {

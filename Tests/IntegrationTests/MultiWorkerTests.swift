@@ -109,4 +109,23 @@ struct MultiWorkerTests {
                 "both workers took new connections: \(perWorker) → \(perWorkerAfter)")
         #expect(director.stop() == 0, "lvsd exit status; log:\n\(director.log)")
     }
+
+    @Test("--busy-poll with two workers pinned: 50 requests answered, both workers took some")
+    func busyPollForwards() throws {
+        let bed = try TestBed()
+        defer { bed.tearDown() }
+        let director = try DirectorProcess(bed: bed, rules: Self.rules,
+                                           extraArguments: ["--workers", "2", "--cpu-list", "0,1", "--busy-poll"])
+        defer { director.stop() }
+        #expect(director.log(contains: "2 workers in one fanout group (on CPUs 0,1)"))
+        let out = try bed.check("client", """
+            for i in $(seq 50); do curl -s --max-time 3 http://10.200.0.100/ || echo failed; done
+            """, timeout: 120)
+        let answers = out.split(separator: "\n")
+        #expect(answers.count == 50 && answers.allSatisfy { $0.hasPrefix("rs") }, "answers: \(answers)")
+        let perWorker = Self.workerConnections(try Self.statsWhen(director, connections: 50))
+        #expect(perWorker.count == 2 && perWorker.allSatisfy { $0 > 0 } && perWorker.reduce(0, +) == 50,
+                "per worker: \(perWorker)")
+        #expect(director.stop() == 0, "lvsd exit status; log:\n\(director.log)")
+    }
 }
