@@ -15,7 +15,7 @@ extension ForwardingEngine {
     public func adoptNeighbors(_ learned: [LearnedNeighbor], now: UInt64) {
         for l in learned {
             guard let n = neighborIndex[l.address.value], !neighbors[n].isStatic else { continue }
-            learn(neighbor: n, mac: l.mac, now: now)
+            learn(neighbor: n, mac: l.mac, now: now, counted: false)
         }
     }
 }

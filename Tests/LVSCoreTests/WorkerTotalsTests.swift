@@ -74,3 +74,25 @@ import Testing
         #expect(DirectorStatus.merging([]) == nil)
     }
 }
+
+/// Worker 0 learns real servers' MACs from ARP and hands them to the other workers' engines.
+@Suite struct SharedNeighborTests {
+    @Test func adoptedMACsForwardWithoutCountingAgain() throws {
+        let learner = try ForwardingEngine(configuration: ForwardingEngineTests.configuration(),
+                                           directorMAC: TestNetwork.directorMAC, directorAddress: TestNetwork.directorIP,
+                                           connectionCapacity: 64, hashSeed: 1)
+        let other = try ForwardingEngine(configuration: ForwardingEngineTests.configuration(),
+                                         directorMAC: TestNetwork.directorMAC, directorAddress: TestNetwork.directorIP,
+                                         connectionCapacity: 64, hashSeed: 2)
+        #expect(learner.learnedNeighbors.isEmpty)
+        let learned = [LearnedNeighbor(address: TestNetwork.rs1, mac: TestNetwork.rs1MAC),
+                       LearnedNeighbor(address: TestNetwork.rs2, mac: TestNetwork.rs2MAC),
+                       LearnedNeighbor(address: TestNetwork.rs3, mac: TestNetwork.rs3MAC),
+                       LearnedNeighbor(address: IPv4Address(192, 0, 2, 99), mac: TestNetwork.rs1MAC)]
+        other.adoptNeighbors(learned, now: 0)
+        #expect(Set(other.learnedNeighbors.map(\.address)) == [TestNetwork.rs1, TestNetwork.rs2, TestNetwork.rs3])
+        #expect(other.counter(.neighborUpdates) == 0)
+        // A SYN now gets a real server instead of waiting for ARP.
+        #expect(ForwardingEngineApplyTests.tcp(other, port: 4000, flags: Wire.tcpSYN, at: 0) != "-")
+    }
+}
