@@ -23,6 +23,9 @@
 #                     runs are only retried while some of the wait budget is left)
 #   --gen-cpu N       CPU of the generator (default 0)
 #   --lvsd-cpu N      CPU lvsd is pinned to (default 1)
+#   --lvsd-workers N  lvsd's data-plane workers (--workers; default 1)
+#   --lvsd-cpus LIST  pin lvsd's workers to these CPUs (--cpu-list, and taskset for the process),
+#                     e.g. 1,0 for two workers; default: the whole process on --lvsd-cpu
 #   --nice N          run the whole bench (generator, lvsd, sampling) at this nice level
 #                     (default 0; -20 shields it somewhat from other sessions' compiles, but not
 #                     the softirq work the kernel defers to ksoftirqd)
@@ -45,6 +48,8 @@ NOISE_MAX=20
 RETRIES=3
 GEN_CPU=0
 LVSD_CPU=1
+LVSD_WORKERS=1
+LVSD_CPUS=
 NICE=0
 OUT=
 
@@ -72,6 +77,8 @@ while (($#)); do
         --retries) RETRIES=${2:?}; shift 2 ;;
         --gen-cpu) GEN_CPU=${2:?}; shift 2 ;;
         --lvsd-cpu) LVSD_CPU=${2:?}; shift 2 ;;
+        --lvsd-workers) LVSD_WORKERS=${2:?}; shift 2 ;;
+        --lvsd-cpus) LVSD_CPUS=${2:?}; shift 2 ;;
         --nice) NICE=${2:?}; shift 2 ;;
         --out) OUT=${2:?}; shift 2 ;;
         -h | --help) usage ;;
@@ -90,6 +97,7 @@ NCPU=$(nproc)
 ((NCPU >= 2)) || die "needs at least 2 CPUs (generator and lvsd on different cores); this machine has $NCPU"
 if ! [[ $GEN_CPU =~ ^[0-9]+$ ]] || ((GEN_CPU >= NCPU)); then die "--gen-cpu: 0..$((NCPU - 1))"; fi
 if ! [[ $LVSD_CPU =~ ^[0-9]+$ ]] || ((LVSD_CPU >= NCPU)); then die "--lvsd-cpu: 0..$((NCPU - 1))"; fi
+if ! [[ $LVSD_WORKERS =~ ^[1-9][0-9]*$ ]]; then die "--lvsd-workers: a number of workers, 1 or more"; fi
 IFS=, read -r -a MODE_LIST <<<"$MODES"
 for m in "${MODE_LIST[@]}"; do
     case $m in direct | nftlb | lvsd | lvsd-kdrop) ;; *) die "unknown mode '$m'" ;; esac
@@ -268,7 +276,7 @@ WORK=$(mktemp -d /tmp/bench-pps.XXXXXX)
 LOAD1=$(cut -d' ' -f1 /proc/loadavg)
 say "SwiftLVS packet-rate benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 say "machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r)"
-say "command: scripts/bench-pps.sh --runs $RUNS --seconds $SECONDS_WINDOW --warmup $WARMUP --modes $MODES --wait-quiet $WAIT_QUIET --noise-max $NOISE_MAX --retries $RETRIES --gen-cpu $GEN_CPU --lvsd-cpu $LVSD_CPU --nice $NICE"
+say "command: scripts/bench-pps.sh --runs $RUNS --seconds $SECONDS_WINDOW --warmup $WARMUP --modes $MODES --wait-quiet $WAIT_QUIET --noise-max $NOISE_MAX --retries $RETRIES --gen-cpu $GEN_CPU --lvsd-cpu $LVSD_CPU --lvsd-workers $LVSD_WORKERS${LVSD_CPUS:+ --lvsd-cpus $LVSD_CPUS} --nice $NICE"
 say "generator: $(trafgen -v 2>&1 | head -n 1); nftlb: $(nftlb -h 2>&1 | awk '/Version/ { print $NF; exit }')${LVSD:+; lvsd: $LVSD}"
 say "git: $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown)"
 FOREIGN0=$(foreign_now)   # no bed yet: everything is foreign
@@ -542,8 +550,8 @@ EOF
         ip netns exec "$NS_DIRECTOR" nft list table netdev kdrop | sed 's/^/#    /' >>"$OUT"
     fi
     rm -f "$WORK/lvsd-stats.json"
-    ip netns exec "$NS_DIRECTOR" taskset -c "$LVSD_CPU" "$LVSD" --interface "$IFACE" --rules "$WORK/rules" \
-        --stats-file "$WORK/lvsd-stats.json" --socket "$WORK/lvsd.sock" </dev/null >"$WORK/lvsd.log" 2>&1 &
+    ip netns exec "$NS_DIRECTOR" taskset -c "${LVSD_CPUS:-$LVSD_CPU}" "$LVSD" --interface "$IFACE" --rules "$WORK/rules" \
+        --workers "$LVSD_WORKERS" ${LVSD_CPUS:+--cpu-list "$LVSD_CPUS"} --stats-file "$WORK/lvsd-stats.json" --socket "$WORK/lvsd.sock" </dev/null >"$WORK/lvsd.log" 2>&1 &
     LVSD_PID=$!
     "$TESTBED" track "$BED" lvsd "$LVSD_PID"
     for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do
@@ -597,7 +605,7 @@ check_and_run() {  # mode cfg
 declare -A MODE_OK=() MODE_DESC=(
     [direct]="client -> rs1, no director"
     [nftlb]="nftlb $(nftlb -h 2>&1 | awk '/Version/ { print $NF; exit }') DSR, hash srcip srcport"
-    [lvsd]="lvsd (rr), pinned to CPU$LVSD_CPU"
+    [lvsd]="lvsd (rr), $LVSD_WORKERS worker(s), pinned to CPU${LVSD_CPUS:-$LVSD_CPU}"
     [lvsd-kdrop]="lvsd + nft ingress drop of VIP frames in the director (KDROP)"
 )
 

@@ -824,10 +824,11 @@ public final class ForwardingEngine {
         return .pass
     }
 
-    func learn(neighbor n: Int, mac: MACAddress, now: UInt64) {
+    /// `counted: false` for a MAC another worker learned (it counted the update already).
+    func learn(neighbor n: Int, mac: MACAddress, now: UInt64, counted: Bool = true) {
         if neighbors[n].mac != mac {
             neighbors[n].mac = mac
-            count(.neighborUpdates)
+            if counted { count(.neighborUpdates) }
             for i in 0..<destinationCount where destinations[i].neighborIndex == Int32(n) {
                 destinations[i].mac = mac
             }

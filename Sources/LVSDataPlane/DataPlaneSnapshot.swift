@@ -29,8 +29,53 @@ public struct DataPlaneSnapshot: Sendable {
     public var connectionCapacity = 0
     /// The last host seen claiming a VIP by ARP (usually a misconfigured real server).
     public var vipConflict: VIPConflict?
+    /// With several workers: each one's share (empty with one, whose share is the whole).
+    public var workers: [WorkerShare] = []
+
+    /// One worker's part of a merged snapshot: its shard's connections and its traffic.
+    public struct WorkerShare: Sendable {
+        public var connections: Int
+        public var receivedFrames: UInt64
+        public var forwardedFrames: UInt64
+    }
 
     public init() {}
+
+    /// The workers' snapshots as the director's: counters and statistics summed (same table on
+    /// every worker), table sizes added, the shares listed. One snapshot is returned as it is.
+    public static func merging(_ parts: [DataPlaneSnapshot]) -> DataPlaneSnapshot {
+        guard var total = parts.first else { return DataPlaneSnapshot() }
+        guard parts.count > 1 else { return total }
+        total.workers = parts.map {
+            WorkerShare(connections: $0.connections, receivedFrames: $0[.receivedFrames],
+                        forwardedFrames: $0[.forwardedFrames])
+        }
+        for part in parts.dropFirst() {
+            for i in total.counters.indices where i < part.counters.count { total.counters[i] &+= part.counters[i] }
+            total.connections += part.connections
+            total.connectionCapacity += part.connectionCapacity
+            if total.vipConflict == nil { total.vipConflict = part.vipConflict }
+            for (index, service) in part.services.enumerated() {
+                let s = index < total.services.count && total.services[index].key == service.key
+                    ? index : total.services.firstIndex { $0.key == service.key }
+                guard let s else { continue }
+                total.services[s].stats = total.services[s].stats + service.stats
+                total.services[s].rate = total.services[s].rate + service.rate
+                for (dIndex, d) in service.destinations.enumerated() {
+                    let mine = total.services[s].destinations
+                    let same = { (o: DestinationSnapshot) in o.address == d.address && o.port == d.port }
+                    let t = dIndex < mine.count && same(mine[dIndex]) ? dIndex : mine.firstIndex(where: same)
+                    guard let t else { continue }
+                    total.services[s].destinations[t].activeConnections &+= d.activeConnections
+                    total.services[s].destinations[t].inactiveConnections &+= d.inactiveConnections
+                    total.services[s].destinations[t].stats = total.services[s].destinations[t].stats + d.stats
+                    total.services[s].destinations[t].rate = total.services[s].destinations[t].rate + d.rate
+                    if total.services[s].destinations[t].mac == nil { total.services[s].destinations[t].mac = d.mac }
+                }
+            }
+        }
+        return total
+    }
 
     public subscript(counter: DataPlaneCounter) -> UInt64 { counters[counter.rawValue] }
 
@@ -80,7 +125,15 @@ public struct DataPlaneSnapshot: Sendable {
             o += "\n    ]}"
             return o
         }.joined(separator: ",")
-        out += "\n  ]\n}\n"
+        out += "\n  ]"
+        if !workers.isEmpty {
+            out += ",\n  \"workers\": ["
+            out += workers.enumerated().map { i, w in
+                "\n    {\"worker\": \(i), \"connections\": \(w.connections), \"rx_frames\": \(w.receivedFrames), \"forwarded_frames\": \(w.forwardedFrames)}"
+            }.joined(separator: ",")
+            out += "\n  ]"
+        }
+        out += "\n}\n"
         return out
     }
 }

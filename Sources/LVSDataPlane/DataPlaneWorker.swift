@@ -43,6 +43,7 @@ public struct WorkerContext {
     /// VRRP's ownership switch: the VIPs become (or stop being) this director's. Gaining them
     /// sends one gratuitous ARP for each (the first of the takeover burst); losing them takes
     /// effect with the next frame, so nothing is answered or forwarded for them afterwards.
+    /// Worker 0 also sends the gratuitous ARP (one announcement per director, not per worker).
     public func setOwnsVirtualAddresses(_ owns: Bool) {
         engine.ownsVirtualAddresses = owns
         if owns { worker.announceVirtualAddresses() }
@@ -51,6 +52,15 @@ public struct WorkerContext {
     /// One gratuitous ARP for every VIP, if the VIPs are owned (the later rounds of a takeover).
     public func announceVirtualAddresses() {
         if engine.ownsVirtualAddresses { worker.announceVirtualAddresses() }
+    }
+
+    /// This worker's index in its pool (0 with a single worker).
+    public var workerIndex: Int { worker.index }
+
+    /// Installs `steering`'s program as the fanout group's (any member's socket sets it for
+    /// the whole group). Only with several workers.
+    public func setSteering(_ steering: FlowSteering) throws(SystemError) {
+        try worker.socket.setFanoutProgram(steering)
     }
 }
 
@@ -71,6 +81,11 @@ public final class DataPlaneWorker: @unchecked Sendable {
     // and used by that thread only; the control thread talks to it through `shared`.
     let socket: PacketSocket
     let engine: ForwardingEngine
+    /// Position in the pool and the fanout group; worker 0 gets every ARP frame, so it alone
+    /// resolves real servers (and hands their MACs to the others) and announces VIPs.
+    public let index: Int
+    /// The CPU this worker's thread is pinned to (nil: not pinned).
+    public let cpu: Int?
     public let shared = WorkerShared()
     let batch: TransmitBatch
     let batchSize: Int
@@ -83,14 +98,22 @@ public final class DataPlaneWorker: @unchecked Sendable {
     let received: UnsafeMutablePointer<FrameBytes>
     let verdicts: UnsafeMutablePointer<Verdict>
     var thread: pthread_t?
+    /// Spin on the ring instead of sleeping in poll() when idle (`--busy-poll`): no wake-up
+    /// latency, at the price of a whole CPU per worker. Set before `start()`.
+    public var busyPoll = false
     /// Time the worker may wait for real-server MACs before it declares itself ready.
     public var resolveWait: UInt64 = 2_000_000_000
     /// Called once, on the worker thread, when forwarding starts (after initial ARP resolution).
     public var onReady: @Sendable (_ unresolved: [IPv4Address]) -> Void = { _ in }
+    /// Called on worker 0's thread with the MACs it learned, once a second and whenever one
+    /// changed: the pool passes them on to the other workers (nil with a single worker).
+    public var onNeighbors: (@Sendable (_ learned: [LearnedNeighbor]) -> Void)?
 
-    public init(socket: PacketSocket, engine: ForwardingEngine, options: RingOptions) {
+    public init(socket: PacketSocket, engine: ForwardingEngine, options: RingOptions, index: Int = 0, cpu: Int? = nil) {
         self.socket = socket
         self.engine = engine
+        self.index = index
+        self.cpu = cpu
         batchSize = max(1, options.batchSize)
         batch = TransmitBatch(capacity: batchSize)
         oversize = .allocate(byteCount: oversizeCapacity, alignment: 64)
@@ -106,6 +129,11 @@ public final class DataPlaneWorker: @unchecked Sendable {
         received.deallocate()
         verdicts.deallocate()
     }
+
+    /// Frames in this worker's receive ring, and the size of each slot.
+    public var ringFrames: Int { socket.frameCount }
+    public var ringFrameSize: Int { socket.frameSize }
+    public var connectionCapacity: Int { engine.connections.capacity }
 
     /// Starts the worker thread.
     public func start() throws(SystemError) {
@@ -137,18 +165,23 @@ public final class DataPlaneWorker: @unchecked Sendable {
     /// most `timeoutSeconds` (nil if the worker did not get to it, e.g. because it stopped).
     public func perform<T: Sendable>(timeoutSeconds: Int = 10,
                                      _ body: @escaping @Sendable (WorkerContext) -> T) -> T? {
-        let done = DispatchSemaphore(value: 0)
-        let result = Mutex<T?>(nil)
-        let job = WorkerJob { context in
-            let value = body(context)
-            result.withLock { $0 = value }
-            done.signal()
-        }
-        shared.jobs.withLock { $0.append(job) }
+        submit(body).wait(timeoutSeconds: timeoutSeconds)
+    }
+
+    /// Queues `body` for the worker thread and returns at once; the pool submits to every
+    /// worker first and then waits for all, so they apply a change at about the same time.
+    public func submit<T: Sendable>(_ body: @escaping @Sendable (WorkerContext) -> T) -> PendingResult<T> {
+        let pending = PendingResult<T>()
+        post { context in pending.fulfil(body(context)) }
+        return pending
+    }
+
+    /// Queues `body` for the worker thread without waiting for it (worker 0's neighbour
+    /// hand-over: a worker must never wait for another).
+    public func post(_ body: @escaping @Sendable (WorkerContext) -> Void) {
+        shared.jobs.withLock { $0.append(WorkerJob(run: body)) }
         shared.pendingJobs.add(1, ordering: .releasing)
         wake()
-        guard done.wait(timeout: .now() + .seconds(timeoutSeconds)) == .success else { return nil }
-        return result.withLock { $0 }
     }
 
     func wake() {
@@ -174,6 +207,10 @@ public final class DataPlaneWorker: @unchecked Sendable {
     // MARK: - The loop
 
     func run() {
+        if let cpu {
+            let r = clinuxnet_pin_current_thread(Int32(cpu))
+            if r != 0 { Log.warning("worker \(index): cannot pin to CPU \(cpu): \(String(cString: strerror(r))); it runs unpinned") }
+        }
         let frameCount = socket.frameCount
         var head = 0
         let tickNanos: UInt64 = 100_000_000
@@ -189,6 +226,7 @@ public final class DataPlaneWorker: @unchecked Sendable {
         let refreshBudget = max(1, Int(UInt64(engine.connections.capacity) * tickNanos / ForwardingEngine.syncRefreshNanos))
 
         if engine.ownsVirtualAddresses { announceVirtualAddresses() }
+        var neighborUpdatesHandedOver = UInt64.max
 
         while !shared.stopRequested.load(ordering: .relaxed) {
             if shared.pendingJobs.load(ordering: .acquiring) > 0 { runJobs() }
@@ -222,6 +260,10 @@ public final class DataPlaneWorker: @unchecked Sendable {
             if now >= nextTick {
                 housekeeping(now: now, sweepBudget: sweepBudget)
                 engine.refreshSync(now: now, budget: refreshBudget)
+                if let onNeighbors, engine.counter(.neighborUpdates) != neighborUpdatesHandedOver {
+                    neighborUpdatesHandedOver = engine.counter(.neighborUpdates)
+                    onNeighbors(engine.learnedNeighbors)
+                }
                 nextTick = now &+ tickNanos
                 if !shared.ready.load(ordering: .relaxed) {
                     let unresolved = engine.neighbors.filter { $0.mac == nil }.map(\.address)
@@ -236,10 +278,12 @@ public final class DataPlaneWorker: @unchecked Sendable {
                 nextRateSample = now &+ RateEstimator.periodNanos
             }
             if now >= nextPublish {
+                // Also once a second: real servers a table change just gave the others.
+                onNeighbors?(engine.learnedNeighbors)
                 publish()
                 nextPublish = now &+ publishNanos
             }
-            if pending == 0 {
+            if pending == 0 && !busyPoll {
                 // Idle: sleep until a frame arrives or the next tick is due.
                 var pfds = (pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0),
                             pollfd(fd: shared.wakeup, events: Int16(POLLIN), revents: 0))
@@ -345,6 +389,11 @@ public final class DataPlaneWorker: @unchecked Sendable {
     func housekeeping(now: UInt64, sweepBudget: Int) {
         let drops = socket.takeDropCount()
         if drops > 0 { engine.add(.ringDrops, drops) }
+        // The replies would reach worker 0 only; the others get its MACs instead.
+        guard index == 0 else {
+            engine.expireConnections(now: now, budget: sweepBudget)
+            return
+        }
         for n in engine.neighborsDue(now: now) {
             sendARP(operation: Wire.arpRequest, ethernetDestination: .broadcast,
                     senderIP: engine.directorAddress, targetMAC: .zero, targetIP: engine.neighbors[n].address)
@@ -358,6 +407,7 @@ public final class DataPlaneWorker: @unchecked Sendable {
     func announceVirtualAddresses() { announce(engine.virtualAddressList) }
 
     func announce(_ vips: [IPv4Address]) {
+        guard index == 0 else { return }
         for vip in vips {
             sendARP(operation: Wire.arpRequest, ethernetDestination: .broadcast,
                     senderIP: vip, targetMAC: .zero, targetIP: vip)
@@ -380,5 +430,28 @@ public final class DataPlaneWorker: @unchecked Sendable {
     func publish() {
         let snapshot = DataPlaneSnapshot(engine: engine)
         shared.snapshot.withLock { $0 = snapshot }
+    }
+}
+
+/// The answer to one submitted job, filled in on the worker thread.
+public final class PendingResult<T: Sendable>: Sendable {
+    let done = DispatchSemaphore(value: 0)
+    let result = Mutex<T?>(nil)
+
+    func fulfil(_ value: T) {
+        result.withLock { $0 = value }
+        done.signal()
+    }
+
+    /// The job's result, or nil if the worker did not run it within `timeoutSeconds`.
+    public func wait(timeoutSeconds: Int = 10) -> T? {
+        guard done.wait(timeout: .now() + .seconds(timeoutSeconds)) == .success else { return nil }
+        return result.withLock { $0 }
+    }
+
+    /// The same, by an absolute deadline (the pool waits for several with one).
+    public func wait(until deadline: DispatchTime) -> T? {
+        guard done.wait(timeout: deadline) == .success else { return nil }
+        return result.withLock { $0 }
     }
 }

@@ -118,6 +118,27 @@ public final class PacketSocket {
         return UInt64(stats.tp_drops)
     }
 
+    /// Joins the PACKET_FANOUT group `group` in CBPF mode: the kernel then hands each frame to
+    /// the one member `steering`'s program names. Members join in worker order (the program's
+    /// result indexes the group's members in joining order). The first member's join creates
+    /// the group; its program is set right after, and until then every frame goes to member 0.
+    func joinFanout(group: UInt16, steering: FlowSteering) throws(SystemError) {
+        let mode = Int32(group) | Int32(PACKET_FANOUT_CBPF) << 16
+        try Linux.setOption(fd, SOL_PACKET, PACKET_FANOUT, mode, name: "PACKET_FANOUT \(group) (CBPF)")
+        try setFanoutProgram(steering)
+    }
+
+    /// Replaces the group's steering program (atomically, for every member).
+    func setFanoutProgram(_ steering: FlowSteering) throws(SystemError) {
+        var program = steering.fanoutProgram.map { sock_filter(code: $0.code, jt: $0.jt, jf: $0.jf, k: $0.k) }
+        try program.withUnsafeMutableBufferPointer { (instructions) throws(SystemError) in
+            var fprog = sock_fprog(len: UInt16(instructions.count), filter: instructions.baseAddress)
+            try Linux.call("setsockopt", "PACKET_FANOUT_DATA (steering program)") {
+                setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fprog, socklen_t(MemoryLayout<sock_fprog>.size))
+            }
+        }
+    }
+
     /// Classic BPF: accept ARP; accept IPv4 whose destination is a VIP or in one of the mark
     /// rules' networks (all IPv4 if they do not fit a short program, or a network is /0; none
     /// when there is neither yet); reject the rest in the kernel. Attaching again replaces the

@@ -58,9 +58,10 @@ public struct SyncCounters: Sendable, Equatable {
 }
 
 /// Connection sync between two directors, the Linux half: a thread with one UDP socket that,
-/// as master, drains the worker's `SyncJournal` into IPVS version 1 messages and sends them to
+/// as master, drains the workers' `SyncJournal`s (one each, so each stays single-producer) into IPVS version 1 messages and sends them to
 /// the group (or the unicast peer), and as backup receives them and hands each message's
-/// records to the worker (through its job mailbox) to file in its table.
+/// records to the worker that owns each flow (`FlowSteering`, through its job mailbox) to file
+/// in its shard.
 ///
 /// Beyond the kernel: a backup that starts (or a recovering director) first asks the master
 /// for its whole table (`SyncControlMessage.tableRequest`, which a kernel backup drops unread)
@@ -73,9 +74,10 @@ public struct SyncCounters: Sendable, Equatable {
 public final class SyncDaemon: @unchecked Sendable {
     // @unchecked: `running` and the configuration are guarded by `state`; the socket and
     // buffers belong to the sync thread while it runs.
-    let worker: DataPlaneWorker
+    let pool: WorkerPool
     let interface: NetworkInterface
-    let journal: SyncJournal
+    /// One per worker, in worker order.
+    let journals: [SyncJournal]
     let state = Mutex<State>(State())
     let complete = Atomic<Bool>(false)
     let stopRequested = Atomic<Bool>(false)
@@ -93,11 +95,11 @@ public final class SyncDaemon: @unchecked Sendable {
         var counters = SyncCounters()
     }
 
-    public init(worker: DataPlaneWorker, interface: NetworkInterface, journalCapacity: Int = 16384,
+    public init(pool: WorkerPool, interface: NetworkInterface, journalCapacity: Int = 16384,
                 onInitialSyncComplete: (@Sendable () -> Void)? = nil) {
-        self.worker = worker
+        self.pool = pool
         self.interface = interface
-        journal = SyncJournal(capacity: journalCapacity)
+        journals = pool.workers.map { _ in SyncJournal(capacity: journalCapacity) }
         self.onInitialSyncComplete = onInitialSyncComplete
     }
 
@@ -110,7 +112,7 @@ public final class SyncDaemon: @unchecked Sendable {
 
     public var counters: SyncCounters {
         var c = state.withLock { $0.counters }
-        c.journalOverflows = journal.overflowCount
+        c.journalOverflows = journals.reduce(0) { $0 + $1.overflowCount }
         return c
     }
 
@@ -142,9 +144,9 @@ public final class SyncDaemon: @unchecked Sendable {
         if effective.role == .master {
             // The master is the table: nothing to pull.
             complete.store(true, ordering: .releasing)
-            let journal = self.journal
-            _ = journal.drain { _ in }
-            _ = worker.perform { $0.engine.syncJournal = journal }
+            let journals = self.journals
+            for journal in journals { _ = journal.drain { _ in } }
+            _ = pool.perform { $0.engine.syncJournal = journals[$0.workerIndex] }
         } else {
             complete.store(false, ordering: .releasing)
         }
@@ -160,7 +162,7 @@ public final class SyncDaemon: @unchecked Sendable {
         }, box.toOpaque())
         guard r == 0 else {
             box.release()
-            _ = worker.perform { $0.engine.syncJournal = nil }
+            _ = pool.perform { $0.engine.syncJournal = nil }
             throw SyncDaemonError("cannot start the sync thread: \(String(cString: strerror(r)))")
         }
         state.withLock {
@@ -198,7 +200,7 @@ public final class SyncDaemon: @unchecked Sendable {
             return t
         }
         if let thread { pthread_join(thread, nil) }
-        _ = worker.perform { $0.engine.syncJournal = nil }
+        _ = pool.perform { $0.engine.syncJournal = nil }
     }
 
     /// Switches the running daemon to `role` with its other options (the VRRP state hook:
@@ -220,6 +222,22 @@ public final class SyncDaemon: @unchecked Sendable {
 
     func update(_ body: (inout SyncCounters) -> Void) {
         state.withLock { body(&$0.counters) }
+    }
+
+    /// Files received records with the workers that own their flows, all at once; nil if a
+    /// worker did not answer.
+    func importRecords(_ records: [SyncConnection]) -> SyncImportCounts? {
+        let steering = pool.steering
+        guard steering.workerCount > 1 else {
+            return pool.primary.perform { context in context.engine.applySync(records, now: context.now) }
+        }
+        var shares = Array(repeating: [SyncConnection](), count: steering.workerCount)
+        for r in records {
+            shares[steering.worker(client: IPv4Address(r.clientAddress), clientPort: r.clientPort)].append(r)
+        }
+        let routed = shares
+        let parts = pool.perform { context in context.engine.applySync(routed[context.workerIndex], now: context.now) }
+        return parts.map { $0.reduce(into: SyncImportCounts()) { $0.add($1) } }
     }
 
     func markComplete() {
@@ -284,10 +302,12 @@ final class SyncRun: @unchecked Sendable {
 
     /// Sends everything the worker recorded, in full messages and then one partial one.
     func drainJournal(_ writer: inout SyncMessageWriter) {
-        daemon.journal.drain { record in
-            if !writer.append(record) {
-                send(&writer)
-                writer.append(record)
+        for journal in daemon.journals {
+            journal.drain { record in
+                if !writer.append(record) {
+                    send(&writer)
+                    writer.append(record)
+                }
             }
         }
         if !writer.isEmpty { send(&writer) }
@@ -333,9 +353,7 @@ final class SyncRun: @unchecked Sendable {
             // kernel ignores too); a backup files them.
             guard configuration.role == .backup else { return }
             receivedSinceRequest += UInt64(records.count)
-            let imported = daemon.worker.perform { context in
-                context.engine.applySync(records, now: context.now)
-            }
+            let imported = daemon.importRecords(records)
             daemon.update { c in
                 c.messagesReceived += 1
                 if let imported { c.imported.add(imported) }
@@ -367,9 +385,10 @@ final class SyncRun: @unchecked Sendable {
 
     /// Streams every live entry to the backup that asked, then the end marker with the count.
     func serveTable(to address: sockaddr_in, requestID: UInt32) {
-        guard let records = daemon.worker.perform({ context in context.engine.syncRecords(now: context.now) }) else {
+        guard let shards = daemon.pool.perform({ context in context.engine.syncRecords(now: context.now) }) else {
             return
         }
+        let records = shards.flatMap { $0 }
         var writer = SyncMessageWriter(buffer: sendBuffer, maximumLength: configuration.maximumLength,
                                        syncID: configuration.syncID)
         var sent = 0

@@ -1,3 +1,6 @@
+// CLinuxNet too: its header includes <sys/socket.h>, and when clang attributes that header to
+// CLinuxNet's module, SOCK_DGRAM and MSG_TRUNC are visible only through it (a release build
+// failed with "cannot find 'SOCK_DGRAM' in scope" without this import).
 import CLinuxNet
 import Glibc
 import LVSCore

@@ -6,22 +6,22 @@ import LVSDataPlane
 import Synchronization
 
 /// The control thread: accepts lvsadm's requests on the control socket, one at a time, and
-/// turns them into jobs for the data-plane worker.
+/// turns them into jobs for the data-plane workers.
 ///
 /// Table changes go to the `TableController`, which the health monitor shares.
 final class ControlServer: @unchecked Sendable {
     // @unchecked: `listener` is used by the control thread only, after `start()`; the other
     // thread only sets `stopRequested` and joins.
     let listener: ControlListener
-    let worker: DataPlaneWorker
+    let pool: WorkerPool
     let table: TableController
     let sync: SyncDaemon
     let stopRequested = Atomic<Bool>(false)
     var thread: pthread_t?
 
-    init(listener: ControlListener, worker: DataPlaneWorker, table: TableController, sync: SyncDaemon) {
+    init(listener: ControlListener, pool: WorkerPool, table: TableController, sync: SyncDaemon) {
         self.listener = listener
-        self.worker = worker
+        self.pool = pool
         self.table = table
         self.sync = sync
     }
@@ -81,10 +81,13 @@ final class ControlServer: @unchecked Sendable {
         }
         switch request {
         case .status(let includeConnections):
-            let status = worker.perform { context in
+            // Each worker's shard, summed (and listed one after the other).
+            let parts = pool.perform { context in
                 context.engine.status(now: context.now, includeConnections: includeConnections)
             }
-            guard let status else { return .failed(TableController.workerSilent) }
+            guard let parts, let status = DirectorStatus.merging(parts) else {
+                return .failed(TableController.workerSilent)
+            }
             return .ok(status)
         case .change(let commands):
             return change(commands)

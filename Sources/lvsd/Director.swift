@@ -20,6 +20,10 @@ struct Director {
     var destinationCapacity: Int
     var ringFrames: Int
     var batch: Int
+    /// Workers and their CPUs (`--workers`, `--cpu-list`); one unpinned worker by default.
+    var placement = WorkerPlacement(workerCount: 1)
+    /// Workers spin on their rings instead of sleeping when idle (`--busy-poll`).
+    var busyPoll = false
     var settings: DirectorSettings
     var socketPath: String
     var savedTable: SavedTable?
@@ -42,7 +46,7 @@ struct Director {
 
     func run() throws {
         let interface: NetworkInterface
-        let worker: DataPlaneWorker
+        let pool: WorkerPool
         let control: ControlServer
         let table: TableController
         let sync: SyncDaemon
@@ -54,17 +58,29 @@ struct Director {
             var ringOptions = RingOptions()
             ringOptions.frameCount = ringFrames
             ringOptions.batchSize = batch
-            let engine = try makeEngine(interface: interface)
-            // With VRRP the VIPs are owned only as MASTER; the instance starts in INIT.
-            engine.ownsVirtualAddresses = vrrp == nil
-            let socket = try PacketSocket(interface: interface, virtualAddresses: engine.virtualAddressList,
-                                          virtualNetworks: engine.virtualNetworkList, options: ringOptions)
-            worker = DataPlaneWorker(socket: socket, engine: engine, options: ringOptions)
-            Log.info("\(interface.name): MAC \(interface.mac), address \(interface.address), MTU \(interface.mtu); ring \(socket.frameCount) × \(socket.frameSize) B, connection table \(engine.connections.capacity) slots")
+            // Each worker gets its own engine (connection-table shard: --connections is the
+            // total), socket and ring.
+            let count = placement.workerCount
+            var workers: [DataPlaneWorker] = []
+            for index in 0..<count {
+                let engine = try makeEngine(interface: interface, connectionCapacity: max(64, connectionCapacity / count))
+                // With VRRP the VIPs are owned only as MASTER; the instance starts in INIT.
+                engine.ownsVirtualAddresses = vrrp == nil
+                let socket = try PacketSocket(interface: interface, virtualAddresses: engine.virtualAddressList,
+                                              virtualNetworks: engine.virtualNetworkList, options: ringOptions)
+                let worker = DataPlaneWorker(socket: socket, engine: engine, options: ringOptions, index: index,
+                                             cpu: placement.cpus?[index])
+                worker.busyPoll = busyPoll
+                workers.append(worker)
+            }
+            pool = try WorkerPool(workers: workers, steering: TableController.steering(for: configuration, workerCount: count))
+            let first = workers[0]
+            let pinning = placement.cpus.map { "on CPUs " + $0.map(String.init).joined(separator: ",") } ?? "unpinned"
+            Log.info("\(interface.name): MAC \(interface.mac), address \(interface.address), MTU \(interface.mtu); \(count == 1 ? "1 worker" : "\(count) workers in one fanout group") (\(pinning)), each with a ring of \(first.ringFrames) × \(first.ringFrameSize) B and a connection table of \(first.connectionCapacity) slots")
             let listener = try ControlListener(path: socketPath)
-            table = TableController(configuration: configuration, worker: worker, savedTable: savedTable)
-            sync = SyncDaemon(worker: worker, interface: interface)
-            control = ControlServer(listener: listener, worker: worker, table: table, sync: sync)
+            table = TableController(configuration: configuration, pool: pool, savedTable: savedTable)
+            sync = SyncDaemon(pool: pool, interface: interface)
+            control = ControlServer(listener: listener, pool: pool, table: table, sync: sync)
             Log.info("control socket \(socketPath)")
         } catch let error as ControlSocketError {
             Log.error(error.description)
@@ -79,7 +95,7 @@ struct Director {
         let vips = (configuration.virtualAddresses.map(\.description)
             + configuration.virtualNetworks.map { "\($0) (routed, no ARP)" }).joined(separator: ", ")
         let name = interface.name
-        worker.onReady = { unresolved in
+        pool.primary.onReady = { unresolved in
             if !unresolved.isEmpty {
                 Log.warning("no ARP answer yet from real servers \(unresolved.map(\.description).joined(separator: ", ")); their connections are dropped until they answer")
             }
@@ -98,13 +114,13 @@ struct Director {
         }
         var vrrpRunner: VRRPInstanceRunner?
         do {
-            try worker.start()
+            try pool.start()
             try control.start()
             // The sync daemon first: VRRP's first state change switches its role.
             if let syncAtStart { try sync.start(syncAtStart) }
             if let vrrp {
                 let runner = try VRRPInstanceRunner(configuration: vrrp, interface: interface,
-                                                    hooks: vrrpHooks(worker: worker, sync: sync))
+                                                    hooks: vrrpHooks(pool: pool, sync: sync))
                 try runner.start()
                 vrrpRunner = runner
             }
@@ -112,7 +128,7 @@ struct Director {
             Log.error("\(error)")
             sync.stopAll()
             control.stop()
-            worker.stop()
+            pool.stop()
             throw ExitCode(1)
         }
         let monitor = HealthMonitor(log: { level, line in
@@ -125,12 +141,12 @@ struct Director {
         if let keepalived {
             do {
                 try monitor.start(configuration: keepalived, editor: table,
-                                  path: Self.directRoutingPath(interface: interface, shared: worker.shared))
+                                  path: Self.directRoutingPath(interface: interface, shared: pool.primary.shared))
             } catch {
                 Log.error("health checks: \(error)")
                 control.stop()
                 sync.stopAll()
-                worker.stop()
+                pool.stop()
                 throw ExitCode(1)
             }
         }
@@ -143,7 +159,7 @@ struct Director {
             case SIGINT, SIGTERM:
                 break loop
             case SIGUSR1:
-                Log.info(summary(worker.shared.snapshot.withLock { $0 }))
+                Log.info(summary(pool.snapshot()))
                 if let line = Self.syncSummary(sync) { Log.info(line) }
                 if keepalived != nil {
                     for line in monitor.status().description.split(separator: "\n") { Log.info("health: " + line) }
@@ -158,7 +174,7 @@ struct Director {
                     Log.warning("SIGHUP: lvsd was started without --config, so there is no file to reload; change the table with lvsadm (it is saved and restored)")
                 }
             default:
-                let snapshot = worker.shared.snapshot.withLock { $0 }
+                let snapshot = pool.snapshot()
                 writeStats(snapshot)
                 if let c = snapshot.vipConflict, c.count > conflictsLogged {
                     // At most one line a second, however fast the other host ARPs.
@@ -175,8 +191,8 @@ struct Director {
         control.stop()
         if let line = Self.syncSummary(sync) { Log.info(line) }
         sync.stopAll()
-        worker.stop()
-        let final = worker.shared.snapshot.withLock { $0 }
+        pool.stop()
+        let final = pool.snapshot()
         writeStats(final)
         Log.info("stopped: " + summary(final))
     }
@@ -185,15 +201,16 @@ struct Director {
     /// runs, its role: master while the instance is MASTER, backup otherwise, as keepalived's
     /// `lvs_sync_daemon` does. A director whose sync daemon is a backup may preempt only once
     /// it has pulled the master's whole table, so a recovered master never comes back empty.
-    func vrrpHooks(worker: DataPlaneWorker, sync: SyncDaemon) -> VRRPHooks {
+    /// Ownership switches on every worker; worker 0 alone sends the gratuitous ARP.
+    func vrrpHooks(pool: WorkerPool, sync: SyncDaemon) -> VRRPHooks {
         let onVRRPStateChange = self.onVRRPStateChange
         let mayPreempt = self.mayPreempt
         // The role switch joins the sync thread: off the VRRP thread, so adverts keep time.
         let roleQueue = DispatchQueue(label: "lvsd.sync-role")
         return VRRPHooks(setOwnership: { owns in
-            _ = worker.perform { $0.setOwnsVirtualAddresses(owns) }
+            _ = pool.perform { $0.setOwnsVirtualAddresses(owns) }
         }, announce: {
-            _ = worker.perform { $0.announceVirtualAddresses() }
+            _ = pool.primary.perform { $0.announceVirtualAddresses() }
         }, onStateChange: { instance, state in
             onVRRPStateChange(instance, state)
             guard state != .initialize else { return }
@@ -215,7 +232,8 @@ struct Director {
     }
 
     /// The data plane's interface and resolved real-server MACs, for `probe_via_vip` (the
-    /// health thread reads the published snapshot at most once a second).
+    /// health thread reads the published snapshot at most once a second). Worker 0's: it is
+    /// the one that sees ARP and learns them.
     static func directRoutingPath(interface: NetworkInterface, shared: WorkerShared) -> DirectRoutingPath {
         DirectRoutingPath(interfaceName: interface.name, interfaceIndex: interface.index,
                           directorAddress: interface.address, directorMAC: interface.mac) {
@@ -266,7 +284,8 @@ struct Director {
         return max(16, min(16384, (Int(limit.rlim_cur) - 128) / 2))
     }
 
-    func makeEngine(interface: NetworkInterface) throws(EngineConfigurationError) -> ForwardingEngine {
+    func makeEngine(interface: NetworkInterface,
+                    connectionCapacity: Int) throws(EngineConfigurationError) -> ForwardingEngine {
         var random = SystemRandomNumberGenerator()
         let seed = random.next()
         return try ForwardingEngine(configuration: configuration, directorMAC: interface.mac,
@@ -289,6 +308,11 @@ struct Director {
         for service in s.services {
             let servers = service.destinations.map { "\($0.address):\($0.port)=\($0.stats.connections)" }
             parts.append("\(service.key) conns: " + servers.joined(separator: " "))
+        }
+        if !s.workers.isEmpty {
+            parts.append("per worker: " + s.workers.enumerated().map { i, w in
+                "\(i): conns=\(w.connections) forwarded_frames=\(w.forwardedFrames)"
+            }.joined(separator: ", "))
         }
         if let c = s.vipConflict { parts.append("last VIP conflict: \(c.mac) (\(c.senderAddress)) claimed \(c.vip)") }
         return parts.joined(separator: ", ")

@@ -77,6 +77,18 @@ struct LVSDaemon: ParsableCommand {
     @Option(name: .long, help: "Frames handled (and sent with one sendmmsg) per loop turn.")
     var batch: Int = 64
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Data-plane workers: each with its own ring and connection-table shard in one PACKET_FANOUT group; `auto`: one per CPU lvsd may run on (or per --cpu-list CPU).",
+        valueName: "n|auto"))
+    var workers: String = "1"
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Pin worker i to the i-th CPU of this list, e.g. 0,2-3 (default: not pinned).", valueName: "cpus"))
+    var cpuList: String?
+
+    @Flag(name: .long, help: "Workers spin on their rings instead of sleeping in poll() when idle: lower latency, one busy CPU per worker.")
+    var busyPoll = false
+
     @Flag(name: .long, help: "Check the rules file and exit without forwarding.")
     var check = false
 
@@ -153,7 +165,17 @@ struct LVSDaemon: ParsableCommand {
         if let syncPeer, IPv4Address(syncPeer) == nil {
             throw ValidationError("--sync-peer expects an IPv4 address, got '\(syncPeer)'")
         }
+        do {
+            _ = try placement()
+        } catch {
+            throw ValidationError(error.description)
+        }
         guard [0, 1, 2, 3].contains(connReuseMode) else { throw ValidationError("--conn-reuse-mode must be 0, 1, 2 or 3") }
+    }
+
+    /// `--workers` and `--cpu-list` against the CPUs this process may run on.
+    func placement() throws(WorkerPlacementError) -> WorkerPlacement {
+        try WorkerPlacement.resolve(workers: workers, cpuList: cpuList, allowedCPUs: WorkerPool.allowedCPUs())
     }
 
     /// `--socket`, else $LVSD_SOCKET, else the default under /run.
@@ -249,6 +271,13 @@ struct LVSDaemon: ParsableCommand {
                                 ringFrames: ringFrames, batch: batch, settings: settings, socketPath: socketPath,
                                 savedTable: savedTable, keepalived: keepalived, configPath: config, vrrp: vrrp)
         director.syncAtStart = sync
+        director.busyPoll = busyPoll
+        do {
+            director.placement = try placement()
+        } catch {
+            Log.error(error.description)
+            throw ExitCode(2)
+        }
         try director.run()
     }
 

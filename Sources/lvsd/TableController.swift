@@ -8,8 +8,8 @@ import Synchronization
 /// The one owner of the director's table as admins see it. lvsadm's changes (through the
 /// control server) and the health monitor's go through `apply`, one at a time under a lock:
 /// a batch is checked against a copy of the table with ipvsadm's rules and messages, and only
-/// a batch that passes whole is handed to the worker, which reconciles its engine between two
-/// packet batches. So a change is atomic and packets in flight never see half of one. Every
+/// a batch that passes whole is handed to every worker, which reconciles its engine between two
+/// packet batches (all workers hold the same table, each with its own connection shard). So a change is atomic and packets in flight never see half of one. Every
 /// change is saved (`SavedTable`), so a restart comes back to it.
 final class TableController: TableEditor {
     struct State {
@@ -17,12 +17,12 @@ final class TableController: TableEditor {
     }
 
     let state: Mutex<State>
-    let worker: DataPlaneWorker
+    let pool: WorkerPool
     let savedTable: SavedTable?
 
-    init(configuration: DirectorConfiguration, worker: DataPlaneWorker, savedTable: SavedTable?) {
+    init(configuration: DirectorConfiguration, pool: WorkerPool, savedTable: SavedTable?) {
         state = Mutex(State(configuration: configuration))
-        self.worker = worker
+        self.pool = pool
         self.savedTable = savedTable
     }
 
@@ -37,7 +37,7 @@ final class TableController: TableEditor {
     func currentTable() -> DirectorConfiguration { state.withLock { $0.configuration } }
 
     /// Applies a batch all or nothing: ipvsadm's checks on a copy of the table, then one job
-    /// for the worker. Returns the refusal (with the failing command's index), or nil.
+    /// for every worker. Returns the refusal (with the failing command's index), or nil.
     func applyBatch(_ commands: [IpvsadmCommand]) -> ControlFailure? {
         state.withLock { state in applyLocked(commands, state: &state) }
     }
@@ -71,7 +71,7 @@ final class TableController: TableEditor {
         let target = next
         let zeroKeys = zeroed
         let timeoutSettings = timeouts
-        let outcome = worker.perform { context -> ControlFailure? in
+        let outcomes = pool.perform { context -> ControlFailure? in
             do {
                 let applied = try context.engine.apply(target)
                 for key in zeroKeys { try context.engine.zeroCounters(service: key) }
@@ -88,8 +88,15 @@ final class TableController: TableEditor {
                 return ControlFailure(message: "\(error)", exitCode: 255)
             }
         }
-        guard let outcome else { return Self.workerSilent }
-        if let failure = outcome { return failure }
+        guard let outcomes else { return Self.workerSilent }
+        // Every worker applies the same change to the same table, so they agree.
+        if let failure = outcomes.compactMap({ $0 }).first { return failure }
+        let steering = Self.steering(for: next, workerCount: pool.workers.count)
+        do {
+            try pool.setSteering(steering)
+        } catch {
+            Log.warning("fanout steering for \(steering.keysOnPorts ? "client address and port" : "client address"): \(error.description); flows stay steered as before")
+        }
         let changedTable = next != state.configuration
         let ruleMarks = Set(next.markRules.marks)
         for service in next.services where service.key.isFirewallMark && !ruleMarks.contains(service.key.firewallMark)
@@ -107,4 +114,10 @@ final class TableController: TableEditor {
         return nil
     }
 
+    /// Persistence needs all of a client's connections on one worker (its templates live in
+    /// that worker's shard), so any persistent service keys the fanout on the address alone.
+    static func steering(for configuration: DirectorConfiguration, workerCount: Int) -> FlowSteering {
+        FlowSteering(workerCount: workerCount,
+                     keysOnPorts: !configuration.services.contains { $0.persistence != nil })
+    }
 }

@@ -64,6 +64,9 @@ int clinuxnet_ioctl_ifreq(int fd, unsigned long request, struct ifreq *ifr);
 
 /// Pins the calling thread to one CPU (CPU_SET is a GNU macro). Returns 0 or an errno value.
 int clinuxnet_pin_current_thread(int cpu);
+/// The CPUs this process may run on (sched_getaffinity), ascending, at most `capacity` of
+/// them into `out`; returns how many, or -1 with errno set. `lvsd --workers auto` counts them.
+int clinuxnet_allowed_cpus(int *out, int capacity);
 
 /// A non-blocking, close-on-exec eventfd(2) (sys/eventfd.h is not in Swift's Glibc module).
 int clinuxnet_eventfd(void);

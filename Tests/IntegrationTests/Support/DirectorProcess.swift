@@ -40,8 +40,14 @@ final class DirectorProcess {
         socketPath = directory.appendingPathComponent("lvsd.sock").path
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // LVS_TEST_WORKERS=N runs every suite's directors with N data-plane workers (a test
+        // that asks for --workers itself keeps its own).
+        var workers: [String] = []
+        if let n = ProcessInfo.processInfo.environment["LVS_TEST_WORKERS"], !extraArguments.contains("--workers") {
+            workers = ["--workers", n]
+        }
         process.arguments = arguments + ["--stats-file", statsFile.path, "--socket", socketPath,
-                                         "--save-file", saveFile.path] + extraArguments
+                                         "--save-file", saveFile.path] + workers + extraArguments
         let logHandle = try FileHandle(forWritingTo: logFile)
         process.standardError = logHandle
         process.standardOutput = logHandle
