@@ -21,6 +21,7 @@
 #                into FILE.<mode>.<sink> (and print the top of `perf report`)
 #   LVSD_BIN=path  lvsd to run (default: .build/release/lvsd; build it with
 #                  `swift build -c release --product lvsd`). LVSD_CPU (default 1), GEN_CPU (0).
+#   LVSD_EXTRA="..."  more lvsd arguments for every mode (e.g. "--batch 256")
 #
 # Every load is bounded (trafgen -n, timeout); the bed and every process are removed on exit.
 set -euo pipefail
@@ -130,7 +131,7 @@ table netdev kdrop {
 EOF
     fi
     ip netns exec "$NS_DIRECTOR" taskset -c "$LVSD_CPU" "$LVSD" --interface "$IFACE" --rules "$WORK/rules" \
-        --socket "$WORK/lvsd.sock" --ring-frames "$RING" "${extra[@]}" </dev/null >"$WORK/lvsd.log" 2>&1 &
+        --socket "$WORK/lvsd.sock" --ring-frames "$RING" "${extra[@]}" ${LVSD_EXTRA:-} </dev/null >"$WORK/lvsd.log" 2>&1 &
     LVSD_PID=$!
     "$TESTBED" track "$BED" lvsd "$LVSD_PID"
     for ((i = 0; i < 100; i++)); do
@@ -175,7 +176,7 @@ drain_once() {  # mode sink perf-file -> prints "rate delivered ms user% sys%"
     local poll_pid=$!
     for ((i = 0; i < 50; i++)); do grep -q ready "$WORK/poll.out" 2>/dev/null && break; sleep 0.02; done
     if [[ -n $perf_file ]]; then
-        perf record -o "$perf_file" -p "$LVSD_PID" -- sleep 2 >/dev/null 2>&1 &
+        perf record -F 20000 -g -o "$perf_file" -p "$LVSD_PID" -- sleep 2 >/dev/null 2>&1 &
         perf_pid=$!
         sleep 0.3
     fi
