@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # lvsd's drain rate, measured the way docs/design TESTBED §4.2 measured the C prototype, so the
 # two figures compare: lvsd is stopped (SIGSTOP), trafgen puts F frames of 1024 already-known UDP
-# flows into its RX ring, lvsd is continued, and a poller pinned to the other CPU reads cheap
-# switch-port counters every millisecond to time the first and last forwarded frame. The
+# flows into its RX ring, a poller pinned to the other CPU continues lvsd and reads cheap
+# switch-port counters every millisecond until the last forwarded frame. The
 # frames delivered are counted by nft counters (not tcpdump, whose capture cost would land in
 # lvsd's transmit context):
 #   --sink rs    at each real server's netdev ingress (count + drop): the full DR path
 #   --sink pdir  at the switch's p-dir ingress (count + drop): lvsd's transmit alone, no bridge
 #                pass and no real-server receive
-# Rate = delivered / (last change - first change).
+# Rate = delivered / (last change - SIGCONT), the poller sending the SIGCONT.
 #
 #   sudo scripts/bench-drain.sh [--sink rs|pdir|both] [--runs N] [--frames F]
 #                               [--modes lvsd,lvsd-kdrop,lvsd-kernel-drop] [--perf FILE]
@@ -93,28 +93,30 @@ cat >"$WORK/rules" <<EOF
 EOF
 echo "{ eth(da=$DIRECTOR_MAC, sa=$CLIENT_MAC), ipv4(sa=$CLIENT_IP, da=$VIP, ttl=64), udp(sp=dinc(1024, 2047), dp=9), fill(0x00, 18) }" >"$WORK/flows.cfg"
 
-# The poller: the sum of the given sysfs counters, read every millisecond; prints the time of
-# the first and the last change once they have not moved for 300 ms (or after 20 s).
+# The poller: continues lvsd (SIGCONT) itself, at time 0, then reads the sum of the given sysfs
+# counters every millisecond and prints the time of the last change once they have not moved
+# for 300 ms (or after 20 s). Starting the clock at SIGCONT rather than at the first change
+# seen makes a late poller under-, never over-state the rate.
 cat >"$WORK/poll.py" <<'EOF'
-import sys, time
-paths = sys.argv[1:]
+import os, signal, sys, time
+pid = int(sys.argv[1]); paths = sys.argv[2:]
 def total():
     s = 0
     for p in paths:
         with open(p) as f:
             s += int(f.read())
     return s
-base = total(); first = last = None; prev = base; t0 = time.monotonic()
-print("ready", flush=True)
+base = total(); prev = base
+t0 = time.monotonic(); last = t0
+os.kill(pid, signal.SIGCONT)
 while True:
     now = time.monotonic(); v = total()
     if v != prev:
-        if first is None: first = now
         last = now; prev = v
-    elif first is not None and now - last > 0.3: break
+    elif prev != base and now - last > 0.3: break
     if now - t0 > 20: break
     time.sleep(0.001)
-print(f"{first or 0:.6f} {last or 0:.6f} {prev - base}")
+print(f"{t0:.6f} {last:.6f} {prev - base}")
 EOF
 
 start_lvsd() {  # mode
@@ -172,17 +174,13 @@ drain_once() {  # mode sink perf-file -> prints "rate delivered ms user% sys%"
     kill -STOP "$LVSD_PID"
     trafgen_n "$FRAMES" || { kill -CONT "$LVSD_PID"; note "trafgen failed"; return 1; }
     sleep 0.5
-    ip netns exec "$NS_SW" taskset -c "$GEN_CPU" python3 "$WORK/poll.py" "${paths[@]}" >"$WORK/poll.out" &
-    local poll_pid=$!
-    for ((i = 0; i < 50; i++)); do grep -q ready "$WORK/poll.out" 2>/dev/null && break; sleep 0.02; done
     if [[ -n $perf_file ]]; then
         perf record -F 20000 -g -o "$perf_file" -p "$LVSD_PID" -- sleep 2 >/dev/null 2>&1 &
         perf_pid=$!
         sleep 0.3
     fi
     read -r u0 s0 < <(cpu_ticks)
-    kill -CONT "$LVSD_PID"
-    wait "$poll_pid"
+    ip netns exec "$NS_SW" nice -n -20 taskset -c "$GEN_CPU" python3 "$WORK/poll.py" "$LVSD_PID" "${paths[@]}" >"$WORK/poll.out"
     read -r u1 s1 < <(cpu_ticks)
     [[ -z $perf_pid ]] || wait "$perf_pid" || true
     after=$(nstat_director)
@@ -198,7 +196,7 @@ drain_once() {  # mode sink perf-file -> prints "rate delivered ms user% sys%"
     stop_lvsd
     note "$mode/$sink: nstat before: $before after: $after; lvsd ticks user $((u1 - u0)) sys $((s1 - s0))"
     awk -v a="$t0" -v b="$t1" -v n="$got" -v u=$((u1 - u0)) -v s=$((s1 - s0)) \
-        'BEGIN { r = (b > a) ? (n - 1) / (b - a) : 0; printf "%.0f %d %.1f %d %d\n", r, n, (b - a) * 1000, u, s }'
+        'BEGIN { r = (b > a) ? n / (b - a) : 0; printf "%.0f %d %.1f %d %d\n", r, n, (b - a) * 1000, u, s }'
 }
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { print (NR ? a[int((NR + 1) / 2)] : "-") }'; }
