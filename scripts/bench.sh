@@ -410,7 +410,7 @@ if LVSD_BIN=$LVSD LVSD_CPU=$LVSD_CPU "$ROOT/scripts/bench-drain.sh" --runs "$RUN
 else
     note "drain: bench-drain.sh failed:"; tail -n 20 "$WORK/drain.txt" >&2
 fi
-grep '^run\|^|' "$WORK/drain.txt" | while read -r line; do say "drain: $line"; done
+{ grep '^run\|^|' "$WORK/drain.txt" || true; } | while read -r line; do say "drain: $line"; done
 say "lvsd drain rate, median of $RUNS: $DRAIN_RS frames/s to the real servers, $DRAIN_PDIR to a p-dir ingress drop"
 
 # ------------------------------------------------------------------ the table and the plot
