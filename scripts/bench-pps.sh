@@ -6,6 +6,7 @@
 #   lvsd        lvsd pinned to one CPU in the director
 #   lvsd-kdrop  lvsd plus an nft netdev-ingress drop of VIP frames in the director namespace, so
 #               the director's own IP stack skips them (lvsd's packet tap still sees them first)
+#   lvsd-kernel-drop  lvsd --kernel-drop: the same drop, installed (and removed) by lvsd itself
 # all in one test bed, one mode after the other. Method: ../shared/design/TESTBED.md §4/§5 and
 # BENCHMARKS.md.
 #
@@ -13,7 +14,8 @@
 #   --runs N          measured runs per mode (default 5); the median is reported
 #   --seconds S       measuring window per run, seconds (default 5)
 #   --warmup S        generator running before the window opens, seconds (default 1.5)
-#   --modes LIST      comma-separated subset of direct,nftlb,lvsd,lvsd-kdrop (default: all four)
+#   --modes LIST      comma-separated subset of direct,nftlb,lvsd,lvsd-kdrop,lvsd-kernel-drop
+#                     (default: direct,nftlb,lvsd,lvsd-kdrop)
 #   --wait-quiet S    before each run, wait for the machine to be quiet; S is the budget for all
 #                     these waits together, seconds (default 300; 0: never wait)
 #   --noise-max PCT   a run is "noisy" (left out of the median, and retried) when processes
@@ -100,7 +102,7 @@ if ! [[ $LVSD_CPU =~ ^[0-9]+$ ]] || ((LVSD_CPU >= NCPU)); then die "--lvsd-cpu: 
 if ! [[ $LVSD_WORKERS =~ ^[1-9][0-9]*$ ]]; then die "--lvsd-workers: a number of workers, 1 or more"; fi
 IFS=, read -r -a MODE_LIST <<<"$MODES"
 for m in "${MODE_LIST[@]}"; do
-    case $m in direct | nftlb | lvsd | lvsd-kdrop) ;; *) die "unknown mode '$m'" ;; esac
+    case $m in direct | nftlb | lvsd | lvsd-kdrop | lvsd-kernel-drop) ;; *) die "unknown mode '$m'" ;; esac
 done
 ((EUID == 0)) || die "needs root (network namespaces, packet sockets): sudo $0"
 
@@ -551,7 +553,7 @@ EOF
     fi
     rm -f "$WORK/lvsd-stats.json"
     ip netns exec "$NS_DIRECTOR" taskset -c "${LVSD_CPUS:-$LVSD_CPU}" "$LVSD" --interface "$IFACE" --rules "$WORK/rules" \
-        --workers "$LVSD_WORKERS" ${LVSD_CPUS:+--cpu-list "$LVSD_CPUS"} --stats-file "$WORK/lvsd-stats.json" --socket "$WORK/lvsd.sock" </dev/null >"$WORK/lvsd.log" 2>&1 &
+        --workers "$LVSD_WORKERS" ${LVSD_CPUS:+--cpu-list "$LVSD_CPUS"} --stats-file "$WORK/lvsd-stats.json" --socket "$WORK/lvsd.sock" ${KERNEL_DROP:-} </dev/null >"$WORK/lvsd.log" 2>&1 &
     LVSD_PID=$!
     "$TESTBED" track "$BED" lvsd "$LVSD_PID"
     for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do
@@ -607,6 +609,7 @@ declare -A MODE_OK=() MODE_DESC=(
     [nftlb]="nftlb $(nftlb -h 2>&1 | awk '/Version/ { print $NF; exit }') DSR, hash srcip srcport"
     [lvsd]="lvsd (rr), $LVSD_WORKERS worker(s), pinned to CPU${LVSD_CPUS:-$LVSD_CPU}"
     [lvsd-kdrop]="lvsd + nft ingress drop of VIP frames in the director (KDROP)"
+    [lvsd-kernel-drop]="lvsd --kernel-drop (lvsd installs that drop itself)"
 )
 
 T_START=$SECONDS
@@ -629,8 +632,9 @@ for mode in "${MODE_LIST[@]}"; do
                 say "  nftlb: setup FAILED"
             fi
             teardown_nftlb ;;
-        lvsd | lvsd-kdrop)
+        lvsd | lvsd-kdrop | lvsd-kernel-drop)
             kd=0; [[ $mode == lvsd-kdrop ]] && kd=1
+            KERNEL_DROP=; [[ $mode == lvsd-kernel-drop ]] && KERNEL_DROP=--kernel-drop
             if setup_lvsd "$kd"; then
                 check_and_run "$mode" "$CFG_DIRECTOR" && MODE_OK[$mode]=1
             else

@@ -12,11 +12,13 @@
 #        haproxy  haproxy mode tcp on the director's address (a proxy: both directions through it)
 #   3. Connect latency: C sequential TCP connects per peer from the client (Python, timed around
 #      connect()), closed with RST; median and p99, and the extra over direct.
-#   4. lvsd's own capacity: 1024 UDP flows opened, then lvsd stopped (SIGSTOP) while trafgen puts
-#      F frames of those flows (60 bytes) into its RX ring, then continued; tcpdump at the three
-#      real servers timestamps the forwarded frames, and F / (last - first) is the drain rate: the
-#      director's work with no generator competing for its CPU (on veth it includes the kernel's
-#      transmit and the servers' receive, done in lvsd's sendmmsg). Not for nftlb: no ring.
+#   4. lvsd's own capacity (scripts/bench-drain.sh, its own bed): 1024 UDP flows opened, then
+#      lvsd stopped (SIGSTOP) while trafgen puts F frames of those flows (60 bytes) into its RX
+#      ring, then continued; nft counters at the real servers' ingress (and, second figure, at
+#      the switch's p-dir ingress) count the forwarded frames, a 1 ms poller of switch-port
+#      counters times the first and the last: the director's work with no generator competing
+#      for its CPU (on veth it includes the kernel's transmit and the servers' receive, done in
+#      lvsd's sendmmsg). The method of TESTBED §4.2 (design notes). Not for nftlb: no ring.
 # Not measured yet: AF_XDP; see BENCHMARKS.md.
 #
 # Usage: sudo scripts/bench.sh [options]
@@ -75,8 +77,8 @@ done
 [[ $CONNS =~ ^[1-9][0-9]{0,3}$ ]] || die "--connections: 1..9999"
 [[ $CONNECTS =~ ^[1-9][0-9]{0,4}$ ]] || die "--connects: 1..99999"
 [[ $LVSD_CPU =~ ^[0-9]+$ ]] && ((LVSD_CPU < $(nproc))) || die "--lvsd-cpu: 0..$(($(nproc) - 1))"
-[[ $DRAIN_FRAMES =~ ^[1-9][0-9]*$ ]] && ((DRAIN_FRAMES <= DRAIN_RING - 1000)) ||
-    die "--drain-frames: 1..$((DRAIN_RING - 1000)) (the ring holds $DRAIN_RING)"
+[[ $DRAIN_FRAMES =~ ^[1-9][0-9]*$ ]] && ((DRAIN_FRAMES <= DRAIN_RING - 2048)) ||
+    die "--drain-frames: 1..$((DRAIN_RING - 2048)) (the ring holds $DRAIN_RING)"
 ((EUID == 0)) || die "needs root (network namespaces, packet sockets): sudo $0"
 
 TS=$(date -u +%Y%m%dT%H%M%SZ)
@@ -397,74 +399,19 @@ done
 
 # ------------------------------------------------------------------ part 4: lvsd's drain rate
 
-DRAIN_RATE=- DRAIN_MS=- DRAIN_GOT=-
-drain() {
-    local i rules=$WORK/rules-udp cfg=$WORK/drain.cfg first= last= got=0 ts n
-    {
-        echo "-A -u $VIP:9 -s rr"
-        for i in 1 2 3; do local ipv=RS${i}_IP; echo "-a -u $VIP:9 -r ${!ipv}:9 -g -w 1"; done
-    } >"$rules"
-    ip netns exec "$NS_DIRECTOR" taskset -c "$LVSD_CPU" "$LVSD" --interface "$IFACE" --rules "$rules" \
-        --socket "$WORK/lvsd.sock" --ring-frames "$DRAIN_RING" </dev/null >"$WORK/lvsd-drain.log" 2>&1 &
-    LVSD_PID=$!
-    "$TESTBED" track "$BED" lvsd "$LVSD_PID"
-    for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do
-        grep -q 'lvsd: ready' "$WORK/lvsd-drain.log" && break
-        sleep 0.1
-    done
-    grep -q 'lvsd: ready' "$WORK/lvsd-drain.log" || { note "drain: lvsd not ready"; cat "$WORK/lvsd-drain.log" >&2; return 1; }
-    for i in 1 2 3; do
-        local ns=NS_RS$i
-        ip netns exec "${!ns}" timeout 60 tcpdump -i "$IFACE" -nn -w "$WORK/drain-rs$i.pcap" --immediate-mode \
-            -B 65536 "udp dst port 9" >"$WORK/tcpdump-rs$i.log" 2>&1 &
-        DUMP_PIDS+=("$!")
-    done
-    sleep 1
-    # 1024 flows, opened first while lvsd runs, so that the drain is the hit path's work.
-    echo "{ eth(da=$DIRECTOR_MAC, sa=$CLIENT_MAC), ipv4(sa=$CLIENT_IP, da=$VIP, ttl=64), udp(sp=dinc(1024, 2047), dp=9), fill(0x00, 18) }" >"$cfg"
-    ip netns exec "$NS_CLIENT" timeout 10 trafgen -o "$IFACE" -i "$cfg" -n 1024 -P 1 --no-sock-mem -Q -C \
-        >"$WORK/trafgen-drain.log" 2>&1 || { note "drain: trafgen failed"; return 1; }
-    sleep 1
-    for p in "${DUMP_PIDS[@]}"; do stop_pid "$p"; done
-    DUMP_PIDS=()
-    for i in 1 2 3; do
-        local ns=NS_RS$i
-        ip netns exec "${!ns}" timeout 60 tcpdump -i "$IFACE" -nn -w "$WORK/drain-rs$i.pcap" --immediate-mode \
-            -B 65536 "udp dst port 9" >"$WORK/tcpdump-rs$i.log" 2>&1 &
-        DUMP_PIDS+=("$!")
-    done
-    sleep 1
-    kill -STOP "$LVSD_PID"
-    ip netns exec "$NS_CLIENT" timeout 30 trafgen -o "$IFACE" -i "$cfg" -n "$DRAIN_FRAMES" -P 1 --no-sock-mem -Q -C \
-        >"$WORK/trafgen-drain.log" 2>&1 || { kill -CONT "$LVSD_PID"; note "drain: trafgen failed"; return 1; }
-    sleep 0.5
-    kill -CONT "$LVSD_PID"
-    sleep 3
-    for p in "${DUMP_PIDS[@]}"; do stop_pid "$p"; done
-    DUMP_PIDS=()
-    for i in 1 2 3; do
-        ts=$(tcpdump -r "$WORK/drain-rs$i.pcap" -nn -tt 2>/dev/null | awk '{ print $1 }')
-        n=$(wc -l <<<"$ts")
-        [[ -n $ts ]] || continue
-        got=$((got + n))
-        first=$(printf '%s\n' ${first:+"$first"} "$(head -n 1 <<<"$ts")" | sort -n | head -n 1)
-        last=$(printf '%s\n' ${last:+"$last"} "$(tail -n 1 <<<"$ts")" | sort -n | tail -n 1)
-    done
-    stop_pid "$LVSD_PID"; LVSD_PID=
-    DRAIN_GOT=$got
-    [[ -n $first && -n $last ]] || { note "drain: no frame captured"; return 1; }
-    DRAIN_MS=$(awk -v a="$first" -v b="$last" 'BEGIN { printf "%.1f", (b - a) * 1000 }')
-    DRAIN_RATE=$(awk -v a="$first" -v b="$last" -v n="$got" 'BEGIN { if (b > a) printf "%.0f", (n - 1) / (b - a); else print "-" }')
-    say "lvsd drain: $DRAIN_FRAMES frames of 1024 known flows queued while stopped; $got reached the servers in $DRAIN_MS ms: $DRAIN_RATE frames/s ($(grep -c . "$WORK/lvsd-drain.log") log lines; $(grep 'lvsd: stopped' "$WORK/lvsd-drain.log" | tail -n 1))"
-}
-declare -a DRAINS=()
-for ((r = 1; r <= RUNS; r++)); do
-    note "part 4: drain run $r"
-    drain || true
-    DRAINS+=("$DRAIN_RATE")
-done
-DRAIN_MEDIAN=$(median <<<"${DRAINS[*]}")
-say "lvsd drain rate, median of ${#DRAINS[@]}: $DRAIN_MEDIAN frames/s (runs: ${DRAINS[*]})"
+# scripts/bench-drain.sh (its own bed): counted by nft at the real servers' ingress and at the
+# switch's p-dir ingress, as TESTBED §4.2 counted the C prototype (not tcpdump, whose capture
+# ran in lvsd's transmit context and cost it most of its rate).
+DRAIN_RS=- DRAIN_PDIR=-
+if LVSD_BIN=$LVSD LVSD_CPU=$LVSD_CPU "$ROOT/scripts/bench-drain.sh" --runs "$RUNS" --frames "$DRAIN_FRAMES" \
+    --modes lvsd --sink both >"$WORK/drain.txt" 2>&1; then
+    DRAIN_RS=$(awk -F'|' '$2 ~ /^ lvsd $/ && $3 ~ / rs / { gsub(/ /, "", $4); print $4 }' "$WORK/drain.txt")
+    DRAIN_PDIR=$(awk -F'|' '$2 ~ /^ lvsd $/ && $3 ~ / pdir / { gsub(/ /, "", $4); print $4 }' "$WORK/drain.txt")
+else
+    note "drain: bench-drain.sh failed:"; tail -n 20 "$WORK/drain.txt" >&2
+fi
+{ grep '^run\|^|' "$WORK/drain.txt" || true; } | while read -r line; do say "drain: $line"; done
+say "lvsd drain rate, median of $RUNS: $DRAIN_RS frames/s to the real servers, $DRAIN_PDIR to a p-dir ingress drop"
 
 # ------------------------------------------------------------------ the table and the plot
 
@@ -484,7 +431,8 @@ extra() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-") print "-"; 
     for case in "${CASES[@]}"; do
         echo "| HTTP req/s, $case | ${RPS[lvsd,$case]:--} | ${RPS[nftlb,$case]:--} | ${RPS[haproxy,$case]:--} | ${RPS[direct,$case]:--} | $(ratio "${RPS[lvsd,$case]:--}" "${RPS[nftlb,$case]:--}") | $(ratio "${RPS[lvsd,$case]:--}" "${RPS[haproxy,$case]:--}") | $(ratio "${RPS[lvsd,$case]:--}" "${RPS[direct,$case]:--}") | |"
     done
-    echo "| lvsd's drain rate, frames/s (its ring filled while stopped: $DRAIN_FRAMES 60-byte frames of 1024 known UDP flows; median of $RUNS) | $DRAIN_MEDIAN | | | | | | | |"
+    echo "| lvsd's drain rate to the real servers, frames/s (its ring filled while stopped: $DRAIN_FRAMES 60-byte frames of 1024 known UDP flows, counted by nft at their ingress; median of $RUNS) | $DRAIN_RS | | | | | | | |"
+    echo "| lvsd's drain rate to a p-dir ingress drop, frames/s (same, lvsd's transmit alone) | $DRAIN_PDIR | | | | | | | |"
     echo "| connect latency median, µs (extra over direct) | ${LAT_MED[lvsd]:--} ($(extra "${LAT_MED[lvsd]:--}" "${LAT_MED[direct]:--}")) | ${LAT_MED[nftlb]:--} ($(extra "${LAT_MED[nftlb]:--}" "${LAT_MED[direct]:--}")) | ${LAT_MED[haproxy]:--} ($(extra "${LAT_MED[haproxy]:--}" "${LAT_MED[direct]:--}")) | ${LAT_MED[direct]:--} | | | | |"
     echo "| connect latency p99, µs (extra over direct) | ${LAT_P99[lvsd]:--} ($(extra "${LAT_P99[lvsd]:--}" "${LAT_P99[direct]:--}")) | ${LAT_P99[nftlb]:--} ($(extra "${LAT_P99[nftlb]:--}" "${LAT_P99[direct]:--}")) | ${LAT_P99[haproxy]:--} ($(extra "${LAT_P99[haproxy]:--}" "${LAT_P99[direct]:--}")) | ${LAT_P99[direct]:--} | | | | |"
 } >"$TABLE"

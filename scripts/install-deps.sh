@@ -29,6 +29,7 @@ PACKAGES=(
     iputils-ping    # ping in tests
     iputils-arping  # arping: ARP-for-the-VIP tests
     valgrind        # Benchmarks/run.sh: instruction and allocation counts
+    linux-perf      # scripts/bench-drain.sh --perf: where lvsd's worker spends the drain (user vs kernel)
     arptables       # lvs-realserver --method arptables (and its namespace tests)
     iptables        # lvs-realserver --method iptables; iptables-save for its rule dumps
     keepalived      # VRRP peer of lvsd in the HA interop tests (its VRRP process only, in director2)

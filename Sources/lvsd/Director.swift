@@ -24,6 +24,7 @@ struct Director {
     var placement = WorkerPlacement(workerCount: 1)
     /// Workers spin on their rings instead of sleeping when idle (`--busy-poll`).
     var busyPoll = false
+    var kernelDrop = false
     var settings: DirectorSettings
     var socketPath: String
     var savedTable: SavedTable?
@@ -112,6 +113,19 @@ struct Director {
             Log.error("VRRP \(vrrp.name): \(interface.name) has no IPv4 address to send adverts from; give it one, or set unicast_src_ip")
             throw ExitCode(1)
         }
+        let dropRule = kernelDrop ? KernelDropRule(interfaceName: interface.name) : nil
+        if let dropRule {
+            do {
+                try dropRule.install(configuration.virtualAddresses)
+                Log.info("--kernel-drop: table netdev \(KernelDropRule.tableName) drops IPv4 to the VIPs at \(interface.name)'s ingress, after lvsd's tap")
+            } catch {
+                Log.error(error.description)
+                control.stop()
+                pool.stop()
+                throw ExitCode(1)
+            }
+        }
+        defer { dropRule?.remove() }
         var vrrpRunner: VRRPInstanceRunner?
         do {
             try pool.start()
@@ -176,6 +190,14 @@ struct Director {
             default:
                 let snapshot = pool.snapshot()
                 writeStats(snapshot)
+                if let dropRule {
+                    // Table changes (lvsadm, health checks, SIGHUP) reach the rule within a second.
+                    do {
+                        try dropRule.install(table.currentTable().virtualAddresses)
+                    } catch {
+                        Log.warning(error.description)
+                    }
+                }
                 if let c = snapshot.vipConflict, c.count > conflictsLogged {
                     // At most one line a second, however fast the other host ARPs.
                     Log.warning("ARP: \(c.mac) (\(c.senderAddress)) answers for VIP \(c.vip) (\(c.count) frames so far): another host claims the VIP, usually a real server whose VIP is not on a non-ARPing device; run `lvs-realserver check --vip \(c.vip)` on it")

@@ -89,6 +89,9 @@ struct LVSDaemon: ParsableCommand {
     @Flag(name: .long, help: "Workers spin on their rings instead of sleeping in poll() when idle: lower latency, one busy CPU per worker.")
     var busyPoll = false
 
+    @Flag(name: .long, help: "Install an nftables netdev-ingress rule (table netdev lvsd, removed at exit) that drops IPv4 frames to the VIPs after lvsd's packet tap, so the director's own IP stack does not process them too. Needs nft.")
+    var kernelDrop = false
+
     @Flag(name: .long, help: "Check the rules file and exit without forwarding.")
     var check = false
 
@@ -272,6 +275,7 @@ struct LVSDaemon: ParsableCommand {
                                 savedTable: savedTable, keepalived: keepalived, configPath: config, vrrp: vrrp)
         director.syncAtStart = sync
         director.busyPoll = busyPoll
+        director.kernelDrop = kernelDrop
         do {
             director.placement = try placement()
         } catch {
