@@ -26,10 +26,11 @@ public struct SystemError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The one funnel for system calls in the data plane: retries EINTR and turns -1 into a typed
-/// error. Nothing else in this module calls libc for a call that can fail.
-enum Linux {
+/// error. Nothing else in this module calls libc for a call that can fail; LVSHA's VRRP socket
+/// uses it too.
+public enum Linux {
     @discardableResult
-    static func call(_ name: String, _ subject: String = "", _ body: () -> Int32) throws(SystemError) -> Int32 {
+    public static func call(_ name: String, _ subject: String = "", _ body: () -> Int32) throws(SystemError) -> Int32 {
         while true {
             let r = body()
             if r >= 0 { return r }
@@ -58,7 +59,7 @@ enum Linux {
 
     /// Monotonic time in nanoseconds (coarse clock: a vDSO read, a few ns, 1-4 ms resolution,
     /// which is plenty for timeouts counted in seconds).
-    static func monotonicNanos() -> UInt64 {
+    public static func monotonicNanos() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)

@@ -114,13 +114,13 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
     func run() {
         let c = configuration
         hooks.log("VRRP \(c.name): vrid \(c.virtualRouterID), priority \(c.priority), advert_int \(Double(c.advertIntervalCentiseconds) / 100) s, \(c.preempt ? "preempt" + (c.preemptDelaySeconds > 0 ? " after \(c.preemptDelaySeconds) s" : "") : "nopreempt"), \(c.unicastPeers.isEmpty ? "multicast 224.0.0.18" : "unicast to \(c.unicastPeers.map(\.description).joined(separator: ", "))") on \(socket.interface.name), VIPs \(c.virtualAddresses.map(\.description).joined(separator: ", "))")
-        var now = HASystem.monotonicNanos()
+        var now = Linux.monotonicNanos()
         execute(machine.handle(.startup, now: now), now: now)
         var linkUp = linksUp()
         if !linkUp { execute(machine.handle(.interfaceDown, now: now), now: now) }
         var nextLinkCheck = now &+ 100_000_000
         while !stopRequested.load(ordering: .acquiring) {
-            now = HASystem.monotonicNanos()
+            now = Linux.monotonicNanos()
             var wait: UInt64 = nextLinkCheck &- min(nextLinkCheck, now)
             if let d = machine.deadline { wait = min(wait, d &- min(d, now)) }
             if let g = nextAnnouncementAt { wait = min(wait, g &- min(g, now)) }
@@ -131,7 +131,7 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
                 poll(raw.baseAddress?.assumingMemoryBound(to: pollfd.self), 2, millis)
             }
             if stopRequested.load(ordering: .acquiring) { break }
-            now = HASystem.monotonicNanos()
+            now = Linux.monotonicNanos()
             while let datagram = socket.receive() { receive(datagram, now: now) }
             if now >= nextLinkCheck {
                 nextLinkCheck = now &+ 100_000_000
@@ -153,7 +153,7 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
             }
             reapChildren()
         }
-        now = HASystem.monotonicNanos()
+        now = Linux.monotonicNanos()
         execute(machine.handle(.shutdown, now: now), now: now)
         reapChildren()
     }

@@ -16,40 +16,40 @@ final class VRRPSocket {
     init(interface: NetworkInterface, unicastSource: IPv4Address?) throws(SystemError) {
         self.interface = interface
         source = unicastSource ?? interface.address
-        fd = try HASystem.call("socket", "AF_INET raw, protocol 112") {
+        fd = try Linux.call("socket", "AF_INET raw, protocol 112") {
             socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue),
                    Int32(VRRPAdvertisement.ipProtocol))
         }
         do {
             var name = Array(interface.name.utf8)
-            try HASystem.call("setsockopt SO_BINDTODEVICE", interface.name) {
+            try Linux.call("setsockopt SO_BINDTODEVICE", interface.name) {
                 setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, &name, socklen_t(name.count))
             }
             var ttl: Int32 = 255
-            try HASystem.call("setsockopt IP_MULTICAST_TTL", interface.name) {
+            try Linux.call("setsockopt IP_MULTICAST_TTL", interface.name) {
                 setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_TTL, &ttl, socklen_t(MemoryLayout<Int32>.size))
             }
-            try HASystem.call("setsockopt IP_TTL", interface.name) {
+            try Linux.call("setsockopt IP_TTL", interface.name) {
                 setsockopt(fd, Int32(IPPROTO_IP), IP_TTL, &ttl, socklen_t(MemoryLayout<Int32>.size))
             }
             var off: Int32 = 0
-            try HASystem.call("setsockopt IP_MULTICAST_LOOP", interface.name) {
+            try Linux.call("setsockopt IP_MULTICAST_LOOP", interface.name) {
                 setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_LOOP, &off, socklen_t(MemoryLayout<Int32>.size))
             }
             var request = ip_mreqn()
             request.imr_multiaddr.s_addr = VRRPInstanceConfiguration.multicastGroup.value.bigEndian
             request.imr_ifindex = interface.index
-            try HASystem.call("setsockopt IP_MULTICAST_IF", interface.name) {
+            try Linux.call("setsockopt IP_MULTICAST_IF", interface.name) {
                 setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_IF, &request, socklen_t(MemoryLayout<ip_mreqn>.size))
             }
-            try HASystem.call("setsockopt IP_ADD_MEMBERSHIP 224.0.0.18", interface.name) {
+            try Linux.call("setsockopt IP_ADD_MEMBERSHIP 224.0.0.18", interface.name) {
                 setsockopt(fd, Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, &request, socklen_t(MemoryLayout<ip_mreqn>.size))
             }
             if let unicastSource {
                 var local = sockaddr_in()
                 local.sin_family = sa_family_t(AF_INET)
                 local.sin_addr.s_addr = unicastSource.value.bigEndian
-                try HASystem.call("bind", "unicast_src_ip \(unicastSource)") {
+                try Linux.call("bind", "unicast_src_ip \(unicastSource)") {
                     withUnsafePointer(to: &local) {
                         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                             bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))

@@ -50,6 +50,42 @@ struct SyncFailoverTests {
         }
     }
 
+    /// Polls both directors' `-L -c -n` until the backup lists `count` entries (or `seconds`
+    /// pass); both tables as last read.
+    static func waitForSynced(master: DirectorProcess, backup: DirectorProcess, count: Int, seconds: Double) throws
+        -> (onMaster: [Int: (state: String, server: String)], onBackup: [Int: (state: String, server: String)]) {
+        var onMaster: [Int: (state: String, server: String)] = [:]
+        var onBackup: [Int: (state: String, server: String)] = [:]
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            usleep(200_000)
+            onMaster = try connections(master)
+            onBackup = try connections(backup)
+        } while onBackup.count < count && Date() < deadline
+        return (onMaster, onBackup)
+    }
+
+    /// Reads streams.py's result.json: how many streams reported, and each broken one (an
+    /// error, more than one server, a gap over 2 s, or a server other than `servers` says).
+    static func streamFailures(_ work: URL, servers: [Int: (state: String, server: String)]) throws
+        -> (reported: Int, failures: [String]) {
+        let data = try Data(contentsOf: work.appendingPathComponent("result.json"))
+        let results = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []
+        var failures: [String] = []
+        for r in results {
+            let port = (r["port"] as? NSNumber)?.intValue ?? -1
+            let seen = r["servers"] as? [String] ?? []
+            let gap = (r["gap"] as? NSNumber)?.doubleValue ?? 99
+            if let error = r["error"] as? String { failures.append("port \(port): \(error)") }
+            if seen.count != 1 { failures.append("port \(port): servers \(seen)") }
+            if gap > 2.0 { failures.append("port \(port): stalled \(gap) s") }
+            if let expected = servers[port]?.server, let name = seen.first, TestBed.realServers[name] != expected {
+                failures.append("port \(port): answered by \(name), the master had \(expected)")
+            }
+        }
+        return (results.count, failures)
+    }
+
     @Test("100 streams: the backup pulls 50, is sent 50 more, takes over after kill -9 and keeps all 100 on their servers; the recovered master pulls them back")
     func failoverKeepsEveryStream() throws {
         let bed = try TestBed()
@@ -84,14 +120,7 @@ struct SyncFailoverTests {
         // 50 more streams while the backup listens: each is synced when it becomes ESTABLISHED.
         _ = FileManager.default.createFile(atPath: work.appendingPathComponent("go").path, contents: nil)
         try Self.waitFor(work.appendingPathComponent("ready"), seconds: 20, what: "the next 50 streams")
-        var onMaster: [Int: (state: String, server: String)] = [:]
-        var onBackup: [Int: (state: String, server: String)] = [:]
-        let deadline = Date().addingTimeInterval(5)
-        repeat {
-            usleep(200_000)
-            onMaster = try Self.connections(master)
-            onBackup = try Self.connections(backup)
-        } while onBackup.count < 100 && Date() < deadline
+        let (onMaster, onBackup) = try Self.waitForSynced(master: master, backup: backup, count: 100, seconds: 5)
         #expect(onMaster.count == 100)
         #expect(onBackup.count == 100, "backup entries: \(onBackup.count)")
         for (port, entry) in onMaster {
@@ -128,22 +157,8 @@ struct SyncFailoverTests {
         _ = FileManager.default.createFile(atPath: work.appendingPathComponent("stop").path, contents: nil)
         try Self.waitFor(work.appendingPathComponent("result.json"), seconds: 20, what: "the client's result")
 
-        let data = try Data(contentsOf: work.appendingPathComponent("result.json"))
-        let results = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []
-        #expect(results.count == 100)
-        var failures: [String] = []
-        for r in results {
-            let port = (r["port"] as? NSNumber)?.intValue ?? -1
-            let servers = r["servers"] as? [String] ?? []
-            let gap = (r["gap"] as? NSNumber)?.doubleValue ?? 99
-            if let error = r["error"] as? String { failures.append("port \(port): \(error)") }
-            if servers.count != 1 { failures.append("port \(port): servers \(servers)") }
-            if gap > 2.0 { failures.append("port \(port): stalled \(gap) s") }
-            if let expected = onMaster[port]?.server, let name = servers.first,
-               TestBed.realServers[name] != expected {
-                failures.append("port \(port): answered by \(name), the master had \(expected)")
-            }
-        }
+        let (reported, failures) = try Self.streamFailures(work, servers: onMaster)
+        #expect(reported == 100)
         #expect(failures.isEmpty, "\(failures.count) of 100 streams broke:\n\(failures.prefix(20).joined(separator: "\n"))\nbackup log:\n\(backup.log)")
         // And the backup did forward them: its counters moved after the takeover.
         let forwarded = try backup.stats().counter("forwarded_frames")
@@ -175,14 +190,7 @@ extension SyncFailoverTests {
         try bed.background("client", "python3 \(Self.streamsScript.path) \(TestBed.vip) 10 10 \(work.path) 60",
                            log: work.appendingPathComponent("client.log").path)
         try Self.waitFor(work.appendingPathComponent("ready"), seconds: 20, what: "20 streams")
-        var onMaster: [Int: (state: String, server: String)] = [:]
-        var onBackup: [Int: (state: String, server: String)] = [:]
-        let deadline = Date().addingTimeInterval(5)
-        repeat {
-            usleep(200_000)
-            onMaster = try Self.connections(master)
-            onBackup = try Self.connections(backup)
-        } while onBackup.count < 20 && Date() < deadline
+        let (onMaster, onBackup) = try Self.waitForSynced(master: master, backup: backup, count: 20, seconds: 5)
         #expect(onMaster.count == 20)
         #expect(onBackup.count == 20, "backup entries: \(onBackup.count)\n\(backup.log)")
         for (port, entry) in onMaster {
