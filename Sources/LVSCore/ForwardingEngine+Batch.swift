@@ -4,8 +4,8 @@
 /// (`ForwardingEngine+HitPath.swift`), with the work that does not depend on the packet done
 /// once per run of such packets instead of once per packet:
 /// - the loop over them (`forwardUsualRun`) is a leaf function: the engine's and the table's
-///   fields (director MAC words, MTU, table base, mask and hash seeds, server and service
-///   arrays, the two timeouts) are loaded once, and no call clobbers them;
+///   fields (director MAC words, MTU, table base, mask and hash seeds, the server array, the
+///   two timeouts) are loaded once, and no call clobbers them;
 /// - the four data-plane counters of a forwarded packet (received and forwarded, frames and
 ///   bytes) become one local byte sum and a frame count derived at the end, added once a call;
 /// - the run's verdicts are written by the caller in one fill;
@@ -31,7 +31,15 @@ extension ForwardingEngine {
         var handedOn = 0
         var i = 0
         while i < count {
-            let end = forwardUsualRun(frames, from: i, count: count, now: now, bytes: &forwardedBytes)
+            let end = forwardUsualRun(frames, from: i, count: count, now: now)
+            // The run's frame bytes in a loop of their own, which LLVM unrolls: summed in the
+            // run's loop, the sum took a register it had none left for (a spill and a reload
+            // a frame).
+            var k = i
+            while k < end {
+                forwardedBytes &+= UInt64(truncatingIfNeeded: frames[k].count)
+                k &+= 1
+            }
             // The run's verdicts in one fill rather than one store per frame in its loop, whose
             // registers are all spoken for.
             (verdicts + i).initialize(repeating: .transmit, count: end &- i)
@@ -61,8 +69,7 @@ extension ForwardingEngine {
     /// first can stay in the registers a call would clobber; the caller's loop, which does
     /// call out for the other frames, runs once per unusual frame instead of once per frame.
     @inline(never)
-    func forwardUsualRun(_ frames: UnsafePointer<FrameBytes>, from start: Int, count: Int, now: UInt64,
-                         bytes: inout UInt64) -> Int {
+    func forwardUsualRun(_ frames: UnsafePointer<FrameBytes>, from start: Int, count: Int, now: UInt64) -> Int {
         let entries = UnsafeRawPointer(connections.entries)
         let mask = connections.mask
         let addressSeed = connections.addressSeed, restSeed = connections.restSeed
@@ -70,11 +77,8 @@ extension ForwardingEngine {
         let macHead = directorMACHead, macTail = directorMACTail
         let mtu = self.mtu
         let destinations = UnsafeMutableRawPointer(self.destinations)
-        let serviceStats = UnsafeMutableRawPointer(self.serviceStats)
         let establishedTimeout = timeoutNanos[Int(ConnectionState.established.rawValue)]
         let udpTimeout = timeoutNanos[Int(ConnectionState.udp.rawValue)]
-        var sum = bytes
-        defer { bytes = sum }
         // One pointer walks the frames (no separate index to step); `i` is its index.
         var f = frames + start
         let end = frames + count
@@ -90,6 +94,7 @@ extension ForwardingEngine {
             else { return i }
             let w20 = b.loadUnaligned(fromByteOffset: 20, as: UInt32.self)
             guard w20 & BatchFrameWords.ttlAboveOne != 0 else { return i }
+            guard InternetChecksum.isValidOptionlessIPv4Header(b + Wire.ethernetHeaderLength) else { return i }
             let fragmentAndProtocol = w20 & BatchFrameWords.fragmentProtocolMask
             let totalLength = Int(UInt16(bigEndian: b.loadUnaligned(fromByteOffset: 16, as: UInt16.self)))
             guard totalLength &+ Wire.ethernetHeaderLength <= frame.count, totalLength <= mtu else { return i }
@@ -115,7 +120,6 @@ extension ForwardingEngine {
                 usualState = ConnectionState.udp.rawValue
                 timeout = udpTimeout
             }
-            guard InternetChecksum.isValidOptionlessIPv4Header(b + Wire.ethernetHeaderLength) else { return i }
             // The packed key straight from the frame (see `PackedKey`), its home slot, and the
             // table's keyed hash with the seeds in registers.
             let key = PackedKey(transport: transport, clientAddress: frame.u32(26), clientPort: frame.u16(34),
@@ -137,17 +141,14 @@ extension ForwardingEngine {
             guard serverWord != 0 else { return i }
             // Forwarded: from here on it writes, as `completeForwarding` does.
             entry.pointee.expiresAt = now &+ timeout
-            let service = (serviceStats + Int(entry.pointee.serviceIndex) &* MemoryLayout<TrafficStats>.stride)
-                .assumingMemoryBound(to: TrafficStats.self)
+            // The server's counters; its service's totals are derived from them when read
+            // (`serviceStats`).
             d.pointee.stats.inPackets &+= 1
-            service.pointee.inPackets &+= 1
             b.storeBytes(of: serverWord | macHead, as: UInt64.self)
             b.storeBytes(of: macTail, toByteOffset: 8, as: UInt32.self)
             DirectRoutingTransmitter.decrementTTL(frame)
             let ipLength = UInt64(truncatingIfNeeded: totalLength)
             d.pointee.stats.inBytes &+= ipLength
-            service.pointee.inBytes &+= ipLength
-            sum &+= UInt64(truncatingIfNeeded: frame.count)
             f += 1
         }
         return i
