@@ -100,7 +100,7 @@ extension ForwardingEngine {
             guard totalLength &+ Wire.ethernetHeaderLength <= frame.count, totalLength <= mtu else { return i }
             // Per protocol: the transport, the state a connection of the usual packet is in
             // (established for an ACK, udp for a datagram), and its timeout.
-            let transport: UInt8
+            let transportBits: UInt64
             let usualState: UInt8
             let timeout: UInt64
             if fragmentAndProtocol == BatchFrameWords.tcpUnfragmented {
@@ -111,19 +111,22 @@ extension ForwardingEngine {
                       Int(b.load(fromByteOffset: 47, as: UInt8.self)) & TCPStateMachine.hitPathFlagMask
                         == Int(Wire.tcpACK)
                 else { return i }
-                transport = TransportProtocol.tcp.rawValue
+                transportBits = BatchFrameWords.transportBits(.tcp)
                 usualState = ConnectionState.established.rawValue
                 timeout = establishedTimeout
             } else {
                 guard fragmentAndProtocol == BatchFrameWords.udpUnfragmented, totalLength >= 28 else { return i }
-                transport = TransportProtocol.udp.rawValue
+                transportBits = BatchFrameWords.transportBits(.udp)
                 usualState = ConnectionState.udp.rawValue
                 timeout = udpTimeout
             }
             // The packed key straight from the frame (see `PackedKey`), its home slot, and the
             // table's keyed hash with the seeds in registers.
-            let key = PackedKey(transport: transport, clientAddress: frame.u32(26), clientPort: frame.u16(34),
+            // The transport and "in use" bits of the key's second word as one constant of the
+            // protocol's (`PackedKey.init` ORs them in one by one).
+            var key = PackedKey(transport: 0, clientAddress: frame.u32(26), clientPort: frame.u16(34),
                                 virtualAddress: frame.u32(30), virtualPort: frame.u16(36))
+            key.rest = key.rest & ~PackedKey.inUse | transportBits
             let hash = ((key.addresses ^ addressSeed) &* (key.rest ^ restSeed)).byteSwapped
             let e = entries + (Int(truncatingIfNeeded: hash) & mask) &* MemoryLayout<ConnectionEntry>.stride
             // The key in its home slot, in the usual state, with no flag but "in use" and a zero
@@ -166,6 +169,11 @@ enum BatchFrameWords {
     @inline(__always) static var fragmentProtocolMask: UInt32 { UInt32(0x3FFF_00FF).bigEndian }
     @inline(__always) static var tcpUnfragmented: UInt32 { UInt32(UInt32(TransportProtocol.tcp.rawValue)).bigEndian }
     @inline(__always) static var udpUnfragmented: UInt32 { UInt32(UInt32(TransportProtocol.udp.rawValue)).bigEndian }
+    /// The bits of a key's second word (`PackedKey.rest`) that depend only on the transport:
+    /// the transport and "in use".
+    @inline(__always) static func transportBits(_ transport: TransportProtocol) -> UInt64 {
+        PackedKey(transport: transport.rawValue, clientAddress: 0, clientPort: 0, virtualAddress: 0, virtualPort: 0).rest
+    }
     /// A TTL above 1 is one with a bit other than the lowest set.
     @inline(__always) static var ttlAboveOne: UInt32 { UInt32(0x0000_FE00).bigEndian }
 }
