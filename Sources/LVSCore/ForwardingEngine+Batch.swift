@@ -28,10 +28,16 @@ extension ForwardingEngine {
     public func processBatch(_ frames: UnsafePointer<FrameBytes>, count: Int,
                              verdicts: UnsafeMutablePointer<Verdict>, now: UInt64) -> Int {
         var forwardedBytes: UInt64 = 0
+        // The expiry a usual packet sets, per protocol, from the call's one clock reading.
+        // Computed here and passed in, so that the loop stores one of two values it holds
+        // rather than adding the clock to one of two timeouts per packet (LLVM folds the add
+        // back into the loop when it sees both sides).
+        let expiries = UsualExpiries(established: now &+ timeoutNanos[Int(ConnectionState.established.rawValue)],
+                                     udp: now &+ timeoutNanos[Int(ConnectionState.udp.rawValue)])
         var handedOn = 0
         var i = 0
         while i < count {
-            let end = forwardUsualRun(frames, from: i, count: count, now: now)
+            let end = forwardUsualRun(frames, from: i, count: count, now: now, expiries: expiries)
             // The run's frame bytes in a loop of their own, which LLVM unrolls: summed in the
             // run's loop, the sum took a register it had none left for (a spill and a reload
             // a frame).
@@ -69,7 +75,9 @@ extension ForwardingEngine {
     /// first can stay in the registers a call would clobber; the caller's loop, which does
     /// call out for the other frames, runs once per unusual frame instead of once per frame.
     @inline(never)
-    func forwardUsualRun(_ frames: UnsafePointer<FrameBytes>, from start: Int, count: Int, now: UInt64) -> Int {
+    func forwardUsualRun(_ frames: UnsafePointer<FrameBytes>, from start: Int, count: Int, now: UInt64,
+                         expiries: UsualExpiries) -> Int {
+        let establishedExpiry = expiries.established, udpExpiry = expiries.udp
         let entries = UnsafeRawPointer(connections.entries)
         let mask = connections.mask
         let addressSeed = connections.addressSeed, restSeed = connections.restSeed
@@ -77,8 +85,6 @@ extension ForwardingEngine {
         let macHead = directorMACHead, macTail = directorMACTail
         let mtu = self.mtu
         let destinations = UnsafeMutableRawPointer(self.destinations)
-        let establishedTimeout = timeoutNanos[Int(ConnectionState.established.rawValue)]
-        let udpTimeout = timeoutNanos[Int(ConnectionState.udp.rawValue)]
         // One pointer walks the frames (no separate index to step); `i` is its index.
         var f = frames + start
         let end = frames + count
@@ -99,10 +105,10 @@ extension ForwardingEngine {
             let totalLength = Int(UInt16(bigEndian: b.loadUnaligned(fromByteOffset: 16, as: UInt16.self)))
             guard totalLength &+ Wire.ethernetHeaderLength <= frame.count, totalLength <= mtu else { return i }
             // Per protocol: the transport, the state a connection of the usual packet is in
-            // (established for an ACK, udp for a datagram), and its timeout.
+            // (established for an ACK, udp for a datagram), and the expiry its packet sets.
             let transportBits: UInt64
             let usualState: UInt8
-            let timeout: UInt64
+            let expiry: UInt64
             if fragmentAndProtocol == BatchFrameWords.tcpUnfragmented {
                 // Data offset of 5 words or more, inside the packet; flags exactly ACK among
                 // SYN, FIN, RST and ACK (the others may change the state).
@@ -113,12 +119,12 @@ extension ForwardingEngine {
                 else { return i }
                 transportBits = BatchFrameWords.transportBits(.tcp)
                 usualState = ConnectionState.established.rawValue
-                timeout = establishedTimeout
+                expiry = establishedExpiry
             } else {
                 guard fragmentAndProtocol == BatchFrameWords.udpUnfragmented, totalLength >= 28 else { return i }
                 transportBits = BatchFrameWords.transportBits(.udp)
                 usualState = ConnectionState.udp.rawValue
-                timeout = udpTimeout
+                expiry = udpExpiry
             }
             // The packed key straight from the frame (see `PackedKey`), its home slot, and the
             // table's keyed hash with the seeds in registers.
@@ -143,7 +149,7 @@ extension ForwardingEngine {
             let serverWord = d.pointee.forwardingMACWord
             guard serverWord != 0 else { return i }
             // Forwarded: from here on it writes, as `completeForwarding` does.
-            entry.pointee.expiresAt = now &+ timeout
+            entry.pointee.expiresAt = expiry
             // The server's counters; its service's totals are derived from them when read
             // (`serviceStats`).
             d.pointee.stats.inPackets &+= 1
@@ -156,6 +162,12 @@ extension ForwardingEngine {
         }
         return i
     }
+}
+
+/// The expiry instants `forwardUsualRun` sets: an established TCP connection's, a UDP one's.
+struct UsualExpiries {
+    var established: UInt64
+    var udp: UInt64
 }
 
 /// Header words of the usual frame as the batch loop compares them: native-order loads of the
