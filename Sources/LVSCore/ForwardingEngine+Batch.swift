@@ -4,10 +4,13 @@
 /// (`ForwardingEngine+HitPath.swift`), with the work that does not depend on the packet done
 /// once per run of such packets instead of once per packet:
 /// - the loop over them (`forwardUsualRun`) is a leaf function: the engine's and the table's
-///   fields (director MAC words, MTU, table base, mask and hash seeds, the server array, the
-///   two timeouts) are loaded once, and no call clobbers them;
+///   fields (director MAC words, MTU, table base, mask and hash seeds, the server array) are
+///   loaded once, and no call clobbers them; the two expiry instants a usual packet sets come
+///   in computed from the call's one clock reading;
 /// - the four data-plane counters of a forwarded packet (received and forwarded, frames and
-///   bytes) become one local byte sum and a frame count derived at the end, added once a call;
+///   bytes) become a byte sum over each run (its own loop) and a frame count derived at the
+///   end, added once a call; the service's packets and bytes are not counted at all (they are
+///   derived from its servers' counters when read, see `serviceStats`);
 /// - the run's verdicts are written by the caller in one fill;
 /// - the frame checks test several header fields per load (`BatchFrameWords`), and the slot's
 ///   second word is compared unmasked: key, usual state, flags and reserved byte at once.
@@ -68,8 +71,8 @@ extension ForwardingEngine {
 
     /// Forwards frames from index `start` on for as long as each is the usual packet, and
     /// returns the index of the first that is not (or `count`): the frames before it are to be
-    /// transmitted. It adds the forwarded frames' lengths to `bytes`; the caller writes their
-    /// verdicts, counts them and does everything else.
+    /// transmitted. The caller writes their verdicts, counts them
+    /// and their bytes, and does everything else.
     ///
     /// A leaf function on purpose: with no call in the loop, the engine's fields it loads
     /// first can stay in the registers a call would clobber; the caller's loop, which does
