@@ -103,6 +103,9 @@ extension ForwardingEngine {
             else { return i }
             let w20 = b.loadUnaligned(fromByteOffset: 20, as: UInt32.self)
             guard w20 & BatchFrameWords.ttlAboveOne != 0 else { return i }
+            // The header checksum this early (the count ≥ 54 check covers its 20 bytes): none of
+            // the protocol's constants is live across it yet, so nothing spills, and the total
+            // length below comes from its first load.
             guard InternetChecksum.isValidOptionlessIPv4Header(b + Wire.ethernetHeaderLength) else { return i }
             let fragmentAndProtocol = w20 & BatchFrameWords.fragmentProtocolMask
             let totalLength = Int(UInt16(bigEndian: b.loadUnaligned(fromByteOffset: 16, as: UInt16.self)))
