@@ -27,7 +27,9 @@ public enum DirectRoutingTransmitter {
         let l3 = Wire.ethernetHeaderLength
         frame.setU8(l3 + 8, frame.u8(l3 + 8) &- 1)
         let field = frame.base + (l3 + 10)
-        let sum = UInt32(field.loadUnaligned(as: UInt16.self)) &+ UInt32(UInt16(0x0100).bigEndian)
-        field.storeBytes(of: UInt16(truncatingIfNeeded: sum &+ (sum >= 0xFFFF ? 1 : 0)), as: UInt16.self)
+        // sum ≥ 0xFFFF exactly when the 16-bit add of one more carries: x − 1 + carry is then
+        // sum + (sum ≥ 0xFFFF), which x86 does in an add and an add-with-carry.
+        let (x, carry) = field.loadUnaligned(as: UInt16.self).addingReportingOverflow(UInt16(0x0100).bigEndian &+ 1)
+        field.storeBytes(of: x &- 1 &+ (carry ? 1 : 0), as: UInt16.self)
     }
 }

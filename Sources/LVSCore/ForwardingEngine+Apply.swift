@@ -320,6 +320,9 @@ extension ForwardingEngine {
         }
         serviceStats.deallocate()
         serviceStats = stats
+        // A new service's totals start at 0, even if it revives held slots of an earlier
+        // service with its key (`serviceStats`).
+        for (i, o) in plan.previous.enumerated() where o == nil { startServiceTotalsAtZero(i) }
         if ratesStarted {
             let before = serviceRates
             serviceRates = plan.previous.map { o in o.map { before[$0] } ?? RateEstimator() }
@@ -429,6 +432,13 @@ extension ForwardingEngine {
         d.mac = neighbors[n].mac
         // Slots are handed out in order, so this runs once; a gap would hold unlinked,
         // unavailable copies that nothing names.
+        // A reused slot's counters stay in the totals of the service it was created in, when that
+        // service is still there (`serviceStats`; this runs before `commit` renumbers services,
+        // so `serviceIndex` and `serviceStats` are still the old ones).
+        if Int(slot) < destinationCount, let o = serviceIndex[slotServiceKeys[Int(slot)]] {
+            serviceStats[o].inPackets &+= destinations[Int(slot)].stats.inPackets
+            serviceStats[o].inBytes &+= destinations[Int(slot)].stats.inBytes
+        }
         var unused = d
         unused.isAvailable = false
         while destinationCount <= Int(slot) {

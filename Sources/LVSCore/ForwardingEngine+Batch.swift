@@ -4,10 +4,13 @@
 /// (`ForwardingEngine+HitPath.swift`), with the work that does not depend on the packet done
 /// once per run of such packets instead of once per packet:
 /// - the loop over them (`forwardUsualRun`) is a leaf function: the engine's and the table's
-///   fields (director MAC words, MTU, table base, mask and hash seeds, server and service
-///   arrays, the two timeouts) are loaded once, and no call clobbers them;
+///   fields (director MAC words, MTU, table base, mask and hash seeds, the server array) are
+///   loaded once, and no call clobbers them; the two expiry instants a usual packet sets come
+///   in computed from the call's one clock reading;
 /// - the four data-plane counters of a forwarded packet (received and forwarded, frames and
-///   bytes) become one local byte sum and a frame count derived at the end, added once a call;
+///   bytes) become a byte sum over each run (its own loop) and a frame count derived at the
+///   end, added once a call; the service's packets and bytes are not counted at all (they are
+///   derived from its servers' counters when read, see `serviceStats`);
 /// - the run's verdicts are written by the caller in one fill;
 /// - the frame checks test several header fields per load (`BatchFrameWords`), and the slot's
 ///   second word is compared unmasked: key, usual state, flags and reserved byte at once.
@@ -28,10 +31,24 @@ extension ForwardingEngine {
     public func processBatch(_ frames: UnsafePointer<FrameBytes>, count: Int,
                              verdicts: UnsafeMutablePointer<Verdict>, now: UInt64) -> Int {
         var forwardedBytes: UInt64 = 0
+        // The expiry a usual packet sets, per protocol, from the call's one clock reading.
+        // Computed here and passed in, so that the loop stores one of two values it holds
+        // rather than adding the clock to one of two timeouts per packet (LLVM folds the add
+        // back into the loop when it sees both sides).
+        let expiries = UsualExpiries(established: now &+ timeoutNanos[Int(ConnectionState.established.rawValue)],
+                                     udp: now &+ timeoutNanos[Int(ConnectionState.udp.rawValue)])
         var handedOn = 0
         var i = 0
         while i < count {
-            let end = forwardUsualRun(frames, from: i, count: count, now: now, bytes: &forwardedBytes)
+            let end = forwardUsualRun(frames, from: i, count: count, now: now, expiries: expiries)
+            // The run's frame bytes in a loop of their own, which LLVM unrolls: summed in the
+            // run's loop, the sum took a register it had none left for (a spill and a reload
+            // a frame).
+            var k = i
+            while k < end {
+                forwardedBytes &+= UInt64(truncatingIfNeeded: frames[k].count)
+                k &+= 1
+            }
             // The run's verdicts in one fill rather than one store per frame in its loop, whose
             // registers are all spoken for.
             (verdicts + i).initialize(repeating: .transmit, count: end &- i)
@@ -54,15 +71,16 @@ extension ForwardingEngine {
 
     /// Forwards frames from index `start` on for as long as each is the usual packet, and
     /// returns the index of the first that is not (or `count`): the frames before it are to be
-    /// transmitted. It adds the forwarded frames' lengths to `bytes`; the caller writes their
-    /// verdicts, counts them and does everything else.
+    /// transmitted. The caller writes their verdicts, counts them
+    /// and their bytes, and does everything else.
     ///
     /// A leaf function on purpose: with no call in the loop, the engine's fields it loads
     /// first can stay in the registers a call would clobber; the caller's loop, which does
     /// call out for the other frames, runs once per unusual frame instead of once per frame.
     @inline(never)
     func forwardUsualRun(_ frames: UnsafePointer<FrameBytes>, from start: Int, count: Int, now: UInt64,
-                         bytes: inout UInt64) -> Int {
+                         expiries: UsualExpiries) -> Int {
+        let establishedExpiry = expiries.established, udpExpiry = expiries.udp
         let entries = UnsafeRawPointer(connections.entries)
         let mask = connections.mask
         let addressSeed = connections.addressSeed, restSeed = connections.restSeed
@@ -70,11 +88,6 @@ extension ForwardingEngine {
         let macHead = directorMACHead, macTail = directorMACTail
         let mtu = self.mtu
         let destinations = UnsafeMutableRawPointer(self.destinations)
-        let serviceStats = UnsafeMutableRawPointer(self.serviceStats)
-        let establishedTimeout = timeoutNanos[Int(ConnectionState.established.rawValue)]
-        let udpTimeout = timeoutNanos[Int(ConnectionState.udp.rawValue)]
-        var sum = bytes
-        defer { bytes = sum }
         // One pointer walks the frames (no separate index to step); `i` is its index.
         var f = frames + start
         let end = frames + count
@@ -90,14 +103,18 @@ extension ForwardingEngine {
             else { return i }
             let w20 = b.loadUnaligned(fromByteOffset: 20, as: UInt32.self)
             guard w20 & BatchFrameWords.ttlAboveOne != 0 else { return i }
+            // The header checksum this early (the count ≥ 54 check covers its 20 bytes): none of
+            // the protocol's constants is live across it yet, so nothing spills, and the total
+            // length below comes from its first load.
+            guard InternetChecksum.isValidOptionlessIPv4Header(b + Wire.ethernetHeaderLength) else { return i }
             let fragmentAndProtocol = w20 & BatchFrameWords.fragmentProtocolMask
             let totalLength = Int(UInt16(bigEndian: b.loadUnaligned(fromByteOffset: 16, as: UInt16.self)))
             guard totalLength &+ Wire.ethernetHeaderLength <= frame.count, totalLength <= mtu else { return i }
             // Per protocol: the transport, the state a connection of the usual packet is in
-            // (established for an ACK, udp for a datagram), and its timeout.
-            let transport: UInt8
+            // (established for an ACK, udp for a datagram), and the expiry its packet sets.
+            let transportBits: UInt64
             let usualState: UInt8
-            let timeout: UInt64
+            let expiry: UInt64
             if fragmentAndProtocol == BatchFrameWords.tcpUnfragmented {
                 // Data offset of 5 words or more, inside the packet; flags exactly ACK among
                 // SYN, FIN, RST and ACK (the others may change the state).
@@ -106,20 +123,22 @@ extension ForwardingEngine {
                       Int(b.load(fromByteOffset: 47, as: UInt8.self)) & TCPStateMachine.hitPathFlagMask
                         == Int(Wire.tcpACK)
                 else { return i }
-                transport = TransportProtocol.tcp.rawValue
+                transportBits = BatchFrameWords.transportBits(.tcp)
                 usualState = ConnectionState.established.rawValue
-                timeout = establishedTimeout
+                expiry = establishedExpiry
             } else {
                 guard fragmentAndProtocol == BatchFrameWords.udpUnfragmented, totalLength >= 28 else { return i }
-                transport = TransportProtocol.udp.rawValue
+                transportBits = BatchFrameWords.transportBits(.udp)
                 usualState = ConnectionState.udp.rawValue
-                timeout = udpTimeout
+                expiry = udpExpiry
             }
-            guard InternetChecksum.isValidOptionlessIPv4Header(b + Wire.ethernetHeaderLength) else { return i }
             // The packed key straight from the frame (see `PackedKey`), its home slot, and the
             // table's keyed hash with the seeds in registers.
-            let key = PackedKey(transport: transport, clientAddress: frame.u32(26), clientPort: frame.u16(34),
+            // The transport and "in use" bits of the key's second word as one constant of the
+            // protocol's (`PackedKey.init` ORs them in one by one).
+            var key = PackedKey(transport: 0, clientAddress: frame.u32(26), clientPort: frame.u16(34),
                                 virtualAddress: frame.u32(30), virtualPort: frame.u16(36))
+            key.rest = key.rest & ~PackedKey.inUse | transportBits
             let hash = ((key.addresses ^ addressSeed) &* (key.rest ^ restSeed)).byteSwapped
             let e = entries + (Int(truncatingIfNeeded: hash) & mask) &* MemoryLayout<ConnectionEntry>.stride
             // The key in its home slot, in the usual state, with no flag but "in use" and a zero
@@ -136,22 +155,25 @@ extension ForwardingEngine {
             let serverWord = d.pointee.forwardingMACWord
             guard serverWord != 0 else { return i }
             // Forwarded: from here on it writes, as `completeForwarding` does.
-            entry.pointee.expiresAt = now &+ timeout
-            let service = (serviceStats + Int(entry.pointee.serviceIndex) &* MemoryLayout<TrafficStats>.stride)
-                .assumingMemoryBound(to: TrafficStats.self)
+            entry.pointee.expiresAt = expiry
+            // The server's counters; its service's totals are derived from them when read
+            // (`serviceStats`).
             d.pointee.stats.inPackets &+= 1
-            service.pointee.inPackets &+= 1
             b.storeBytes(of: serverWord | macHead, as: UInt64.self)
             b.storeBytes(of: macTail, toByteOffset: 8, as: UInt32.self)
             DirectRoutingTransmitter.decrementTTL(frame)
             let ipLength = UInt64(truncatingIfNeeded: totalLength)
             d.pointee.stats.inBytes &+= ipLength
-            service.pointee.inBytes &+= ipLength
-            sum &+= UInt64(truncatingIfNeeded: frame.count)
             f += 1
         }
         return i
     }
+}
+
+/// The expiry instants `forwardUsualRun` sets: an established TCP connection's, a UDP one's.
+struct UsualExpiries {
+    var established: UInt64
+    var udp: UInt64
 }
 
 /// Header words of the usual frame as the batch loop compares them: native-order loads of the
@@ -165,6 +187,11 @@ enum BatchFrameWords {
     @inline(__always) static var fragmentProtocolMask: UInt32 { UInt32(0x3FFF_00FF).bigEndian }
     @inline(__always) static var tcpUnfragmented: UInt32 { UInt32(UInt32(TransportProtocol.tcp.rawValue)).bigEndian }
     @inline(__always) static var udpUnfragmented: UInt32 { UInt32(UInt32(TransportProtocol.udp.rawValue)).bigEndian }
+    /// The bits of a key's second word (`PackedKey.rest`) that depend only on the transport:
+    /// the transport and "in use".
+    @inline(__always) static func transportBits(_ transport: TransportProtocol) -> UInt64 {
+        PackedKey(transport: transport.rawValue, clientAddress: 0, clientPort: 0, virtualAddress: 0, virtualPort: 0).rest
+    }
     /// A TTL above 1 is one with a bit other than the lowest set.
     @inline(__always) static var ttlAboveOne: UInt32 { UInt32(0x0000_FE00).bigEndian }
 }

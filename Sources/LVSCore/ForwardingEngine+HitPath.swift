@@ -191,12 +191,11 @@ extension ForwardingEngine {
         // The adds of 1 come before the first write to the frame and the adds of a length after
         // it: that write might alias them, so LLVM's SLP vectoriser can no longer pack a
         // packets/bytes pair into one 128-bit add, which takes twice the instructions of two
-        // adds (it has to build the vector of 1 and the length).
-        let service = serviceStats + Int(e.pointee.serviceIndex)
+        // adds (it has to build the vector of 1 and the length). The service's totals are
+        // derived from its servers' counters (`serviceStats`): nothing to add for it here.
         count(.receivedFrames)
         count(.forwardedFrames)
         d.pointee.stats.inPackets &+= 1
-        service.pointee.inPackets &+= 1
         frame.base.storeBytes(of: Self.frameWord(mac) | directorMACHead, as: UInt64.self)
         frame.base.storeBytes(of: directorMACTail, toByteOffset: 8, as: UInt32.self)
         DirectRoutingTransmitter.decrementTTL(frame)
@@ -205,7 +204,6 @@ extension ForwardingEngine {
         count(.receivedBytes, frameLength)
         count(.forwardedBytes, frameLength)
         d.pointee.stats.inBytes &+= ipLength
-        service.pointee.inBytes &+= ipLength
     }
 
     /// `transition`'s bookkeeping for a state change, on raw values: a connection that becomes

@@ -23,6 +23,7 @@ extension ForwardingEngine {
                                         c.secondsSinceLast = (now &- min(now, lastVIPConflictAt)) / 1_000_000_000
                                         return c
                                     })
+        let totals = serviceTotals()
         for (s, runtime) in services.enumerated() {
             var config = s < configuration.services.count ? configuration.services[s] : VirtualServiceConfig(
                 key: runtime.key, scheduler: runtime.scheduler.name)
@@ -44,7 +45,7 @@ extension ForwardingEngine {
                                          persistentConnections: UInt32(clamping: d.persistentConnections),
                                          stats: d.stats, rates: TrafficRates(rate(slot: slot)))
             }
-            result.services.append(ServiceStatus(config: config, stats: serviceStats[s],
+            result.services.append(ServiceStatus(config: config, stats: totals[s],
                                                  rates: TrafficRates(rate(service: s)), destinations: list))
         }
         if includeConnections {
@@ -117,6 +118,9 @@ extension ForwardingEngine {
                 destinations[Int(slot)].stats = TrafficStats()
                 if ratesStarted && Int(slot) < destinationRates.count { destinationRates[Int(slot)] = RateEstimator() }
             }
+            // The held slots of removed servers keep their counters but no longer count in the
+            // service's totals (`serviceStats`).
+            startServiceTotalsAtZero(s)
         }
     }
 }

@@ -85,6 +85,14 @@ public final class ForwardingEngine {
     /// follows that key across applies.
     var slotServiceKeys: [VirtualServiceKey] = []
     /// One `TrafficStats` per service, in `services` order; replaced (not grown) by `apply`.
+    /// `connections` is the service's own count. `inPackets` and `inBytes` are not: a packet is
+    /// counted once, on its server's slot, and a service's totals are derived when read
+    /// (`serviceTotals`) as these two fields plus the counters of every slot created in the
+    /// service. The fields keep what the slots no longer show, so that the totals follow the
+    /// kernel's: a slot's counts are folded in when the slot is reused (a deleted server's
+    /// packets stay in its service's totals), and a count the service must not see (a slot's
+    /// counts from before its service existed or was zeroed, a relayed ICMP error) is
+    /// subtracted (wrapping). This takes the service's two adds off every forwarded packet.
     @exclusivity(unchecked)
     var serviceStats: UnsafeMutablePointer<TrafficStats>
     let counterSlots: UnsafeMutablePointer<UInt64>
@@ -406,11 +414,9 @@ public final class ForwardingEngine {
             }
         }
         let destinationSlot: Int32
-        let serviceSlot: Int
         if slot >= 0 {
             let e = connections.entry(slot)
             destinationSlot = e.pointee.destinationSlot
-            serviceSlot = Int(e.pointee.serviceIndex)
             guard destinations[Int(destinationSlot)].isAvailable else {
                 count(.destinationUnavailable)
                 return .drop
@@ -422,14 +428,12 @@ public final class ForwardingEngine {
             let opened = openConnection(frame, p, key: key, isTCP: isTCP, now: now)
             guard opened.destinationSlot >= 0 else { return opened.verdict }
             destinationSlot = opened.destinationSlot
-            serviceSlot = opened.serviceSlot
         }
         let d = destinations + Int(destinationSlot)
         let bytes = UInt64(p.ipTotalLength)
+        // The service's totals include its servers' counters (`serviceStats`).
         d.pointee.stats.inPackets &+= 1
         d.pointee.stats.inBytes &+= bytes
-        serviceStats[serviceSlot].inPackets &+= 1
-        serviceStats[serviceSlot].inBytes &+= bytes
         guard let mac = d.pointee.mac else {
             count(.neighborUnresolved)
             let n = Int(d.pointee.neighborIndex)
@@ -634,6 +638,12 @@ public final class ForwardingEngine {
         }
         d.pointee.stats.inPackets &+= 1
         d.pointee.stats.inBytes &+= UInt64(p.ipTotalLength)
+        // A relayed ICMP error counts for its server only, as before the service's totals were
+        // derived from its servers': taken back out of the service's (`serviceStats`).
+        if let s = serviceIndex[slotServiceKeys[Int(e.pointee.destinationSlot)]], s < services.count {
+            serviceStats[s].inPackets &-= 1
+            serviceStats[s].inBytes &-= UInt64(p.ipTotalLength)
+        }
         DirectRoutingTransmitter.rewrite(frame, realServerMAC: mac, directorMAC: directorMAC)
         count(.icmpErrorsRelayed)
         count(.forwardedFrames)
@@ -880,11 +890,13 @@ public final class ForwardingEngine {
     public func sampleRates() {
         if !ratesStarted {
             ratesStarted = true
-            serviceRates = (0..<services.count).map { RateEstimator(startingAt: serviceStats[$0]) }
+            let totals = serviceTotals()
+            serviceRates = totals.map { RateEstimator(startingAt: $0) }
             destinationRates = (0..<destinationCount).map { RateEstimator(startingAt: destinations[$0].stats) }
             return
         }
-        for i in 0..<services.count { serviceRates[i].sample(serviceStats[i]) }
+        let totals = serviceTotals()
+        for i in 0..<services.count { serviceRates[i].sample(totals[i]) }
         for i in 0..<destinationCount { destinationRates[i].sample(destinations[i].stats) }
     }
 
@@ -915,7 +927,36 @@ public final class ForwardingEngine {
     }
 
     public func destination(slot: Int32) -> Destination { destinations[Int(slot)] }
-    public func stats(service s: Int) -> TrafficStats { serviceStats[s] }
+    public func stats(service s: Int) -> TrafficStats { serviceTotals()[s] }
+
+    /// Every service's counters (see `serviceStats`): its own fields plus the packets and bytes
+    /// of each slot created in it. One pass over the slots; read at status and estimator time.
+    func serviceTotals() -> [TrafficStats] {
+        var totals = (0..<services.count).map { serviceStats[$0] }
+        for slot in 0..<destinationCount {
+            guard let s = serviceIndex[slotServiceKeys[slot]], s < totals.count else { continue }
+            totals[s].inPackets &+= destinations[slot].stats.inPackets
+            totals[s].inBytes &+= destinations[slot].stats.inBytes
+        }
+        return totals
+    }
+
+    /// The packets and bytes of every slot created in the service `key`.
+    func slotTraffic(of key: VirtualServiceKey) -> (packets: UInt64, bytes: UInt64) {
+        var packets: UInt64 = 0, bytes: UInt64 = 0
+        for slot in 0..<destinationCount where slotServiceKeys[slot] == key {
+            packets &+= destinations[slot].stats.inPackets
+            bytes &+= destinations[slot].stats.inBytes
+        }
+        return (packets, bytes)
+    }
+
+    /// Makes the derived totals of service `s` zero, whatever its slots hold.
+    func startServiceTotalsAtZero(_ s: Int) {
+        let (packets, bytes) = slotTraffic(of: services[s].key)
+        serviceStats[s].inPackets = 0 &- packets
+        serviceStats[s].inBytes = 0 &- bytes
+    }
 
     /// The live connection entries (for listings and tests).
     public func connectionEntries(now: UInt64) -> [ConnectionEntry] {

@@ -325,6 +325,44 @@ import Testing
         #expect(e.destination(slot: 2).stats.inPackets == 3)
     }
 
+    // A service's packet and byte totals are derived from its servers' counters; a removed
+    // server's packets stay in them after its slot goes to another server, and zeroing the
+    // service zeroes them even while a removed server still holds its slot (and its counters).
+    @Test func serviceTotalsKeepRemovedServersTraffic() throws {
+        let e = try Self.engine()
+        #expect(Self.tcp(e, port: 1000, flags: Wire.tcpSYN, at: 0) == "rs3")
+        #expect(Self.tcp(e, port: 1000, flags: Wire.tcpACK, at: 1) == "rs3")
+        #expect(Self.tcp(e, port: 1001, flags: Wire.tcpSYN, at: 1) == "rs2")
+        let before = e.stats(service: 0)
+        #expect(before.inPackets == 3 && before.inBytes == 3 * 40)
+        // rs3 removed while its connection holds slot 2: the totals do not move.
+        _ = try e.apply(Self.configuration(tcp: [Self.rs1, Self.rs2]))
+        #expect(e.stats(service: 0) == before)
+        // The connections expire and are swept; rs4 is added and gets the freed slot 2.
+        e.expireConnections(now: 100_000 * Self.second, budget: 4096)
+        let outcome = try e.apply(Self.configuration(tcp: [Self.rs1, Self.rs2, Self.server(Self.rs4)]))
+        #expect(outcome.addedDestinations == 1)
+        #expect(e.destination(slot: 2).address == Self.rs4 && e.destination(slot: 2).stats == TrafficStats())
+        #expect(e.stats(service: 0).inPackets == 3 && e.stats(service: 0).inBytes == 3 * 40)
+        #expect(e.status(now: 100_000 * Self.second, includeConnections: false).services[0].stats == e.stats(service: 0))
+        #expect(Self.tcp(e, port: 1002, flags: Wire.tcpSYN, at: 100_001 * Self.second) != "-")
+        #expect(e.stats(service: 0).inPackets == 4)
+        #expect(e.stats(service: 1).inPackets == 0)
+        // Zeroed with a removed server holding its slot: the service starts from 0, the held
+        // slot keeps its counters, and later packets count from there.
+        var port: UInt16 = 1003
+        while Self.tcp(e, port: port, flags: Wire.tcpSYN, at: 100_002 * Self.second) != "rs4" && port < 1010 { port += 1 }
+        #expect(e.stats(service: 0).inPackets == 4 + UInt64(port - 1002))
+        _ = try e.apply(Self.configuration(tcp: [Self.rs1, Self.rs2]))
+        let held = e.destination(slot: 2).stats.inPackets
+        #expect(held == 1)
+        try e.zeroCounters(service: Self.tcpService)
+        #expect(e.stats(service: 0).inPackets == 0 && e.stats(service: 0).inBytes == 0)
+        #expect(e.destination(slot: 2).stats.inPackets == held)
+        #expect(Self.tcp(e, port: 2000, flags: Wire.tcpSYN, at: 100_003 * Self.second) != "-")
+        #expect(e.stats(service: 0).inPackets == 1 && e.stats(service: 0).inBytes == 40)
+    }
+
     // A removed service's template and connection are unlinked (nothing can find the template
     // through a service that is gone), so both expire on their own timers.
     @Test func removedServiceUnlinksTemplates() throws {

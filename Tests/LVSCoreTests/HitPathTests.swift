@@ -412,7 +412,6 @@ import Testing
         #expect(ForwardingEngineTests.send(e, datagram, at: 0).verdict == .transmit)
         func runLength(_ frames: [[UInt8]]) -> Int {
             var copies = frames
-            var bytes: UInt64 = 0
             let buffers = copies.indices.map { k in
                 copies[k].withUnsafeMutableBytes { raw in
                     let b = UnsafeMutableRawPointer.allocate(byteCount: raw.count, alignment: 8)
@@ -422,7 +421,8 @@ import Testing
             }
             defer { buffers.forEach { $0.base.deallocate() } }
             return buffers.withUnsafeBufferPointer {
-                e.forwardUsualRun($0.baseAddress!, from: 0, count: $0.count, now: 1, bytes: &bytes)
+                e.forwardUsualRun($0.baseAddress!, from: 0, count: $0.count, now: 1,
+                                  expiries: UsualExpiries(established: 2, udp: 2))
             }
         }
         let ack = TestNetwork.tcp(flags: Wire.tcpACK, payload: [1, 2])

@@ -104,6 +104,12 @@ import Testing
         #expect(withFrame(&frame) { e.process($0, now: 1) } == .transmit)
         #expect(ForwardingEngineTests.server(frame) == server)
         #expect(e.counter(.icmpErrorsRelayed) == 1)
+        // The relayed error counts for the server (SYN and error) but not for the service,
+        // whose totals are derived from its servers' counters.
+        let slot = e.connectionEntries(now: 1)[0].destinationSlot
+        #expect(e.destination(slot: slot).stats.inPackets == 2)
+        #expect(e.stats(service: 0).inPackets == 1)
+        #expect(e.status(now: 1, includeConnections: false).services[0].stats.inPackets == 1)
         // An error quoting a flow nobody knows is dropped.
         var unknown = icmp
         FrameBuilder.put16(&unknown, 8 + 20 + 2, 41000)
