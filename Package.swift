@@ -71,6 +71,8 @@ let package = Package(
                           swiftSettings: strictSettings),
         .executableTarget(name: "MaglevBuild", dependencies: ["LVSCore"], path: "Benchmarks/Sources/MaglevBuild",
                           swiftSettings: strictSettings),
+        .executableTarget(name: "ServiceSnapshot", dependencies: ["LVSCore", "LVSDataPlane"],
+                          path: "Benchmarks/Sources/ServiceSnapshot", swiftSettings: strictSettings),
         .executableTarget(name: "ControlPlane",
                           dependencies: ["LVSCore", "LVSConfig", "LVSControlProtocol", "LVSAdmin"],
                           path: "Benchmarks/Sources/ControlPlane", swiftSettings: strictSettings),

@@ -311,6 +311,7 @@ extension ForwardingEngine {
         }
         services = runtimes
         serviceIndex = index
+        indexSlotServices()
 
         // 5. Per-service counters and estimators follow their service to its new index.
         let stats = UnsafeMutablePointer<TrafficStats>.allocate(capacity: max(runtimes.count, 1))
@@ -322,7 +323,7 @@ extension ForwardingEngine {
         serviceStats = stats
         // A new service's totals start at 0, even if it revives held slots of an earlier
         // service with its key (`serviceStats`).
-        for (i, o) in plan.previous.enumerated() where o == nil { startServiceTotalsAtZero(i) }
+        startServiceTotalsAtZero(plan.previous.indices.lazy.filter { plan.previous[$0] == nil })
         if ratesStarted {
             let before = serviceRates
             serviceRates = plan.previous.map { o in o.map { before[$0] } ?? RateEstimator() }
@@ -434,8 +435,8 @@ extension ForwardingEngine {
         // unavailable copies that nothing names.
         // A reused slot's counters stay in the totals of the service it was created in, when that
         // service is still there (`serviceStats`; this runs before `commit` renumbers services,
-        // so `serviceIndex` and `serviceStats` are still the old ones).
-        if Int(slot) < destinationCount, let o = serviceIndex[slotServiceKeys[Int(slot)]] {
+        // so `slotServices` and `serviceStats` are still the old ones).
+        if Int(slot) < slotServices.count, case let o = Int(slotServices[Int(slot)]), o >= 0 {
             serviceStats[o].inPackets &+= destinations[Int(slot)].stats.inPackets
             serviceStats[o].inBytes &+= destinations[Int(slot)].stats.inBytes
         }

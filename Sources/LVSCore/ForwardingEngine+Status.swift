@@ -118,9 +118,9 @@ extension ForwardingEngine {
                 destinations[Int(slot)].stats = TrafficStats()
                 if ratesStarted && Int(slot) < destinationRates.count { destinationRates[Int(slot)] = RateEstimator() }
             }
-            // The held slots of removed servers keep their counters but no longer count in the
-            // service's totals (`serviceStats`).
-            startServiceTotalsAtZero(s)
         }
+        // The held slots of removed servers keep their counters but no longer count in the
+        // services' totals (`serviceStats`): one sweep of the slots for all targets.
+        startServiceTotalsAtZero(targets)
     }
 }

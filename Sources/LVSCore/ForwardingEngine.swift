@@ -84,15 +84,19 @@ public final class ForwardingEngine {
     /// only by the same service (the kernel's trash lookup), and its connections' service index
     /// follows that key across applies.
     var slotServiceKeys: [VirtualServiceKey] = []
+    /// Per used slot, the index in `services` of the service it was created in (its key in
+    /// `slotServiceKeys`), or -1 when that service is gone: what a read of the services' totals
+    /// sums by, without hashing a key per slot. Rebuilt by `apply` (`indexSlotServices`).
+    var slotServices: [Int32] = []
     /// One `TrafficStats` per service, in `services` order; replaced (not grown) by `apply`.
     /// `connections` is the service's own count. `inPackets` and `inBytes` are not: a packet is
     /// counted once, on its server's slot, and a service's totals are derived when read
     /// (`serviceTotals`) as these two fields plus the counters of every slot created in the
     /// service. The fields keep what the slots no longer show, so that the totals follow the
     /// kernel's: a slot's counts are folded in when the slot is reused (a deleted server's
-    /// packets stay in its service's totals), and a count the service must not see (a slot's
-    /// counts from before its service existed or was zeroed, a relayed ICMP error) is
-    /// subtracted (wrapping). This takes the service's two adds off every forwarded packet.
+    /// packets stay in its service's totals), and a slot's counts from before its service
+    /// existed or was zeroed are subtracted (wrapping). This takes the service's two adds off
+    /// every forwarded packet; reading the totals is one sweep of the slots (`serviceTotals`).
     @exclusivity(unchecked)
     var serviceStats: UnsafeMutablePointer<TrafficStats>
     let counterSlots: UnsafeMutablePointer<UInt64>
@@ -638,12 +642,8 @@ public final class ForwardingEngine {
         }
         d.pointee.stats.inPackets &+= 1
         d.pointee.stats.inBytes &+= UInt64(p.ipTotalLength)
-        // A relayed ICMP error counts for its server only, as before the service's totals were
-        // derived from its servers': taken back out of the service's (`serviceStats`).
-        if let s = serviceIndex[slotServiceKeys[Int(e.pointee.destinationSlot)]], s < services.count {
-            serviceStats[s].inPackets &-= 1
-            serviceStats[s].inBytes &-= UInt64(p.ipTotalLength)
-        }
+        // Counted for the server and so for its service (`serviceStats`), as the kernel's
+        // `ip_vs_in_icmp` does with `ip_vs_in_stats`.
         DirectRoutingTransmitter.rewrite(frame, realServerMAC: mac, directorMAC: directorMAC)
         count(.icmpErrorsRelayed)
         count(.forwardedFrames)
@@ -927,35 +927,64 @@ public final class ForwardingEngine {
     }
 
     public func destination(slot: Int32) -> Destination { destinations[Int(slot)] }
-    public func stats(service s: Int) -> TrafficStats { serviceTotals()[s] }
+    /// Service `s`'s counters (see `serviceStats`): one pass over the slots. To read every
+    /// service's, `serviceTotals` does it in one pass for all.
+    public func stats(service s: Int) -> TrafficStats {
+        var total = serviceStats[s]
+        for slot in 0..<destinationCount where Int(slotServices[slot]) == s {
+            total.inPackets &+= destinations[slot].stats.inPackets
+            total.inBytes &+= destinations[slot].stats.inBytes
+        }
+        return total
+    }
 
-    /// Every service's counters (see `serviceStats`): its own fields plus the packets and bytes
-    /// of each slot created in it. One pass over the slots; read at status and estimator time.
-    func serviceTotals() -> [TrafficStats] {
-        var totals = (0..<services.count).map { serviceStats[$0] }
-        for slot in 0..<destinationCount {
-            guard let s = serviceIndex[slotServiceKeys[slot]], s < totals.count else { continue }
-            totals[s].inPackets &+= destinations[slot].stats.inPackets
-            totals[s].inBytes &+= destinations[slot].stats.inBytes
+    /// Every service's counters (see `serviceStats`), in `services` order: its own fields plus
+    /// the packets and bytes of each slot created in it, in one sweep of the slots (their
+    /// service index from `slotServices`, no key hashed), so that reading all of them costs
+    /// O(services + slots) whatever the table's size. Read at status, snapshot and estimator
+    /// time, never per packet.
+    public func serviceTotals() -> [TrafficStats] {
+        var totals = Array(UnsafeBufferPointer(start: serviceStats, count: services.count))
+        totals.withUnsafeMutableBufferPointer { totals in
+            for slot in 0..<destinationCount {
+                let s = Int(slotServices[slot])
+                guard s >= 0 && s < totals.count else { continue }
+                totals[s].inPackets &+= destinations[slot].stats.inPackets
+                totals[s].inBytes &+= destinations[slot].stats.inBytes
+            }
         }
         return totals
     }
 
-    /// The packets and bytes of every slot created in the service `key`.
-    func slotTraffic(of key: VirtualServiceKey) -> (packets: UInt64, bytes: UInt64) {
-        var packets: UInt64 = 0, bytes: UInt64 = 0
-        for slot in 0..<destinationCount where slotServiceKeys[slot] == key {
-            packets &+= destinations[slot].stats.inPackets
-            bytes &+= destinations[slot].stats.inBytes
+    /// Rebuilds `slotServices` from the slots' service keys and the current `serviceIndex`:
+    /// one pass over the slots, run by `apply` once the services are renumbered.
+    func indexSlotServices() {
+        slotServices = (0..<destinationCount).map { slot in
+            serviceIndex[slotServiceKeys[slot]].map { Int32($0) } ?? -1
         }
-        return (packets, bytes)
     }
 
-    /// Makes the derived totals of service `s` zero, whatever its slots hold.
-    func startServiceTotalsAtZero(_ s: Int) {
-        let (packets, bytes) = slotTraffic(of: services[s].key)
-        serviceStats[s].inPackets = 0 &- packets
-        serviceStats[s].inBytes = 0 &- bytes
+    /// Makes the derived totals of every service in `targets` zero, whatever their slots hold:
+    /// one sweep of the slots for all of them (`-Z` of every service, or the services one
+    /// `apply` adds, cost O(services + slots), not one sweep each).
+    func startServiceTotalsAtZero<Targets: Sequence<Int>>(_ targets: Targets) {
+        var isTarget = [Bool](repeating: false, count: services.count)
+        var any = false
+        for s in targets where s >= 0 && s < services.count {
+            isTarget[s] = true
+            any = true
+        }
+        guard any else { return }
+        for s in 0..<services.count where isTarget[s] {
+            serviceStats[s].inPackets = 0
+            serviceStats[s].inBytes = 0
+        }
+        for slot in 0..<destinationCount {
+            let s = Int(slotServices[slot])
+            guard s >= 0 && s < isTarget.count && isTarget[s] else { continue }
+            serviceStats[s].inPackets &-= destinations[slot].stats.inPackets
+            serviceStats[s].inBytes &-= destinations[slot].stats.inBytes
+        }
     }
 
     /// The live connection entries (for listings and tests).

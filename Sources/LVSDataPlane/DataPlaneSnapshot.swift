@@ -79,14 +79,18 @@ public struct DataPlaneSnapshot: Sendable {
 
     public subscript(counter: DataPlaneCounter) -> UInt64 { counters[counter.rawValue] }
 
-    init(engine: ForwardingEngine) {
+    /// The engine's state now, built on the worker thread once a tick: one sweep of the
+    /// server slots for every service's totals (`serviceTotals`), then each service's servers,
+    /// so its cost grows with services + slots (BENCHMARKS.md, "the service snapshot").
+    public init(engine: ForwardingEngine) {
         counters = engine.counterSnapshot()
         connections = engine.connections.count
         connectionCapacity = engine.connections.capacity
         vipConflict = engine.vipConflict
+        let totals = engine.serviceTotals()
         services = engine.services.enumerated().map { index, service in
             ServiceSnapshot(
-                key: service.key, scheduler: service.scheduler.name, stats: engine.stats(service: index),
+                key: service.key, scheduler: service.scheduler.name, stats: totals[index],
                 rate: engine.rate(service: index),
                 destinations: service.order.map { slot in
                     let d = engine.destination(slot: slot)

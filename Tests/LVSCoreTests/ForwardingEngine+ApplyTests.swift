@@ -363,6 +363,45 @@ import Testing
         #expect(e.stats(service: 0).inPackets == 1 && e.stats(service: 0).inBytes == 40)
     }
 
+    // The totals follow their service's key when an apply renumbers the services; every
+    // service's totals read in one sweep (`serviceTotals`, what the snapshot and the status
+    // read) equal each one's; a service removed and added again with its key starts from 0
+    // although it revives the held slot of its first life; `-Z` of every service zeroes them
+    // all while the held slots keep their counters.
+    @Test func serviceTotalsFollowRenumberingAndZeroTogether() throws {
+        let e = try Self.engine()
+        #expect(Self.tcp(e, port: 1000, flags: Wire.tcpSYN, at: 0) != "-")
+        #expect(Self.tcp(e, port: 1000, flags: Wire.tcpACK, at: 1) != "-")
+        #expect(Self.udp(e, port: 5000, at: 1) != "-")
+        let tcpBefore = e.stats(service: 0), udpBefore = e.stats(service: 1)
+        #expect(tcpBefore.inPackets == 2 && udpBefore.inPackets == 1)
+        // Services in the other order: the UDP service is now index 0.
+        var swapped = ForwardingEngineTests.configuration()
+        swapped.services.reverse()
+        _ = try e.apply(swapped)
+        #expect(e.services[0].key == Self.udpService)
+        #expect(e.stats(service: 0) == udpBefore && e.stats(service: 1) == tcpBefore)
+        #expect(e.serviceTotals() == [udpBefore, tcpBefore])
+        // The UDP service removed while its connection holds its server's slot, then added
+        // again: its second life starts at 0, and the TCP service's totals do not move.
+        var tcpOnly = ForwardingEngineTests.configuration()
+        tcpOnly.services.removeLast()
+        _ = try e.apply(tcpOnly)
+        #expect(e.serviceTotals() == [tcpBefore])
+        let outcome = try e.apply(ForwardingEngineTests.configuration())
+        #expect(outcome.revivedDestinations > 0)
+        #expect(e.stats(service: 1) == TrafficStats())
+        #expect(e.stats(service: 0) == tcpBefore)
+        #expect(Self.udp(e, port: 5000, at: 2) != "-")
+        #expect(e.stats(service: 1).inPackets == 1)
+        #expect(e.serviceTotals() == (0..<e.services.count).map { e.stats(service: $0) })
+        // -Z of every service: all totals 0 in one sweep, and they count on from there.
+        try e.zeroCounters(service: nil)
+        #expect(e.serviceTotals() == [TrafficStats(), TrafficStats()])
+        #expect(Self.tcp(e, port: 1000, flags: Wire.tcpACK, at: 3) != "-")
+        #expect(e.stats(service: 0).inPackets == 1 && e.stats(service: 1) == TrafficStats())
+    }
+
     // A removed service's template and connection are unlinked (nothing can find the template
     // through a service that is gone), so both expire on their own timers.
     @Test func removedServiceUnlinksTemplates() throws {

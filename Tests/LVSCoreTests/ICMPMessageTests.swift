@@ -104,12 +104,13 @@ import Testing
         #expect(withFrame(&frame) { e.process($0, now: 1) } == .transmit)
         #expect(ForwardingEngineTests.server(frame) == server)
         #expect(e.counter(.icmpErrorsRelayed) == 1)
-        // The relayed error counts for the server (SYN and error) but not for the service,
-        // whose totals are derived from its servers' counters.
+        // The relayed error counts for the server (SYN and error) and for its service, as the
+        // kernel's `ip_vs_in_icmp` counts it (`ip_vs_in_stats`: dest, service, totals).
         let slot = e.connectionEntries(now: 1)[0].destinationSlot
         #expect(e.destination(slot: slot).stats.inPackets == 2)
-        #expect(e.stats(service: 0).inPackets == 1)
-        #expect(e.status(now: 1, includeConnections: false).services[0].stats.inPackets == 1)
+        #expect(e.stats(service: 0).inPackets == 2)
+        #expect(e.stats(service: 0).inBytes == e.destination(slot: slot).stats.inBytes)
+        #expect(e.status(now: 1, includeConnections: false).services[0].stats.inPackets == 2)
         // An error quoting a flow nobody knows is dropped.
         var unknown = icmp
         FrameBuilder.put16(&unknown, 8 + 20 + 2, 41000)
