@@ -13,6 +13,7 @@ command -v valgrind >/dev/null || { echo "run.sh: needs valgrind (apt-get instal
 scratch=.build-bench
 swift build -c release --scratch-path "$scratch" --product HitPath >&2
 swift build -c release --scratch-path "$scratch" --product MaglevBuild >&2
+swift build -c release --scratch-path "$scratch" --product ServiceSnapshot >&2
 bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -52,5 +53,21 @@ maglev_instructions() {  # builds -> total instructions of MaglevBuild 1000 buil
 }
 m_one=$(maglev_instructions 1); m_many=$(maglev_instructions 21)
 echo "maglev table: $(( (m_many - m_one) / 20 )) instructions/build (callgrind, 21 vs 1 builds of 65537 slots x 1000 servers)"
+snapshot_instructions() {  # services snapshots [each] -> total instructions of ServiceSnapshot
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin/ServiceSnapshot" "$@" 2>&1 \
+        | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+# The worker's once-a-second DataPlaneSnapshot at 1 000 and 10 000 services (two servers each),
+# as the difference between 2 and 1 snapshots; then the services' totals alone read one
+# stats(service:) a service, a sweep of all slots each (how the snapshot read them before
+# serviceTotals), at the same sizes.
+for n in 1000 10000; do
+    one=$(snapshot_instructions "$n" 1); two=$(snapshot_instructions "$n" 2)
+    echo "service snapshot: $n services, $((2 * n)) server slots: $(( two - one )) instructions/snapshot, $(( (two - one) / n )) per service (callgrind, 2 vs 1 snapshots)"
+done
+for n in 1000 10000; do
+    one=$(snapshot_instructions "$n" 1 each); two=$(snapshot_instructions "$n" 2 each)
+    echo "service totals one stats(service:) a service: $n services: $(( two - one )) instructions, $(( (two - one) / n )) per service"
+done
 echo "connection entry: 32 bytes (MemoryLayout<ConnectionEntry>.stride, asserted in ConnectionTableTests)"
 echo "callgrind profile of the large run: callgrind_annotate $tmp/cg.$large.0 (removed on exit; rerun by hand to keep it)"

@@ -96,6 +96,43 @@ struct LvsadmTests {
         let statLines = stats.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(statLines.count >= 8 && statLines[1] == "Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes")
         #expect(stats.stdout.contains("TCP  10.200.0.100:80                    30 "), "\(stats.stdout)")
+
+        // The service's InPkts/InBytes are its servers' sums (lvsd derives them when read); a
+        // deleted server's traffic stays in them; -Z zeroes them, and they count on from there.
+        var counted = try Self.exactStats(director)
+        let servers = ["10.200.0.11:80", "10.200.0.12:80", "10.200.0.13:80"]
+        let total = counted["TCP  10.200.0.100:80"] ?? []
+        #expect(total.count == 5 && total[1] > 0, "\(counted)")
+        #expect(total[1] == servers.reduce(0) { $0 + (counted[$1]?[1] ?? 0) }, "\(counted)")
+        #expect(total[3] == servers.reduce(0) { $0 + (counted[$1]?[3] ?? 0) }, "\(counted)")
+        Self.expectSuccess(try director.lvsadm(["-d", "-t", Self.service, "-r", "10.200.0.13:80"]))
+        counted = try Self.exactStats(director)
+        #expect(counted["10.200.0.13:80"] == nil && counted["TCP  10.200.0.100:80"] == total, "\(counted)")
+        Self.expectSuccess(try director.lvsadm(["-Z", "-t", Self.service]))
+        counted = try Self.exactStats(director)
+        #expect(counted["TCP  10.200.0.100:80"] == [0, 0, 0, 0, 0], "\(counted)")
+        let more = try Self.requests(bed, count: 4, firstPort: 42001)
+        #expect(more.count == 4 && !more.values.contains("failed"), "\(more)")
+        counted = try Self.exactStats(director)
+        let after = counted["TCP  10.200.0.100:80"] ?? []
+        #expect(after.count == 5 && after[0] == 4 && after[1] > 0, "\(counted)")
+        #expect(after[1] == servers.reduce(0) { $0 + (counted[$1]?[1] ?? 0) }, "\(counted)")
+    }
+
+    /// `-L -n --stats --exact` as numbers: per line key (service "TCP  VIP:port", or a server's
+    /// "address:port"), its Conns, InPkts, OutPkts, InBytes, OutBytes.
+    static func exactStats(_ director: DirectorProcess) throws -> [String: [UInt64]] {
+        let r = try director.lvsadm(["-L", "-n", "--stats", "--exact"])
+        expectSuccess(r)
+        var result: [String: [UInt64]] = [:]
+        for line in r.stdout.split(separator: "\n") {
+            let f = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            let numbers = f.suffix(5).compactMap { UInt64($0) }
+            guard numbers.count == 5 else { continue }
+            if f.first == "->", f.count == 7 { result[f[1]] = numbers }
+            if f.first == "TCP", f.count == 7 { result["TCP  " + f[1]] = numbers }
+        }
+        return result
     }
 
     @Test("Every listing mode, byte for byte, on a fixed table restored with -R (golden files from ipvsadm's formats)")

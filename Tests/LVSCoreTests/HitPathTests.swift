@@ -421,8 +421,12 @@ import Testing
             }
             defer { buffers.forEach { $0.base.deallocate() } }
             return buffers.withUnsafeBufferPointer {
-                e.forwardUsualRun($0.baseAddress!, from: 0, count: $0.count, now: 1,
-                                  expiries: UsualExpiries(established: 2, udp: 2))
+                let run = e.forwardUsualRun(from: $0.baseAddress!, to: $0.baseAddress! + $0.count, now: 1,
+                                            expiries: UsualExpiries(established: 2, udp: 2))
+                let length = run.stop - $0.baseAddress!
+                // The bytes it returns are the forwarded frames' lengths.
+                #expect(run.bytes == UInt64(frames[..<length].reduce(0) { $0 + $1.count }))
+                return length
             }
         }
         let ack = TestNetwork.tcp(flags: Wire.tcpACK, payload: [1, 2])
@@ -434,6 +438,20 @@ import Testing
         #expect(runLength([TestNetwork.tcp(flags: Wire.tcpSYN)]) == 0)
         #expect(runLength([TestNetwork.tcp(flags: Wire.tcpACK, fragmentField: 0)]) == 1)
         #expect(runLength([TestNetwork.tcp(sourcePort: 1, flags: Wire.tcpACK)]) == 0)
+        // The TCP data offset against the total length (one lookup of the offset's floor): a
+        // header of 5 words or more that ends inside the packet, not past it, and no shorter.
+        func withDataOffset(_ words: UInt8, payload: Int) -> [UInt8] {
+            var f = TestNetwork.tcp(flags: Wire.tcpACK, payload: [UInt8](repeating: 9, count: payload))
+            f[46] = words << 4
+            return f
+        }
+        #expect(runLength([withDataOffset(5, payload: 0), ack]) == 2)
+        #expect(runLength([withDataOffset(4, payload: 8)]) == 0)
+        #expect(runLength([withDataOffset(0, payload: 8)]) == 0)
+        #expect(runLength([withDataOffset(6, payload: 4)]) == 1)
+        #expect(runLength([withDataOffset(6, payload: 3)]) == 0)
+        #expect(runLength([withDataOffset(15, payload: 40)]) == 1)
+        #expect(runLength([withDataOffset(15, payload: 39)]) == 0)
         // A flag on the entry (controlled by a template) is not the usual state.
         let entry = e.connections.entry(e.connections.find(ConnectionKey(
             transport: 6, clientAddress: TestNetwork.client.value, clientPort: 40000,
@@ -454,6 +472,25 @@ import Testing
         d.pointee.mac = mac
         #expect(d.pointee.forwardingMACWord == ForwardingEngine.frameWord(mac ?? .zero))
         #expect(runLength([ack]) == 1)
+    }
+
+    // `forwardUsualRun` reads `RunConstants` by byte offsets: they must be where the fields are,
+    // and the floors must be 20 + 4 × offset − 1 from 5 words on, 0xFFFF below.
+    @Test func runConstantsLayoutMatchesItsOffsets() {
+        typealias C = RunConstants
+        #expect(MemoryLayout<C>.offset(of: \C.tcpHashRest) == C.tcpOffset + C.hashRest)
+        #expect(MemoryLayout<C>.offset(of: \C.tcpSlotRest) == C.tcpOffset + C.slotRest)
+        #expect(MemoryLayout<C>.offset(of: \C.tcpExpiry) == C.tcpOffset + C.expiry)
+        #expect(MemoryLayout<C>.offset(of: \C.udpHashRest) == C.udpOffset + C.hashRest)
+        #expect(MemoryLayout<C>.offset(of: \C.udpSlotRest) == C.udpOffset + C.slotRest)
+        #expect(MemoryLayout<C>.offset(of: \C.udpExpiry) == C.udpOffset + C.expiry)
+        #expect(MemoryLayout<C>.offset(of: \C.floors) == C.floorsOffset)
+        var floors = BatchFrameWords.tcpLengthFloors
+        let values: [UInt16] = withUnsafeBytes(of: &floors) { raw in
+            (0..<16).map { (k: Int) -> UInt16 in raw.load(fromByteOffset: k * 2, as: UInt16.self) }
+        }
+        let expected: [UInt16] = (0..<16).map { (k: Int) -> UInt16 in k >= 5 ? UInt16(19 + 4 * k) : UInt16.max }
+        #expect(values == expected)
     }
 
     // The hit path's first half on a fresh engine: it finds the connection of a known flow's
