@@ -117,6 +117,20 @@ struct LvsadmTests {
         let after = counted["TCP  10.200.0.100:80"] ?? []
         #expect(after.count == 5 && after[0] == 4 && after[1] > 0, "\(counted)")
         #expect(after[1] == servers.reduce(0) { $0 + (counted[$1]?[1] ?? 0) }, "\(counted)")
+        // The stats file (the worker's snapshot, every second) says the same once it has the 4
+        // connections: the service's inpkts and inbytes are its listed servers' sums.
+        var service: [String: Any] = [:]
+        for _ in 0..<40 {
+            let services = try director.stats().object["services"] as? [[String: Any]] ?? []
+            service = services.first { ($0["port"] as? NSNumber)?.intValue == 80 } ?? [:]
+            if (service["conns"] as? NSNumber)?.intValue == 4 { break }
+            usleep(100_000)
+        }
+        let listed = service["real_servers"] as? [[String: Any]] ?? []
+        func sum(_ field: String) -> Int { listed.reduce(0) { $0 + (($1[field] as? NSNumber)?.intValue ?? 0) } }
+        #expect((service["conns"] as? NSNumber)?.intValue == 4, "\(service)")
+        #expect(listed.count == 2 && (service["inpkts"] as? NSNumber)?.intValue == sum("inpkts"), "\(service)")
+        #expect((service["inbytes"] as? NSNumber)?.intValue == sum("inbytes"), "\(service)")
     }
 
     /// `-L -n --stats --exact` as numbers: per line key (service "TCP  VIP:port", or a server's
