@@ -15,6 +15,9 @@ let package = Package(
         .executable(name: "lvsd", targets: ["lvsd"]),
         .executable(name: "lvsadm", targets: ["lvsadm"]),
         .executable(name: "lvs-realserver", targets: ["lvs-realserver"]),
+        // For the micro-benchmark package (Benchmarks/Micro), which measures the core from
+        // outside so that its benchmark dependency never enters the product's build.
+        .library(name: "LVSCore", targets: ["LVSCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -103,7 +103,9 @@ public struct DataPlaneSnapshot: Sendable {
     }
 
     /// The snapshot as one JSON object (hand-written: the daemon stays free of Foundation).
-    public func json() -> String {
+    /// The stats file: the data plane's counters, services and workers, then `sections`
+    /// (already-encoded members such as lvsd's `"vrrp"`, `"sync"` and `"health"`) in order.
+    public func json(sections: [(name: String, value: String)] = []) -> String {
         func q(_ s: String) -> String { "\"" + s + "\"" }
         var out = "{\n  \"counters\": {"
         out += zip(DataPlaneCounter.slotNames, counters).map { "\n    \(q($0)): \($1)" }.joined(separator: ",")
@@ -137,6 +139,7 @@ public struct DataPlaneSnapshot: Sendable {
             }.joined(separator: ",")
             out += "\n  ]"
         }
+        for section in sections { out += ",\n  " + JSONText.string(section.name) + ": " + section.value }
         out += "\n}\n"
         return out
     }

@@ -189,7 +189,7 @@ struct Director {
                 }
             default:
                 let snapshot = pool.snapshot()
-                writeStats(snapshot)
+                writeStats(snapshot, vrrp: vrrpRunner, sync: sync, health: keepalived == nil ? nil : monitor)
                 if let dropRule {
                     // Table changes (lvsadm, health checks, SIGHUP) reach the rule within a second.
                     do {
@@ -215,7 +215,7 @@ struct Director {
         sync.stopAll()
         pool.stop()
         let final = pool.snapshot()
-        writeStats(final)
+        writeStats(final, vrrp: vrrpRunner, sync: sync, health: keepalived == nil ? nil : monitor)
         Log.info("stopped: " + summary(final))
     }
 
@@ -340,14 +340,24 @@ struct Director {
         return parts.joined(separator: ", ")
     }
 
-    func writeStats(_ snapshot: DataPlaneSnapshot) {
+    /// Rewrites the stats file (atomically, by rename): the data plane's snapshot, and what a
+    /// monitoring system needs besides — the VRRP instance's state, the sync daemon's role and
+    /// counters, the health checks' verdicts — each present only when lvsd runs that part.
+    func writeStats(_ snapshot: DataPlaneSnapshot, vrrp: VRRPInstanceRunner?, sync: SyncDaemon,
+                    health: HealthMonitor?) {
         guard let statsFile else { return }
+        var sections: [(name: String, value: String)] = []
+        if let vrrp {
+            sections.append(("vrrp", vrrp.status.withLock { $0 }.json(instance: vrrp.configuration.name)))
+        }
+        if sync.running != nil { sections.append(("sync", sync.statusJSON())) }
+        if let health { sections.append(("health", health.status().json())) }
         let temporary = statsFile + ".tmp"
         guard let f = fopen(temporary, "w") else {
             Log.warning("cannot write \(temporary): \(String(cString: strerror(errno)))")
             return
         }
-        fputs(snapshot.json(), f)
+        fputs(snapshot.json(sections: sections), f)
         fclose(f)
         rename(temporary, statsFile)
     }

@@ -124,6 +124,15 @@ struct HighAvailabilityTests {
         #expect(quiet.counter("vip_conflicts") == 0)
         #expect(quiet.counter("gratuitous_arps_sent") == 0)
         #expect(try first.stats().counter("gratuitous_arps_sent") >= 5)
+        // The stats file tells a monitoring system which director is which, and why.
+        let masterVRRP = try first.stats().object["vrrp"] as? [String: Any]
+        #expect(masterVRRP?["state"] as? String == "MASTER", "\(String(describing: masterVRRP))")
+        #expect(masterVRRP?["instance"] as? String == "VI_1")
+        #expect(((masterVRRP?["advertisements_sent"] as? NSNumber)?.intValue ?? 0) > 0)
+        let backupVRRP = quiet.object["vrrp"] as? [String: Any]
+        #expect(backupVRRP?["state"] as? String == "BACKUP", "\(String(describing: backupVRRP))")
+        #expect(((backupVRRP?["advertisements_received"] as? NSNumber)?.intValue ?? 0) > 0)
+        #expect(((backupVRRP?["became_master"] as? NSNumber)?.intValue ?? -1) == 0)
 
         // Crash of the master: the backup takes over after its master down interval.
         #expect(calls().contains("INSTANCE VI_1 BACKUP 150"), "notify calls: \(calls())")

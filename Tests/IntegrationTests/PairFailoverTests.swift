@@ -63,6 +63,18 @@ struct PairFailoverTests {
         #expect(!second.log.contains("-> MASTER"))
         #expect(try first.lvsadm(["-L", "--daemon"]).stdout.hasPrefix("master sync daemon (mcast=eth0, syncid=0"))
         #expect(try second.lvsadm(["-L", "--daemon"]).stdout.hasPrefix("backup sync daemon (mcast=eth0, syncid=0"))
+        // The stats file says the same to a monitoring system (written once a second).
+        sleep(2)
+        let backupStats = try second.stats()
+        #expect(backupStats.section("sync")?["role"] as? String == "backup", "\(backupStats.object)")
+        #expect(backupStats.section("sync")?["initial_sync_complete"] as? Bool == true)
+        #expect(backupStats.section("vrrp")?["state"] as? String == "BACKUP")
+        #expect(try first.stats().section("sync")?["role"] as? String == "master")
+        #expect(try first.stats().section("vrrp")?["state"] as? String == "MASTER")
+        // Real servers without checkers are up from the start, as in keepalived.
+        let health = backupStats.object["health"] as? [[String: Any]]
+        let servers = health?.first?["real_servers"] as? [[String: Any]]
+        #expect(servers?.count == 3 && servers?.allSatisfy { $0["up"] as? Bool == true } == true, "\(String(describing: health))")
 
         // 100 streams through the VIP, opened while the first director is master.
         let work = first.directory.appendingPathComponent("streams")
@@ -115,5 +127,9 @@ struct PairFailoverTests {
         // master, and the returned one forwards now.
         #expect(try second.stats().counter("forwarded_frames") > 100)
         #expect(try returned.stats().counter("forwarded_frames") > 100)
+        let returnedSync = try returned.stats().section("sync")
+        #expect(returnedSync?["role"] as? String == "master", "\(String(describing: returnedSync))")
+        #expect(((returnedSync?["tables_pulled"] as? NSNumber)?.intValue ?? 0) >= 1)
+        #expect((((returnedSync?["imported"] as? [String: Any])?["added"] as? NSNumber)?.intValue ?? 0) >= 100)
     }
 }

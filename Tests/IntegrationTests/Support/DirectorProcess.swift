@@ -148,6 +148,9 @@ final class DirectorProcess {
     struct Stats {
         var object: [String: Any]
 
+        /// A member lvsd adds only when it runs that part (`"vrrp"`, `"sync"`).
+        func section(_ name: String) -> [String: Any]? { object[name] as? [String: Any] }
+
         func counter(_ name: String) -> Int {
             ((object["counters"] as? [String: Any])?[name] as? NSNumber)?.intValue ?? -1
         }
