@@ -18,6 +18,7 @@ let package = Package(
         // For the micro-benchmark package (Benchmarks/Micro), which measures the core from
         // outside so that its benchmark dependency never enters the product's build.
         .library(name: "LVSCore", targets: ["LVSCore"]),
+        .library(name: "BenchmarkFixtures", targets: ["BenchmarkFixtures"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -70,7 +71,9 @@ let package = Package(
         // Micro-benchmarks of the core (no dependencies, so they live here rather than in a
         // package of their own): fixed work for callgrind and valgrind's heap summary.
         // Benchmarks/run.sh runs them; CI only builds them.
-        .executableTarget(name: "HitPath", dependencies: ["LVSCore"], path: "Benchmarks/Sources/HitPath",
+        .target(name: "BenchmarkFixtures", dependencies: ["LVSCore"], path: "Benchmarks/Sources/BenchmarkFixtures",
+                swiftSettings: strictSettings),
+        .executableTarget(name: "HitPath", dependencies: ["LVSCore", "BenchmarkFixtures"], path: "Benchmarks/Sources/HitPath",
                           swiftSettings: strictSettings),
         .executableTarget(name: "MaglevBuild", dependencies: ["LVSCore"], path: "Benchmarks/Sources/MaglevBuild",
                           swiftSettings: strictSettings),

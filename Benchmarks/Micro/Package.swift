@@ -18,6 +18,7 @@ let package = Package(
             name: "CoreBenchmarks",
             dependencies: [
                 .product(name: "LVSCore", package: "SwiftLVS"),
+                .product(name: "BenchmarkFixtures", package: "SwiftLVS"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/CoreBenchmarks",

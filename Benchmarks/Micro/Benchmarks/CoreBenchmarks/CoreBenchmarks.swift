@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkFixtures
 import LVSCore
 
 // Every benchmark builds its fixture first and measures only between startMeasurement and

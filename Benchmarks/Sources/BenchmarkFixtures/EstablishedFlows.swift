@@ -1,25 +1,28 @@
 import LVSCore
 
+/// Shared by the callgrind harness (HitPath) and the ordo-one micro-benchmarks
+/// (Benchmarks/Micro), so both measure the same frames.
+///
 /// An engine with `flows` established TCP connections to one rr service of three real
 /// servers, and one ACK frame of each connection in a buffer: what the worker hands the engine
 /// once a flow is known. Forwarding rewrites the MACs and the TTL/checksum word of a frame;
 /// `restore` puts them back so the same frames can be forwarded again and again.
-final class EstablishedFlows {
-    let flows: Int
-    let engine: ForwardingEngine
-    let frames: UnsafeMutablePointer<FrameBytes>
-    let verdicts: UnsafeMutablePointer<Verdict>
-    let buffer: UnsafeMutableRawPointer
+public final class EstablishedFlows {
+    public let flows: Int
+    public let engine: ForwardingEngine
+    public let frames: UnsafeMutablePointer<FrameBytes>
+    public let verdicts: UnsafeMutablePointer<Verdict>
+    public let buffer: UnsafeMutableRawPointer
     /// The bytes forwarding changes, per frame: both MACs (12 bytes) and TTL/protocol/checksum.
-    let savedMACs: UnsafeMutablePointer<UInt64>
-    let savedMACTails: UnsafeMutablePointer<UInt32>
-    let savedTTLWords: UnsafeMutablePointer<UInt32>
+    public let savedMACs: UnsafeMutablePointer<UInt64>
+    public let savedMACTails: UnsafeMutablePointer<UInt32>
+    public let savedTTLWords: UnsafeMutablePointer<UInt32>
 
-    static let vip = IPv4Address(10, 0, 0, 100)
-    static let directorMAC = MACAddress(value: 0x0200_0000_0001)
-    static let frameStride = 64
+    public static let vip = IPv4Address(10, 0, 0, 100)
+    public static let directorMAC = MACAddress(value: 0x0200_0000_0001)
+    public static let frameStride = 64
 
-    init(flows: Int) throws {
+    public init(flows: Int) throws {
         self.flows = flows
         let servers = (1...3).map { IPv4Address(10, 0, 1, UInt8($0)) }
         let configuration = DirectorConfiguration(services: [
@@ -53,8 +56,9 @@ final class EstablishedFlows {
     }
 
     /// Puts back what forwarding frame `i` changed.
-    @inline(__always)
-    func restore(_ i: Int) {
+    /// Inlinable so the harnesses' loops pay three loads and three stores, not a call.
+    @inlinable @inline(__always)
+    public func restore(_ i: Int) {
         let base = frames[i].base
         base.storeBytes(of: savedMACs[i], as: UInt64.self)
         base.storeBytes(of: savedMACTails[i], toByteOffset: 8, as: UInt32.self)
@@ -62,7 +66,7 @@ final class EstablishedFlows {
     }
 
     /// A 60-byte Ethernet/IPv4/TCP frame from 192.0.2.10:`clientPort` to the VIP's port 80.
-    static func writeTCP(_ f: FrameBytes, clientPort: UInt16, flags: UInt8) {
+    public static func writeTCP(_ f: FrameBytes, clientPort: UInt16, flags: UInt8) {
         for i in 0..<60 { f.setU8(i, 0) }
         f.setMAC(0, directorMAC)
         f.setMAC(6, MACAddress(value: 0x0200_0000_00AA))
