@@ -19,7 +19,8 @@ struct HighAvailabilityTests {
     /// A vrrp_instance block; `notify` adds `notify` and `notify_master` scripts, `extra` more
     /// settings (unicast, track_interface).
     static func vrrpConfig(priority: Int, preempt: Bool = true, notify: String? = nil, extra: String = "") -> String {
-        var lines = ["vrrp_instance VI_1 {", "    state BACKUP", "    interface eth0", "    virtual_router_id 51",
+        // VRRPv3 explicitly: 0.5 s needs it (version 2, keepalived's default, is whole seconds).
+        var lines = ["vrrp_instance VI_1 {", "    version 3", "    state BACKUP", "    interface eth0", "    virtual_router_id 51",
                      "    priority \(priority)", "    advert_int \(advertInterval)"]
         if !preempt { lines.append("    nopreempt") }
         if let notify {

@@ -16,6 +16,7 @@ struct KeepalivedInterpreter {
     var routerID: String?
     var lvsTimeouts: TimeoutSetting?
     var syncDaemon: KeepalivedSyncDaemon?
+    var vrrpVersion: KeepalivedVRRPVersion?
     /// The top-level `SSL { certificate; key }`: the client certificate of every SSL_GET.
     var sslCertificate: String?
     var sslKey: String?
@@ -50,7 +51,7 @@ struct KeepalivedInterpreter {
         return KeepalivedConfiguration(
             director: DirectorConfiguration(services: services), health: HealthConfiguration(services: health),
             vrrpInstances: vrrpInstances, warnings: warnings, routerID: routerID, lvsTimeouts: lvsTimeouts,
-            syncDaemon: syncDaemon)
+            syncDaemon: syncDaemon, vrrpVersion: vrrpVersion)
     }
 
     private mutating func readTopLevel(_ statement: KeepalivedStatement) throws(ConfigurationError) {
