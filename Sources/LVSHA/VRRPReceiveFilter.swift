@@ -52,6 +52,8 @@ public struct VRRPReceiveFilter: Sendable {
     /// v2: the instance's own interval, which a peer's must equal.
     public let advertIntervalCentiseconds: UInt16
 
+    /// The defaults (v3, no authentication) are the codec tests'; an instance's filter comes
+    /// from `init(configuration:localAddress:)`, with its version (2 by default).
     public init(virtualRouterID: UInt8, localAddress: IPv4Address, peers: [IPv4Address], version: VRRPVersion = .v3,
                 authentication: VRRPAuthentication = .none, advertIntervalCentiseconds: UInt16 = 100) {
         self.virtualRouterID = virtualRouterID

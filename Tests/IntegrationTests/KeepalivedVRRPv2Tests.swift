@@ -89,6 +89,14 @@ struct KeepalivedVRRPv2Tests {
         let master = try Self.lvsd(bed, host: "director", priority: 200, password: Self.password)
         defer { master.stop() }
         #expect(master.waitForLog("BACKUP -> MASTER", seconds: 6) != nil, "\(master.log)")
+        // lvsd's own advert, by hand: priority 200 (0xc8) instead of 150; the checksum words
+        // sum to 0x1_ff7a − 0x9601 + 0xc801 = 0x2_317a → 0x317c → ~ 0xce83.
+        var lvsdAdvert = Self.keepalivedAdvert
+        lvsdAdvert[2] = 0xC8
+        lvsdAdvert[6] = 0xCE
+        lvsdAdvert[7] = 0x83
+        let sent = try Self.captureAdvert(bed, from: "10.200.0.2")
+        #expect(sent == lvsdAdvert, "lvsd's advert: \(sent.map { String(format: "%02x", $0) }.joined(separator: " "))")
         let backup = try KeepalivedProcess(bed: bed, host: "director2", priority: 100, advertInterval: 1,
                                            vrrpVersion: nil, authPass: Self.password)
         defer { backup.stop() }
