@@ -246,11 +246,15 @@ public struct KeepalivedConfiguration: Sendable, Equatable {
     /// `global_defs { vrrp_version 2|3 }`: every vrrp_instance's version unless the instance
     /// sets its own `version` (nil: none given, keepalived's default 2).
     public var vrrpVersion: KeepalivedVRRPVersion?
+    /// `global_defs { vrrp_strict }`: keepalived's strict RFC mode, which among other things
+    /// ignores every instance's authentication (so lvsd must too, or the two disagree).
+    public var vrrpStrict: Bool
 
     public init(director: DirectorConfiguration = DirectorConfiguration(), health: HealthConfiguration = HealthConfiguration(),
                 vrrpInstances: [VRRPInstanceBlock] = [], warnings: [ConfigurationWarning] = [],
                 routerID: String? = nil, lvsTimeouts: TimeoutSetting? = nil, syncDaemon: KeepalivedSyncDaemon? = nil,
-                vrrpVersion: KeepalivedVRRPVersion? = nil) {
+                vrrpVersion: KeepalivedVRRPVersion? = nil, vrrpStrict: Bool = false) {
+        self.vrrpStrict = vrrpStrict
         self.syncDaemon = syncDaemon
         self.vrrpVersion = vrrpVersion
         self.director = director

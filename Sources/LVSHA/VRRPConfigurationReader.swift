@@ -16,23 +16,25 @@ public enum VRRPConfigurationReader {
     /// speaks or what it owns.
     static let quietlyAccepted: Set<String> = [
         "smtp_alert", "accept", "no_accept", "dont_track_primary", "debug", "notify_deleted",
-        "skip_check_adv_addr", "strict_mode", "check_unicast_src", "garp_master_refresh",
+        "skip_check_adv_addr", "check_unicast_src", "garp_master_refresh",
         "garp_master_refresh_repeat", "garp_lower_prio_delay", "garp_lower_prio_repeat", "lower_prio_no_advert",
         "higher_prio_send_advert", "kernel_rx_buf_size", "notify_priority_changes", "promote_secondaries",
     ]
 
     /// Reads the vrrp_instance blocks of a keepalived.conf, with its global `vrrp_version`.
     public static func read(_ configuration: KeepalivedConfiguration) throws(ConfigurationError) -> Result {
-        try read(configuration.vrrpInstances, globalVersion: configuration.vrrpVersion)
+        try read(configuration.vrrpInstances, globalVersion: configuration.vrrpVersion, strict: configuration.vrrpStrict)
     }
 
     /// Reads every block; `blocks` come from `KeepalivedConfiguration.vrrpInstances`,
-    /// `globalVersion` from its `vrrpVersion` (nil: keepalived's default, 2).
-    public static func read(_ blocks: [VRRPInstanceBlock], globalVersion: KeepalivedVRRPVersion? = nil) throws(ConfigurationError) -> Result {
+    /// `globalVersion` from its `vrrpVersion` (nil: keepalived's default, 2), `strict` from
+    /// its `vrrpStrict` (an instance's `strict_mode` overrides it).
+    public static func read(_ blocks: [VRRPInstanceBlock], globalVersion: KeepalivedVRRPVersion? = nil,
+                            strict: Bool = false) throws(ConfigurationError) -> Result {
         var result = Result(instances: [], warnings: [])
         let defaultVersion: VRRPVersion = globalVersion?.version == 3 ? .v3 : .v2
         for block in blocks {
-            let instance = try read(block, defaultVersion: defaultVersion, warnings: &result.warnings)
+            let instance = try read(block, defaultVersion: defaultVersion, strict: strict, warnings: &result.warnings)
             if let other = result.instances.first(where: { $0.interface == instance.interface
                 && $0.virtualRouterID == instance.virtualRouterID }) {
                 throw ConfigurationError(file: block.file, line: block.line,
@@ -43,7 +45,7 @@ public enum VRRPConfigurationReader {
         return result
     }
 
-    static func read(_ block: VRRPInstanceBlock, defaultVersion: VRRPVersion,
+    static func read(_ block: VRRPInstanceBlock, defaultVersion: VRRPVersion, strict globalStrict: Bool,
                      warnings: inout [ConfigurationWarning]) throws(ConfigurationError) -> VRRPInstanceConfiguration {
         var interface: String?
         var routerID: UInt8?
@@ -55,6 +57,7 @@ public enum VRRPConfigurationReader {
         var authType: (value: String, line: Int)?
         var authPass: (value: String, line: Int)?
         var firstAuthenticationLine: Int?
+        var strict = globalStrict
         for (index, setting) in block.settings.enumerated() {
             let line = block.line(ofSetting: index)
             func fail(_ message: String) -> ConfigurationError {
@@ -144,6 +147,14 @@ public enum VRRPConfigurationReader {
                     throw fail("version must be 2 (RFC 3768, keepalived's default) or 3 (RFC 5798), the same as the peer's")
                 }
                 version = v
+            case "strict_mode":
+                // keepalived: no value or on/true/yes turns it on, off/false/no off.
+                let value = setting.values.first?.lowercased()
+                switch value {
+                case nil, "on", "true", "yes": strict = true
+                case "off", "false", "no": strict = false
+                default: throw fail("strict_mode takes on or off (or no value: on)")
+                }
             case "authentication.auth_type":
                 firstAuthenticationLine = firstAuthenticationLine ?? line
                 authType = (try single(), line)
@@ -187,6 +198,8 @@ public enum VRRPConfigurationReader {
             }
         }
         switch instance.version {
+        case _ where strict && firstAuthenticationLine != nil:
+            warn(firstAuthenticationLine ?? block.line, "authentication is ignored in strict mode (vrrp_strict / strict_mode), as keepalived ignores it")
         case .v3:
             if let firstAuthenticationLine {
                 warn(firstAuthenticationLine, "authentication is not part of VRRPv3; ignored")

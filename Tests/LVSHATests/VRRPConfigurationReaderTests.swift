@@ -250,4 +250,18 @@ import LVSCore
         #expect(warnings.map(\.line) == [11])
         #expect(warnings.first?.message.contains("VRRPv3") == true)
     }
+
+    @Test("strict mode (global vrrp_strict or the instance's strict_mode) ignores authentication, as keepalived")
+    func strictModeIgnoresAuthentication() throws {
+        let auth = " authentication {\n auth_type PASS\n auth_pass s3cret\n }"
+        let (global, globalWarnings) = try Self.instance(auth, globals: " vrrp_strict")
+        #expect(global.authentication == .none)
+        #expect(globalWarnings.map(\.line) == [11])
+        #expect(globalWarnings.first?.message.contains("strict") == true)
+        let (instance, _) = try Self.instance(" strict_mode\n" + auth)
+        #expect(instance.authentication == .none)
+        let (off, offWarnings) = try Self.instance(" strict_mode off\n" + auth, globals: " vrrp_strict")
+        #expect(off.authentication == .password(text: "s3cret"))
+        #expect(offWarnings.isEmpty)
+    }
 }

@@ -1,7 +1,7 @@
 import LVSCore
 
 extension KeepalivedInterpreter {
-    /// `global_defs`: `router_id`, `lvs_timeouts`, `lvs_sync_daemon` and `vrrp_version` are kept; the many mail, SNMP, VRRP and process settings are read without a
+    /// `global_defs`: `router_id`, `lvs_timeouts`, `lvs_sync_daemon`, `vrrp_version` and `vrrp_strict` are kept; the many mail, SNMP, VRRP and process settings are read without a
     /// word, since none changes what lvsd forwards; a misspelt keyword gets a warning.
     mutating func readGlobalDefinitions(_ statement: KeepalivedStatement) throws(ConfigurationError) {
         for item in try block(of: statement) {
@@ -23,6 +23,8 @@ extension KeepalivedInterpreter {
                     throw error(item, "vrrp_version must be 2 or 3 (keepalived's default is 2; both directors of a pair must speak the same)")
                 }
                 vrrpVersion = KeepalivedVRRPVersion(version: v, file: item.file, line: item.line)
+            case "vrrp_strict":
+                vrrpStrict = true
             case let keyword where KeepalivedKeywords.globalDefs.contains(keyword)
                 || KeepalivedKeywords.globalDefsPrefixes.contains(where: { keyword.hasPrefix($0) }):
                 break
