@@ -77,6 +77,7 @@ config() {
     cat <<EOF
 global_defs {
     lvs_sync_daemon $IFACE VI_1
+    vrrp_version 3     # for advert_int 0.5 (version 2, the default, carries whole seconds)
 }
 vrrp_instance VI_1 {
     state BACKUP

@@ -14,7 +14,7 @@ PACKAGES=(
     nftables        # nft counters on the director and the real servers (demo, tests, benches)
     curl            # HTTP client in the client namespace
     socat           # UDP client for the VIP:9000 echo test
-    tcpdump         # debugging captures (use --immediate-mode, see TESTBED.md gotcha 11)
+    tcpdump         # debugging captures (use --immediate-mode, see TESTBED.md gotcha 11); KeepalivedVRRPv2Tests captures keepalived's VRRPv2 advert with it
     ethtool         # offload switches (wire mode vs default offloads)
     netsniff-ng     # trafgen: the packet-rate generator of the benches
     nftlb           # in-kernel DR reference director for the benches

@@ -243,17 +243,41 @@ public struct KeepalivedConfiguration: Sendable, Equatable {
     /// `global_defs { lvs_sync_daemon ... }`: the connection sync daemon, whose role follows
     /// its VRRP instance.
     public var syncDaemon: KeepalivedSyncDaemon?
+    /// `global_defs { vrrp_version 2|3 }`: every vrrp_instance's version unless the instance
+    /// sets its own `version` (nil: none given, keepalived's default 2).
+    public var vrrpVersion: KeepalivedVRRPVersion?
+    /// `global_defs { vrrp_strict }`: keepalived's strict RFC mode, which among other things
+    /// ignores every instance's authentication (so lvsd must too, or the two disagree).
+    public var vrrpStrict: Bool
 
     public init(director: DirectorConfiguration = DirectorConfiguration(), health: HealthConfiguration = HealthConfiguration(),
                 vrrpInstances: [VRRPInstanceBlock] = [], warnings: [ConfigurationWarning] = [],
-                routerID: String? = nil, lvsTimeouts: TimeoutSetting? = nil, syncDaemon: KeepalivedSyncDaemon? = nil) {
+                routerID: String? = nil, lvsTimeouts: TimeoutSetting? = nil, syncDaemon: KeepalivedSyncDaemon? = nil,
+                vrrpVersion: KeepalivedVRRPVersion? = nil, vrrpStrict: Bool = false) {
+        self.vrrpStrict = vrrpStrict
         self.syncDaemon = syncDaemon
+        self.vrrpVersion = vrrpVersion
         self.director = director
         self.health = health
         self.vrrpInstances = vrrpInstances
         self.warnings = warnings
         self.routerID = routerID
         self.lvsTimeouts = lvsTimeouts
+    }
+}
+
+/// `global_defs { vrrp_version N }`, with where it was written (for the messages of the
+/// instances it applies to).
+public struct KeepalivedVRRPVersion: Sendable, Equatable {
+    /// 2 or 3 (checked when read).
+    public var version: Int
+    public var file: String
+    public var line: Int
+
+    public init(version: Int, file: String, line: Int) {
+        self.version = version
+        self.file = file
+        self.line = line
     }
 }
 

@@ -1,6 +1,7 @@
 import LVSCore
 
-/// A VRRPv3 advertisement for IPv4 (RFC 5798 §5.2): the wire codec, pure.
+/// A VRRPv3 advertisement for IPv4 (RFC 5798 §5.2): the wire codec, pure (v2's is
+/// `VRRPv2Advertisement`; `VRRPMessage` is either).
 ///
 ///     0: version 3 | type 1 (advertisement)   1: virtual router id   2: priority
 ///     3: count of addresses   4-5: 4 reserved bits | max advert interval (centiseconds)
@@ -70,22 +71,25 @@ public enum VRRPPacketError: String, Error, Sendable, CaseIterable {
     case truncated = "truncated"
     /// TTL other than 255: the packet crossed a router (RFC 5798 §7.1).
     case badTTL = "bad_ttl"
+    /// Not the instance's version (a v2 advert to a v3 instance, or the reverse).
     case badVersion = "bad_version"
     case badType = "bad_type"
-    /// The address count does not match the length.
+    /// The address count does not match the length (v2: plus 8 bytes of authentication).
     case badLength = "bad_length"
     case badChecksum = "bad_checksum"
 }
 
 /// An advertisement as received, with the IPv4 fields the state machine and filters need.
 public struct ReceivedAdvertisement: Sendable, Equatable {
-    public var advertisement: VRRPAdvertisement
+    public var advertisement: VRRPMessage
     public var source: IPv4Address
     public var destination: IPv4Address
 
     /// Decodes a whole IPv4 datagram (as a raw socket delivers it: header included) and checks
-    /// it as §7.1 asks, except the virtual router id, which is the receiving instance's check.
-    public static func decode(_ datagram: [UInt8]) -> Swift.Result<ReceivedAdvertisement, VRRPPacketError> {
+    /// it as §7.1 of RFC 5798 (v3) or RFC 3768 (v2) asks, except what only the receiving
+    /// instance knows (router id, interval, authentication). Another `version` than the
+    /// instance's is `.badVersion`, as keepalived drops it.
+    public static func decode(_ datagram: [UInt8], version: VRRPVersion = .v3) -> Swift.Result<ReceivedAdvertisement, VRRPPacketError> {
         guard datagram.count >= 20, datagram[0] >> 4 == 4 else { return .failure(.truncated) }
         let headerLength = Int(datagram[0] & 0x0F) * 4
         guard headerLength >= 20, datagram[9] == VRRPAdvertisement.ipProtocol else { return .failure(.truncated) }
@@ -101,22 +105,23 @@ public struct ReceivedAdvertisement: Sendable, Equatable {
         let source = address(12)
         let destination = address(16)
         let message = Array(datagram[headerLength..<totalLength])
-        guard message[0] >> 4 == 3 else { return .failure(.badVersion) }
-        guard message[0] & 0x0F == 1 else { return .failure(.badType) }
-        let count = Int(message[3])
-        guard message.count == VRRPAdvertisement.headerLength + 4 * count else { return .failure(.badLength) }
-        guard VRRPAdvertisement.checksum(message, source: source, destination: destination) == 0 else {
-            return .failure(.badChecksum)
+        guard message[0] >> 4 == version.rawValue else { return .failure(.badVersion) }
+        switch version {
+        case .v2:
+            return VRRPv2Advertisement.decode(message).map {
+                ReceivedAdvertisement(advertisement: .v2($0), source: source, destination: destination)
+            }
+        case .v3:
+            guard message[0] & 0x0F == 1 else { return .failure(.badType) }
+            let count = Int(message[3])
+            guard message.count == VRRPAdvertisement.headerLength + 4 * count else { return .failure(.badLength) }
+            guard VRRPAdvertisement.checksum(message, source: source, destination: destination) == 0 else {
+                return .failure(.badChecksum)
+            }
+            let interval = UInt16(message[4] & 0x0F) << 8 | UInt16(message[5])
+            let advertisement = VRRPAdvertisement(virtualRouterID: message[1], priority: message[2], maxAdvertInterval: interval,
+                                                  addresses: VRRPMessage.addresses(message, at: VRRPAdvertisement.headerLength, count: count))
+            return .success(ReceivedAdvertisement(advertisement: .v3(advertisement), source: source, destination: destination))
         }
-        let interval = UInt16(message[4] & 0x0F) << 8 | UInt16(message[5])
-        var addresses: [IPv4Address] = []
-        for i in 0..<count {
-            let at = VRRPAdvertisement.headerLength + 4 * i
-            addresses.append(IPv4Address(UInt32(message[at]) << 24 | UInt32(message[at + 1]) << 16
-                                         | UInt32(message[at + 2]) << 8 | UInt32(message[at + 3])))
-        }
-        let advertisement = VRRPAdvertisement(virtualRouterID: message[1], priority: message[2],
-                                              maxAdvertInterval: interval, addresses: addresses)
-        return .success(ReceivedAdvertisement(advertisement: advertisement, source: source, destination: destination))
     }
 }

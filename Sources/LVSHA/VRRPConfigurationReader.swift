@@ -4,7 +4,8 @@ import LVSCore
 /// Turns the `vrrp_instance` blocks keepalived.conf's reader kept into
 /// `VRRPInstanceConfiguration`s: keepalived's keywords and defaults, an error with file and
 /// line for what cannot be run (no interface, a bad router id, priority, interval or address),
-/// a warning for what lvsd reads but does not do (authentication, VMACs, track scripts, ...).
+/// a warning for what lvsd reads but does not do (VMACs, track scripts, ...). The version is
+/// keepalived's: `version` in the block, else `vrrp_version` in global_defs, else 2.
 public enum VRRPConfigurationReader {
     public struct Result: Sendable, Equatable {
         public var instances: [VRRPInstanceConfiguration]
@@ -15,16 +16,25 @@ public enum VRRPConfigurationReader {
     /// speaks or what it owns.
     static let quietlyAccepted: Set<String> = [
         "smtp_alert", "accept", "no_accept", "dont_track_primary", "debug", "notify_deleted",
-        "skip_check_adv_addr", "strict_mode", "check_unicast_src", "garp_master_refresh",
+        "skip_check_adv_addr", "check_unicast_src", "garp_master_refresh",
         "garp_master_refresh_repeat", "garp_lower_prio_delay", "garp_lower_prio_repeat", "lower_prio_no_advert",
         "higher_prio_send_advert", "kernel_rx_buf_size", "notify_priority_changes", "promote_secondaries",
     ]
 
-    /// Reads every block; `blocks` come from `KeepalivedConfiguration.vrrpInstances`.
-    public static func read(_ blocks: [VRRPInstanceBlock]) throws(ConfigurationError) -> Result {
+    /// Reads the vrrp_instance blocks of a keepalived.conf, with its global `vrrp_version`.
+    public static func read(_ configuration: KeepalivedConfiguration) throws(ConfigurationError) -> Result {
+        try read(configuration.vrrpInstances, globalVersion: configuration.vrrpVersion, strict: configuration.vrrpStrict)
+    }
+
+    /// Reads every block; `blocks` come from `KeepalivedConfiguration.vrrpInstances`,
+    /// `globalVersion` from its `vrrpVersion` (nil: keepalived's default, 2), `strict` from
+    /// its `vrrpStrict` (an instance's `strict_mode` overrides it).
+    public static func read(_ blocks: [VRRPInstanceBlock], globalVersion: KeepalivedVRRPVersion? = nil,
+                            strict: Bool = false) throws(ConfigurationError) -> Result {
         var result = Result(instances: [], warnings: [])
+        let defaultVersion: VRRPVersion = globalVersion?.version == 3 ? .v3 : .v2
         for block in blocks {
-            let instance = try read(block, warnings: &result.warnings)
+            let instance = try read(block, defaultVersion: defaultVersion, strict: strict, warnings: &result.warnings)
             if let other = result.instances.first(where: { $0.interface == instance.interface
                 && $0.virtualRouterID == instance.virtualRouterID }) {
                 throw ConfigurationError(file: block.file, line: block.line,
@@ -35,12 +45,19 @@ public enum VRRPConfigurationReader {
         return result
     }
 
-    static func read(_ block: VRRPInstanceBlock, warnings: inout [ConfigurationWarning]) throws(ConfigurationError) -> VRRPInstanceConfiguration {
+    static func read(_ block: VRRPInstanceBlock, defaultVersion: VRRPVersion, strict globalStrict: Bool,
+                     warnings: inout [ConfigurationWarning]) throws(ConfigurationError) -> VRRPInstanceConfiguration {
         var interface: String?
         var routerID: UInt8?
         var instance = VRRPInstanceConfiguration(name: block.name, interface: "", virtualRouterID: 0,
                                                  file: block.file, line: block.line)
-        var warnedAuthentication = false
+        // Settled after the block, once the version is known (`version` may come last).
+        var version: VRRPVersion?
+        var advertInterval: (centiseconds: UInt16, text: String, line: Int)?
+        var authType: (value: String, line: Int)?
+        var authPass: (value: String, line: Int)?
+        var firstAuthenticationLine: Int?
+        var strict = globalStrict
         for (index, setting) in block.settings.enumerated() {
             let line = block.line(ofSetting: index)
             func fail(_ message: String) -> ConfigurationError {
@@ -72,10 +89,11 @@ public enum VRRPConfigurationReader {
                 }
                 instance.priority = v
             case "advert_int":
-                guard let cs = Self.centiseconds(try single()), cs >= 1, cs <= 4095 else {
-                    throw fail("advert_int must be seconds between 0.01 and 40.95 (VRRPv3 carries centiseconds), e.g. 1 or 0.5")
+                let text = try single()
+                guard let cs = Self.centiseconds(text), cs >= 1 else {
+                    throw fail("advert_int must be seconds: whole seconds 1 to 255 with VRRP version 2 (the default), 0.01 to 40.95 with version 3")
                 }
-                instance.advertIntervalCentiseconds = cs
+                advertInterval = (cs, text, line)
             case "state":
                 guard let s = VRRPInstanceConfiguration.InitialState(rawValue: try single().uppercased()) else {
                     throw fail("state must be MASTER or BACKUP")
@@ -125,14 +143,28 @@ public enum VRRPConfigurationReader {
                 guard let v = Int(try single()), v >= 1, v <= 100 else { throw fail("garp_master_repeat must be 1 to 100") }
                 instance.garpMasterRepeat = v
             case "version":
-                guard try single() == "3" else {
-                    throw fail("lvsd speaks VRRP version 3 only (RFC 5798); set `version 3` here and `vrrp_version 3` in the peer's global_defs")
+                guard let v = UInt8(try single()).flatMap(VRRPVersion.init(rawValue:)) else {
+                    throw fail("version must be 2 (RFC 3768, keepalived's default) or 3 (RFC 5798), the same as the peer's")
                 }
+                version = v
+            case "strict_mode":
+                // keepalived: no value or on/true/yes turns it on, off/false/no off.
+                let value = setting.values.first?.lowercased()
+                switch value {
+                case nil, "on", "true", "yes": strict = true
+                case "off", "false", "no": strict = false
+                default: throw fail("strict_mode takes on or off (or no value: on)")
+                }
+            case "authentication.auth_type":
+                firstAuthenticationLine = firstAuthenticationLine ?? line
+                authType = (try single(), line)
+            case "authentication.auth_pass":
+                firstAuthenticationLine = firstAuthenticationLine ?? line
+                guard let first = setting.values.first else { throw fail("auth_pass needs a password") }
+                authPass = (first, line)
             case let k where k.hasPrefix("authentication"):
-                if !warnedAuthentication {
-                    warn("authentication is not part of VRRPv3; ignored")
-                    warnedAuthentication = true
-                }
+                firstAuthenticationLine = firstAuthenticationLine ?? line
+                if k != "authentication" { warn("\(k) is not an authentication setting (auth_type, auth_pass); ignored") }
             case "lvs_sync_daemon_interface":
                 warn("lvs_sync_daemon_interface is not read here; connection sync is configured separately")
             case "use_vmac", "vmac_xmit_base":
@@ -152,6 +184,49 @@ public enum VRRPConfigurationReader {
         func fail(_ message: String) -> ConfigurationError {
             ConfigurationError(file: block.file, line: block.line, message: "vrrp_instance \(block.name): \(message)")
         }
+        func warn(_ line: Int, _ message: String) {
+            warnings.append(ConfigurationWarning(file: block.file, line: line, message: "vrrp_instance \(block.name): \(message)"))
+        }
+        instance.version = version ?? defaultVersion
+        if let advertInterval {
+            switch Self.interval(advertInterval.centiseconds, text: advertInterval.text, version: instance.version) {
+            case .failure(let error):
+                throw ConfigurationError(file: block.file, line: advertInterval.line, message: "vrrp_instance \(block.name): \(error.message)")
+            case .success(let (centiseconds, warning)):
+                instance.advertIntervalCentiseconds = centiseconds
+                if let warning { warn(advertInterval.line, warning) }
+            }
+        }
+        switch instance.version {
+        case _ where strict && firstAuthenticationLine != nil:
+            warn(firstAuthenticationLine ?? block.line, "authentication is ignored in strict mode (vrrp_strict / strict_mode), as keepalived ignores it")
+        case .v3:
+            if let firstAuthenticationLine {
+                warn(firstAuthenticationLine, "authentication is not part of VRRPv3; ignored")
+            }
+        case .v2:
+            if let authType {
+                switch authType.value {
+                case "PASS":
+                    if let authPass {
+                        if authPass.value.utf8.count > VRRPAuthentication.dataLength {
+                            warn(authPass.line, "auth_pass is longer than \(VRRPAuthentication.dataLength) characters; only the first \(VRRPAuthentication.dataLength) are used (as keepalived truncates it)")
+                        }
+                        instance.authentication = .password(text: authPass.value)
+                    } else {
+                        warn(authType.line, "auth_type PASS without auth_pass: no authentication is used (as keepalived); add auth_pass")
+                    }
+                case "AH":
+                    throw ConfigurationError(file: block.file, line: authType.line,
+                                             message: "vrrp_instance \(block.name): auth_type AH (IPsec AH) is not supported, use PASS or none (leave the authentication block out) on both directors")
+                default:
+                    throw ConfigurationError(file: block.file, line: authType.line,
+                                             message: "vrrp_instance \(block.name): auth_type '\(authType.value)' is not known: use PASS (with auth_pass) or none (leave the authentication block out)")
+                }
+            } else if let authPass {
+                warn(authPass.line, "auth_pass without auth_type PASS: no authentication is used (as keepalived); add `auth_type PASS`")
+            }
+        }
         guard let interface else { throw fail("no interface: add `interface NAME` (the interface lvsd runs on)") }
         guard let routerID else { throw fail("no virtual_router_id: add `virtual_router_id N` (1 to 255, the same on both directors)") }
         guard !instance.virtualAddresses.isEmpty else { throw fail("no virtual_ipaddress block: list the VIPs this instance owns") }
@@ -168,10 +243,34 @@ public enum VRRPConfigurationReader {
         return instance
     }
 
-    /// keepalived's advert_int: seconds, possibly with a fraction, to centiseconds.
+    /// The advert_int an instance of `version` runs with, or why it cannot run (`.failure`).
+    /// v3 carries 0.01 to 40.95 s; v2 whole seconds up to 255, and a fraction is rounded to
+    /// the nearest second (at least 1) with a warning (`warning`), as keepalived does, so
+    /// both ends of a pair agree on the interval.
+    static func interval(_ centiseconds: UInt16, text: String, version: VRRPVersion)
+        -> Swift.Result<(centiseconds: UInt16, warning: String?), IntervalError> {
+        switch version {
+        case .v3:
+            guard centiseconds <= 4095 else {
+                return .failure(IntervalError(message: "advert_int must be seconds between 0.01 and 40.95 with VRRP version 3 (it carries centiseconds), e.g. 1 or 0.5"))
+            }
+            return .success((centiseconds, nil))
+        case .v2:
+            let seconds = min(255, max(1, (Int(centiseconds) + 50) / 100))
+            let warning: String? = Int(centiseconds) == seconds * 100 ? nil
+                : "advert_int \(text): VRRP version 2 carries whole seconds (1 to 255); using \(seconds) s, as keepalived rounds it (set `version 3` on both directors for a fraction)"
+            return .success((UInt16(seconds * 100), warning))
+        }
+    }
+
+    struct IntervalError: Error {
+        var message: String
+    }
+
+    /// keepalived's advert_int: seconds (up to 255), possibly with a fraction, to centiseconds.
     static func centiseconds(_ text: String) -> UInt16? {
         let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let whole = UInt32(parts[0].isEmpty ? "0" : parts[0]), whole <= 41 else { return nil }
+        guard let whole = UInt32(parts[0].isEmpty ? "0" : parts[0]), whole <= 255 else { return nil }
         var fraction: UInt32 = 0
         if parts.count == 2 {
             let digits = parts[1]

@@ -1,7 +1,7 @@
 import LVSCore
 
 /// One VRRP instance as lvsd runs it: a typed, checked `vrrp_instance` block. Defaults are
-/// keepalived's (priority 100, advert_int 1 s, preempt on, 224.0.0.18, a GARP burst of 5 on
+/// keepalived's (VRRP version 2, priority 100, advert_int 1 s, preempt on, 224.0.0.18, a GARP burst of 5 on
 /// takeover and another 5 s later).
 public struct VRRPInstanceConfiguration: Sendable, Equatable {
     /// The state an instance starts in (`state MASTER|BACKUP`): MASTER takes the VIPs at once
@@ -27,8 +27,14 @@ public struct VRRPInstanceConfiguration: Sendable, Equatable {
     public var virtualRouterID: UInt8
     /// 1...255; 255 is the address owner, which takes over at once.
     public var priority: UInt8 = 100
-    /// The advertisement interval in centiseconds (VRRPv3's unit), 1...4095.
+    /// `vrrp_version` / `version`: 2 by default, as keepalived.
+    public var version: VRRPVersion = .v2
+    /// The advertisement interval in centiseconds: 1...4095 with v3; whole seconds (a
+    /// multiple of 100, up to 255 s) with v2.
     public var advertIntervalCentiseconds: UInt16 = 100
+    /// v2's `authentication { auth_type PASS; auth_pass ... }`: sent in every advert, and an
+    /// advert without the same is dropped. Always `.none` with v3.
+    public var authentication: VRRPAuthentication = .none
     public var preempt = true
     /// Seconds from first hearing a lower-priority master until preempting it (keepalived's
     /// `preempt_delay`; 0: at once).

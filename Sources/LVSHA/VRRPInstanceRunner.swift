@@ -72,8 +72,7 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
         socket = try VRRPSocket(interface: interface, unicastSource: configuration.unicastSource)
         machine = VRRPStateMachine(configuration: configuration, primaryAddress: socket.source)
         machine.mayPreempt = hooks.mayPreempt
-        filter = VRRPReceiveFilter(virtualRouterID: configuration.virtualRouterID, localAddress: socket.source,
-                                   peers: configuration.unicastPeers)
+        filter = VRRPReceiveFilter(configuration: configuration, localAddress: socket.source)
         self.hooks = hooks
         wakeup = clinuxnet_eventfd()
     }
@@ -113,7 +112,7 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
 
     func run() {
         let c = configuration
-        hooks.log("VRRP \(c.name): vrid \(c.virtualRouterID), priority \(c.priority), advert_int \(Double(c.advertIntervalCentiseconds) / 100) s, \(c.preempt ? "preempt" + (c.preemptDelaySeconds > 0 ? " after \(c.preemptDelaySeconds) s" : "") : "nopreempt"), \(c.unicastPeers.isEmpty ? "multicast 224.0.0.18" : "unicast to \(c.unicastPeers.map(\.description).joined(separator: ", "))") on \(socket.interface.name), VIPs \(c.virtualAddresses.map(\.description).joined(separator: ", "))")
+        hooks.log("VRRP \(c.name): VRRPv\(c.version.rawValue)\(c.authentication == .none ? "" : " with auth_type PASS"), vrid \(c.virtualRouterID), priority \(c.priority), advert_int \(Double(c.advertIntervalCentiseconds) / 100) s, \(c.preempt ? "preempt" + (c.preemptDelaySeconds > 0 ? " after \(c.preemptDelaySeconds) s" : "") : "nopreempt"), \(c.unicastPeers.isEmpty ? "multicast 224.0.0.18" : "unicast to \(c.unicastPeers.map(\.description).joined(separator: ", "))") on \(socket.interface.name), VIPs \(c.virtualAddresses.map(\.description).joined(separator: ", "))")
         var now = Linux.monotonicNanos()
         execute(machine.handle(.startup, now: now), now: now)
         var linkUp = linksUp()
@@ -178,9 +177,7 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
             switch action {
             case .sendAdvertisement(let priority):
                 let c = configuration
-                let advert = VRRPAdvertisement(virtualRouterID: c.virtualRouterID, priority: priority,
-                                               maxAdvertInterval: c.advertIntervalCentiseconds,
-                                               addresses: c.virtualAddresses)
+                let advert = VRRPMessage.advertisement(for: c, priority: priority)
                 let destinations = c.unicastPeers.isEmpty ? [VRRPInstanceConfiguration.multicastGroup] : c.unicastPeers
                 for d in destinations where socket.send(advert, to: d) {
                     status.withLock { $0.advertisementsSent += 1 }

@@ -66,7 +66,7 @@ final class VRRPSocket {
     deinit { close(fd) }
 
     /// Sends `advertisement` to `destination`; false if the kernel refused it.
-    func send(_ advertisement: VRRPAdvertisement, to destination: IPv4Address) -> Bool {
+    func send(_ advertisement: VRRPMessage, to destination: IPv4Address) -> Bool {
         let bytes = advertisement.encode(source: source, destination: destination)
         var peer = sockaddr_in()
         peer.sin_family = sa_family_t(AF_INET)

@@ -30,7 +30,8 @@ public enum VRRPEvent: Sendable, Equatable {
     case interfaceUp
 }
 
-/// One VRRP instance's state machine (RFC 5798 §6.4), pure: time is handed in (nanoseconds
+/// One VRRP instance's state machine (RFC 5798 §6.4; v2's RFC 3768 §6.4 is the same but for
+/// the timers, see `skewTime` and `learned`), pure: time is handed in (nanoseconds
 /// on any monotonic clock), and what to do comes back as `VRRPAction`s. It keeps one timer,
 /// `deadline`; the caller delivers `.timerExpired` once the clock reaches it.
 public struct VRRPStateMachine: Sendable {
@@ -40,7 +41,8 @@ public struct VRRPStateMachine: Sendable {
     public private(set) var state: VRRPState = .initialize
     /// When the running timer fires (nil: none runs).
     public private(set) var deadline: UInt64?
-    /// The master's advertised interval, in centiseconds (§6.1).
+    /// The master's advertised interval, in centiseconds (§6.1). v2 has none to learn: there it
+    /// is always the instance's own `advert_int` (a peer's other interval is dropped before).
     public private(set) var masterAdvertInterval: UInt16
     /// With `preempt_delay`: when the lower-priority master first heard may be preempted
     /// (nil: none heard since this instance last left MASTER), as keepalived counts it.
@@ -59,9 +61,14 @@ public struct VRRPStateMachine: Sendable {
 
     public var priority: UInt8 { configuration.priority }
 
-    /// Skew_Time = ((256 - Priority) × Master_Adver_Interval) / 256, in nanoseconds (§6.1).
+    /// Skew_Time in nanoseconds: v3's ((256 - Priority) × Master_Adver_Interval) / 256
+    /// (RFC 5798 §6.1); v2's (256 - Priority) / 256 seconds, whatever the interval (RFC 3768
+    /// §6.1, and keepalived's VRRP_TIMER_SKEW for v2).
     public var skewTime: UInt64 {
-        UInt64(256 - Int(priority)) * UInt64(masterAdvertInterval) * Self.nanosPerCentisecond / 256
+        switch configuration.version {
+        case .v2: UInt64(256 - Int(priority)) * 1_000_000_000 / 256
+        case .v3: UInt64(256 - Int(priority)) * UInt64(masterAdvertInterval) * Self.nanosPerCentisecond / 256
+        }
     }
 
     /// Master_Down_Interval = 3 × Master_Adver_Interval + Skew_Time, in nanoseconds.
@@ -112,7 +119,7 @@ public struct VRRPStateMachine: Sendable {
                 return []
             }
             if !configuration.preempt || theirs >= priority || !preemptionAllowed(now: now) {
-                masterAdvertInterval = max(1, interval)
+                masterAdvertInterval = learned(interval)
                 deadline = now &+ masterDownInterval
             }
             // Otherwise: a lower-priority master we preempt; discard, and let the timer fire.
@@ -124,7 +131,7 @@ public struct VRRPStateMachine: Sendable {
                 return [.sendAdvertisement(priority: priority)]
             }
             if theirs > priority || (theirs == priority && source.value > primaryAddress.value) {
-                masterAdvertInterval = max(1, interval)
+                masterAdvertInterval = learned(interval)
                 deadline = now &+ masterDownInterval
                 state = .backup
                 return [.enter(.backup)]
@@ -133,6 +140,11 @@ public struct VRRPStateMachine: Sendable {
         case (.backup, .startup), (.master, .startup), (_, .interfaceUp):
             return []
         }
+    }
+
+    /// The Master_Adver_Interval to keep after hearing `interval`: v3 learns it, v2 keeps its own.
+    func learned(_ interval: UInt16) -> UInt16 {
+        configuration.version == .v3 ? max(1, interval) : configuration.advertIntervalCentiseconds
     }
 
     /// Whether a lower-priority master may be preempted now: `preempt_delay` seconds after it

@@ -280,8 +280,8 @@ struct Director {
             return
         }
         for warning in next.warnings { Log.warning(warning.description) }
-        if keepalived?.vrrpInstances != next.vrrpInstances {
-            Log.warning("reload: the vrrp_instance blocks changed; VRRP keeps running as started (restart lvsd to apply them, the peer takes over meanwhile)")
+        if keepalived?.vrrpInstances != next.vrrpInstances || keepalived?.vrrpVersion?.version != next.vrrpVersion?.version {
+            Log.warning("reload: the vrrp_instance blocks (or vrrp_version) changed; VRRP keeps running as started (restart lvsd to apply them, the peer takes over meanwhile)")
         }
         do {
             let commands = try monitor.reload(to: next)

@@ -290,6 +290,9 @@ struct LVSDaemon: ParsableCommand {
     /// are left out with a warning). nil: no VRRP, the VIPs are always owned.
     func vrrpInstance(keepalived: KeepalivedConfiguration?) throws(ConfigurationError) -> VRRPInstanceConfiguration? {
         var blocks = keepalived?.vrrpInstances ?? []
+        // The global vrrp_version and vrrp_strict of the file the blocks come from.
+        var globalVersion = keepalived?.vrrpVersion
+        var strict = keepalived?.vrrpStrict ?? false
         if let vrrpConfig {
             let file = try KeepalivedLoader.load(vrrpConfig)
             for warning in file.warnings { Log.warning(warning.description) }
@@ -297,9 +300,11 @@ struct LVSDaemon: ParsableCommand {
                 Log.warning("\(vrrpConfig): its virtual_server blocks are not read (the table comes from \(config ?? rules ?? "the saved table")); only vrrp_instance blocks are")
             }
             blocks = file.vrrpInstances
+            globalVersion = file.vrrpVersion
+            strict = file.vrrpStrict
         }
         guard !blocks.isEmpty else { return nil }
-        let read = try VRRPConfigurationReader.read(blocks)
+        let read = try VRRPConfigurationReader.read(blocks, globalVersion: globalVersion, strict: strict)
         for warning in read.warnings { Log.warning(warning.description) }
         // --check without --interface: every instance was checked; report the first.
         guard let interface else { return read.instances.first }

@@ -18,9 +18,14 @@ struct HighAvailabilityTests {
 
     /// A vrrp_instance block; `notify` adds `notify` and `notify_master` scripts, `extra` more
     /// settings (unicast, track_interface).
-    static func vrrpConfig(priority: Int, preempt: Bool = true, notify: String? = nil, extra: String = "") -> String {
-        var lines = ["vrrp_instance VI_1 {", "    state BACKUP", "    interface eth0", "    virtual_router_id 51",
-                     "    priority \(priority)", "    advert_int \(advertInterval)"]
+    /// `version` nil writes no version line (keepalived's default, 2); `advertInterval` nil
+    /// this suite's 0.5 s.
+    static func vrrpConfig(priority: Int, preempt: Bool = true, notify: String? = nil, extra: String = "",
+                           version: Int? = 3, advertInterval: Double? = nil) -> String {
+        // VRRPv3 explicitly by default: 0.5 s needs it (version 2, keepalived's default, is whole seconds).
+        var lines = ["vrrp_instance VI_1 {"] + (version.map { ["    version \($0)"] } ?? [])
+            + ["    state BACKUP", "    interface eth0", "    virtual_router_id 51",
+               "    priority \(priority)", "    advert_int \(advertInterval ?? Self.advertInterval)"]
         if !preempt { lines.append("    nopreempt") }
         if let notify {
             lines.append("    notify \(notify)")
@@ -33,9 +38,11 @@ struct HighAvailabilityTests {
 
     /// lvsd in `host` with the test rules and a --vrrp-config file.
     static func director(_ bed: TestBed, host: String, priority: Int, preempt: Bool = true,
-                         notify: String? = nil, extra: String = "") throws -> DirectorProcess {
+                         notify: String? = nil, extra: String = "", version: Int? = 3,
+                         advertInterval: Double? = nil) throws -> DirectorProcess {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("vrrp-\(bed.prefix)\(host)-\(UUID().uuidString.prefix(6)).conf")
-        try vrrpConfig(priority: priority, preempt: preempt, notify: notify, extra: extra)
+        try vrrpConfig(priority: priority, preempt: preempt, notify: notify, extra: extra, version: version,
+                       advertInterval: advertInterval)
             .write(to: file, atomically: true, encoding: .utf8)
         return try DirectorProcess(bed: bed, rules: rules, extraArguments: ["--vrrp-config", file.path], host: host)
     }

@@ -16,6 +16,7 @@ struct PairFailoverTests {
         """
         global_defs {
             lvs_sync_daemon eth0 VI_1
+            vrrp_version 3
         }
         vrrp_instance VI_1 {
             state BACKUP

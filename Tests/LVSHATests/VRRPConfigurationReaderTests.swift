@@ -51,6 +51,7 @@ import LVSCore
                 interface eth0
                 virtual_router_id 7
                 priority 150
+                version 3
                 advert_int 0.5
                 preempt_delay 30
                 unicast_src_ip 10.200.0.2
@@ -77,6 +78,7 @@ import LVSCore
         #expect(i.initialState == .master)
         #expect(i.virtualRouterID == 7)
         #expect(i.priority == 150)
+        #expect(i.version == .v3)
         #expect(i.advertIntervalCentiseconds == 50)
         #expect(i.preemptDelaySeconds == 30)
         #expect(i.unicastSource == IPv4Address(10, 200, 0, 2))
@@ -111,7 +113,8 @@ import LVSCore
             }
             """)
         #expect(r.instances.first?.preempt == false)
-        #expect(r.warnings.map(\.line) == [6, 9, 10])   // authentication: its first setting
+        #expect(r.warnings.map(\.line) == [9, 10])   // version 2 (the default) uses the authentication
+        #expect(r.instances.first?.authentication == .password(text: "secret"))
     }
 
     @Test func errorsNameFileAndLine() {
@@ -123,14 +126,17 @@ import LVSCore
         #expect(badID?.line == 3)
         let badPriority = Self.error("vrrp_instance A {\n interface eth0\n virtual_router_id 1\n priority 300\n}\n")
         #expect(badPriority?.line == 4)
-        let badInterval = Self.error("vrrp_instance A {\n interface eth0\n virtual_router_id 1\n advert_int 50\n}\n")
+        let badInterval = Self.error("vrrp_instance A {\n interface eth0\n virtual_router_id 1\n advert_int 500\n}\n")
         #expect(badInterval?.line == 4)
+        let badV3Interval = Self.error("vrrp_instance A {\n interface eth0\n virtual_router_id 1\n advert_int 50\n version 3\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n")
+        #expect(badV3Interval?.line == 4)
+        #expect(badV3Interval?.message.contains("40.95") == true)
         let badVIP = Self.error("vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n fe80::1\n }\n}\n")
         #expect(badVIP?.line == 5)
         let noVIP = Self.error("vrrp_instance A {\n interface eth0\n virtual_router_id 1\n}\n")
         #expect(noVIP?.message.contains("virtual_ipaddress") == true)
-        let v2 = Self.error("vrrp_instance A {\n interface eth0\n virtual_router_id 1\n version 2\n}\n")
-        #expect(v2?.line == 4)
+        let v4 = Self.error("vrrp_instance A {\n interface eth0\n virtual_router_id 1\n version 4\n}\n")
+        #expect(v4?.line == 4)
         let duplicate = Self.error("""
             vrrp_instance A {
              interface eth0
@@ -156,5 +162,106 @@ import LVSCore
         #expect(VRRPConfigurationReader.centiseconds("2.25") == 225)
         #expect(VRRPConfigurationReader.centiseconds("1.234") == nil)
         #expect(VRRPConfigurationReader.centiseconds("x") == nil)
+    }
+
+    static func instance(_ body: String, globals: String = "") throws -> (VRRPInstanceConfiguration, [ConfigurationWarning]) {
+        let text = (globals.isEmpty ? "" : "global_defs {\n\(globals)\n}\n")
+            + "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n 10.200.0.100\n }\n\(body)\n}\n"
+        let file = try KeepalivedConfigReader(resolveHost: { _ in nil }).parse(text, file: "k.conf")
+        let r = try VRRPConfigurationReader.read(file)
+        return (try #require(r.instances.first), r.warnings)
+    }
+
+    @Test("version: 2 by default as keepalived, global_defs vrrp_version for all, an instance's version over it")
+    func versionSources() throws {
+        #expect(try Self.instance("").0.version == .v2)
+        #expect(try Self.instance("", globals: " vrrp_version 3").0.version == .v3)
+        #expect(try Self.instance("", globals: " vrrp_version 2").0.version == .v2)
+        #expect(try Self.instance(" version 2", globals: " vrrp_version 3").0.version == .v2)
+        #expect(try Self.instance(" version 3").0.version == .v3)
+        // The global setting is read by the keepalived reader, with its line.
+        let file = try KeepalivedConfigReader(resolveHost: { _ in nil }).parse("global_defs {\n router_id a\n vrrp_version 3\n}\n", file: "k.conf")
+        #expect(file.vrrpVersion == KeepalivedVRRPVersion(version: 3, file: "k.conf", line: 3))
+        #expect(file.warnings.isEmpty)
+    }
+
+    @Test("a vrrp_version other than 2 or 3 is an error with file and line")
+    func badGlobalVersion() {
+        #expect(throws: ConfigurationError.self) {
+            _ = try KeepalivedConfigReader(resolveHost: { _ in nil }).parse("global_defs {\n vrrp_version 4\n}\n", file: "k.conf")
+        }
+        do {
+            _ = try KeepalivedConfigReader(resolveHost: { _ in nil }).parse("global_defs {\n vrrp_version 4\n}\n", file: "k.conf")
+        } catch {
+            #expect(error.file == "k.conf" && error.line == 2)
+            #expect(error.message.contains("2 or 3"))
+        }
+    }
+
+    @Test("v2 advert_int: whole seconds; a fraction is rounded as keepalived does, with a warning naming the line")
+    func v2IntervalRounding() throws {
+        let (rounded, warnings) = try Self.instance(" advert_int 0.5")
+        #expect(rounded.advertIntervalCentiseconds == 100)
+        #expect(warnings.map(\.line) == [7])
+        #expect(warnings.first?.message.contains("whole seconds") == true)
+        #expect(try Self.instance(" advert_int 2.4").0.advertIntervalCentiseconds == 200)
+        #expect(try Self.instance(" advert_int 2.5").0.advertIntervalCentiseconds == 300)
+        #expect(try Self.instance(" advert_int 0.01").0.advertIntervalCentiseconds == 100)
+        #expect(try Self.instance(" advert_int 255").0.advertIntervalCentiseconds == 25500)
+        #expect(try Self.instance(" advert_int 3").1.isEmpty)
+        // With version 3 the fraction is kept, without a warning.
+        let (v3, v3Warnings) = try Self.instance(" advert_int 0.5\n version 3")
+        #expect(v3.advertIntervalCentiseconds == 50)
+        #expect(v3Warnings.isEmpty)
+    }
+
+    @Test("v2 authentication: PASS with auth_pass (truncated to 8 with a warning), AH an error, none without the block")
+    func v2Authentication() throws {
+        #expect(try Self.instance("").0.authentication == .none)
+        let (pass, passWarnings) = try Self.instance(" authentication {\n auth_type PASS\n auth_pass s3cret\n }")
+        #expect(pass.authentication == .password(Array("s3cret".utf8) + [0, 0]))
+        #expect(passWarnings.isEmpty)
+        let (long, longWarnings) = try Self.instance(" authentication {\n auth_type PASS\n auth_pass 0123456789\n }")
+        #expect(long.authentication == .password(Array("01234567".utf8)))
+        #expect(longWarnings.map(\.line) == [9])
+        #expect(longWarnings.first?.message.contains("8") == true)
+        let (noPass, noPassWarnings) = try Self.instance(" authentication {\n auth_type PASS\n }")
+        #expect(noPass.authentication == .none)
+        #expect(noPassWarnings.map(\.line) == [8])
+        do {
+            _ = try Self.instance(" authentication {\n auth_type AH\n auth_pass x\n }")
+            Issue.record("auth_type AH was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.line == 8)
+            #expect(error.message.contains("not supported, use PASS or none"))
+        }
+        do {
+            _ = try Self.instance(" authentication {\n auth_type MD5\n }")
+            Issue.record("auth_type MD5 was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.line == 8)
+        }
+    }
+
+    @Test("v3: authentication (even AH) is ignored with one warning at its first line")
+    func v3IgnoresAuthentication() throws {
+        let (i, warnings) = try Self.instance(" authentication {\n auth_type AH\n auth_pass x\n }", globals: " vrrp_version 3")
+        #expect(i.authentication == .none)
+        #expect(warnings.map(\.line) == [11])
+        #expect(warnings.first?.message.contains("VRRPv3") == true)
+    }
+
+    @Test("strict mode (global vrrp_strict or the instance's strict_mode) ignores authentication, as keepalived")
+    func strictModeIgnoresAuthentication() throws {
+        let auth = " authentication {\n auth_type PASS\n auth_pass s3cret\n }"
+        let (global, globalWarnings) = try Self.instance(auth, globals: " vrrp_strict")
+        #expect(global.authentication == .none)
+        #expect(globalWarnings.map(\.line) == [11])
+        #expect(globalWarnings.first?.message.contains("strict") == true)
+        let (instance, _) = try Self.instance(" strict_mode\n" + auth)
+        #expect(instance.authentication == .none)
+        let (off, offWarnings) = try Self.instance(" strict_mode off\n" + auth, globals: " vrrp_strict")
+        #expect(off.authentication == .password(text: "s3cret"))
+        #expect(offWarnings.isEmpty)
     }
 }

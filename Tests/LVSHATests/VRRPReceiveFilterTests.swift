@@ -47,4 +47,40 @@ import LVSCore
         let stranger = IPv4Address(10, 200, 0, 10)
         #expect(filter.event(for: Self.datagram(from: stranger, to: Self.me)) == .failure(.notFromPeer))
     }
+
+    static func v2(vrid: UInt8 = 51, interval: UInt8 = 1, authentication: VRRPAuthentication = .password(text: "s3cret"),
+                   authType: UInt8? = nil) -> [UInt8] {
+        var advert = VRRPv2Advertisement(virtualRouterID: vrid, priority: 100, advertIntervalSeconds: interval,
+                                         addresses: [IPv4Address(10, 200, 0, 100)], authentication: authentication)
+        if let authType { advert.authenticationType = authType }
+        return A.datagram(advert.encode(), source: peer, destination: A.group)
+    }
+
+    static let v2Filter = VRRPReceiveFilter(virtualRouterID: 51, localAddress: me, peers: [], version: .v2,
+                                            authentication: .password(text: "s3cret"), advertIntervalCentiseconds: 100)
+
+    @Test("v2: a matching advert becomes an event with its interval in centiseconds")
+    func v2ValidAdvert() {
+        #expect(Self.v2Filter.event(for: Self.v2()) == .success(.advertisement(priority: 100, maxAdvertInterval: 100, source: Self.peer)))
+        let open = VRRPReceiveFilter(virtualRouterID: 51, localAddress: Self.me, peers: [], version: .v2,
+                                     authentication: .none, advertIntervalCentiseconds: 300)
+        #expect(open.event(for: Self.v2(interval: 3, authentication: .none)) == .success(.advertisement(priority: 100, maxAdvertInterval: 300, source: Self.peer)))
+    }
+
+    @Test("v2: wrong password, auth type, invalid auth type, other interval, other version: dropped with keepalived's reasons")
+    func v2Drops() {
+        #expect(Self.v2Filter.event(for: Self.v2(authentication: .password(text: "wrong"))) == .failure(.authFailure))
+        #expect(Self.v2Filter.event(for: Self.v2(authentication: .none)) == .failure(.authTypeMismatch))
+        #expect(Self.v2Filter.event(for: Self.v2(authType: 7)) == .failure(.authTypeInvalid))
+        #expect(Self.v2Filter.event(for: Self.v2(interval: 2)) == .failure(.advertIntervalMismatch))
+        #expect(Self.v2Filter.event(for: Self.v2(vrid: 52)) == .failure(.wrongRouterID))
+        #expect(Self.v2Filter.event(for: Self.datagram()) == .failure(.badVersion))   // a v3 advert
+        // Only the first 8 characters count, on both sides.
+        let long = VRRPReceiveFilter(virtualRouterID: 51, localAddress: Self.me, peers: [], version: .v2,
+                                     authentication: .password(text: "0123456789"), advertIntervalCentiseconds: 100)
+        #expect(long.event(for: Self.v2(authentication: .password(text: "01234567xx"))) != .failure(.authFailure))
+        // A v3 instance drops a v2 advert.
+        let v3 = VRRPReceiveFilter(virtualRouterID: 51, localAddress: Self.me, peers: [])
+        #expect(v3.event(for: Self.v2()) == .failure(.badVersion))
+    }
 }

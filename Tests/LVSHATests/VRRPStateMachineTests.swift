@@ -11,8 +11,11 @@ import LVSCore
     static let second: UInt64 = 1_000_000_000
 
     static func machine(priority: UInt8 = 100, preempt: Bool = true, delay: UInt32 = 0,
-                        state: VRRPInstanceConfiguration.InitialState = .backup) -> VRRPStateMachine {
+                        state: VRRPInstanceConfiguration.InitialState = .backup, version: VRRPVersion = .v3,
+                        advertInterval: UInt16 = 100) -> VRRPStateMachine {
         var c = VRRPInstanceConfiguration(name: "VI_1", interface: "eth0", virtualRouterID: 51)
+        c.version = version
+        c.advertIntervalCentiseconds = advertInterval
         c.priority = priority
         c.preempt = preempt
         c.preemptDelaySeconds = delay
@@ -171,5 +174,38 @@ import LVSCore
         #expect(m.handle(Self.advert(200), now: 0) == [])
         #expect(m.handle(.timerExpired, now: 0) == [])
         #expect(m.state == .initialize)
+    }
+
+    @Test("v2: skew (256 - priority)/256 s whatever advert_int; down = 3 × advert_int + skew")
+    func v2Timers() {
+        let m = Self.machine(priority: 100, version: .v2, advertInterval: 300)
+        // Skew = 156/256 s = 0.609375 s (v3 would scale it by the 3 s interval); down = 9 s + skew.
+        #expect(m.skewTime == 609_375_000)
+        #expect(m.masterDownInterval == 9_609_375_000)
+        let owner = Self.machine(priority: 255, version: .v2)
+        #expect(owner.skewTime == 3_906_250)
+        #expect(Self.machine(priority: 100, version: .v3, advertInterval: 300).skewTime == 1_828_125_000)
+    }
+
+    @Test("v2 with a fake clock: backup → master after 3 × advert_int + skew; a master's adverts reset it; priority 0: skew only")
+    func v2Transitions() {
+        let second = Self.second
+        var m = Self.machine(priority: 100, version: .v2, advertInterval: 100)
+        #expect(m.handle(.startup, now: 0) == [.enter(.backup)])
+        #expect(m.deadline == 3 * second + 609_375_000)
+        // The master's advert (v2 events carry its interval, the same as ours) re-arms the timer.
+        #expect(m.handle(Self.advert(150, interval: 100), now: 2 * second) == [])
+        #expect(m.deadline == 5 * second + 609_375_000)
+        #expect(m.masterAdvertInterval == 100)
+        // The master stops: take over after the skew time alone.
+        #expect(m.handle(Self.advert(0), now: 3 * second) == [])
+        #expect(m.deadline == 3 * second + 609_375_000)
+        #expect(m.handle(.timerExpired, now: 3 * second + 609_375_000) == [.sendAdvertisement(priority: 100), .enter(.master)])
+        // As master: an advert every advert_int.
+        #expect(m.deadline == 4 * second + 609_375_000)
+        // A higher priority: back to backup, the down interval still from our own advert_int.
+        #expect(m.handle(Self.advert(200, interval: 500), now: 4 * second) == [.enter(.backup)])
+        #expect(m.masterAdvertInterval == 100)
+        #expect(m.deadline == 7 * second + 609_375_000)
     }
 }

@@ -1,7 +1,7 @@
 import LVSCore
 
 extension KeepalivedInterpreter {
-    /// `global_defs`: `router_id`, `lvs_timeouts` and `lvs_sync_daemon` are kept; the many mail, SNMP, VRRP and process settings are read without a
+    /// `global_defs`: `router_id`, `lvs_timeouts`, `lvs_sync_daemon`, `vrrp_version` and `vrrp_strict` are kept; the many mail, SNMP, VRRP and process settings are read without a
     /// word, since none changes what lvsd forwards; a misspelt keyword gets a warning.
     mutating func readGlobalDefinitions(_ statement: KeepalivedStatement) throws(ConfigurationError) {
         for item in try block(of: statement) {
@@ -16,6 +16,15 @@ extension KeepalivedInterpreter {
                 readTimeouts(item)
             case "lvs_sync_daemon":
                 readSyncDaemon(item)
+            case "vrrp_version":
+                // An error, not keepalived's ignored line: a version the peer does not speak
+                // means neither hears the other and both become master.
+                guard item.values.count == 1, let v = Int(item.values[0]), v == 2 || v == 3 else {
+                    throw error(item, "vrrp_version must be 2 or 3 (keepalived's default is 2; both directors of a pair must speak the same)")
+                }
+                vrrpVersion = KeepalivedVRRPVersion(version: v, file: item.file, line: item.line)
+            case "vrrp_strict":
+                vrrpStrict = true
             case let keyword where KeepalivedKeywords.globalDefs.contains(keyword)
                 || KeepalivedKeywords.globalDefsPrefixes.contains(where: { keyword.hasPrefix($0) }):
                 break

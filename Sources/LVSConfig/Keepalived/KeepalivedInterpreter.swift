@@ -16,6 +16,8 @@ struct KeepalivedInterpreter {
     var routerID: String?
     var lvsTimeouts: TimeoutSetting?
     var syncDaemon: KeepalivedSyncDaemon?
+    var vrrpVersion: KeepalivedVRRPVersion?
+    var vrrpStrict = false
     /// The top-level `SSL { certificate; key }`: the client certificate of every SSL_GET.
     var sslCertificate: String?
     var sslKey: String?
@@ -50,7 +52,7 @@ struct KeepalivedInterpreter {
         return KeepalivedConfiguration(
             director: DirectorConfiguration(services: services), health: HealthConfiguration(services: health),
             vrrpInstances: vrrpInstances, warnings: warnings, routerID: routerID, lvsTimeouts: lvsTimeouts,
-            syncDaemon: syncDaemon)
+            syncDaemon: syncDaemon, vrrpVersion: vrrpVersion, vrrpStrict: vrrpStrict)
     }
 
     private mutating func readTopLevel(_ statement: KeepalivedStatement) throws(ConfigurationError) {

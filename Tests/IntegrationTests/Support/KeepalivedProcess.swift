@@ -1,6 +1,7 @@
 import Foundation
 
-/// keepalived's VRRP process (Debian's keepalived, VRRPv3) in one of the test bed's director
+/// keepalived's VRRP process (Debian's keepalived; VRRPv3 unless `vrrpVersion` says otherwise,
+/// nil writing no `vrrp_version` line: keepalived's default, 2) in one of the test bed's director
 /// namespaces: in the foreground, its own pid files and state in a temporary directory,
 /// stopped by PID. As master it puts the VIP on its eth0 (its kernel then answers ARP).
 final class KeepalivedProcess {
@@ -11,7 +12,8 @@ final class KeepalivedProcess {
     let host: String
     private var stopped = false
 
-    init(bed: TestBed, host: String, priority: Int, advertInterval: Double = HighAvailabilityTests.advertInterval) throws {
+    init(bed: TestBed, host: String, priority: Int, advertInterval: Double = HighAvailabilityTests.advertInterval,
+         vrrpVersion: Int? = 3, authPass: String? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/keepalived") else {
             throw IntegrationError(description: "no /usr/sbin/keepalived: run scripts/install-deps.sh (Debian package keepalived)")
         }
@@ -20,10 +22,11 @@ final class KeepalivedProcess {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("keepalived-\(bed.prefix)\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = directory.appendingPathComponent("keepalived.conf")
+        let versionLine = vrrpVersion.map { "\n    vrrp_version \($0)" } ?? ""
+        let authentication = authPass.map { "\n    authentication {\n        auth_type PASS\n        auth_pass \($0)\n    }" } ?? ""
         try """
             global_defs {
-                router_id \(host)
-                vrrp_version 3
+                router_id \(host)\(versionLine)
                 script_user root
             }
             vrrp_instance VI_1 {
@@ -31,7 +34,7 @@ final class KeepalivedProcess {
                 interface eth0
                 virtual_router_id 51
                 priority \(priority)
-                advert_int \(advertInterval)
+                advert_int \(advertInterval)\(authentication)
                 virtual_ipaddress {
                     10.200.0.100/32 dev eth0
                 }

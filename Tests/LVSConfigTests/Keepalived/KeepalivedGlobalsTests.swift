@@ -37,6 +37,19 @@ import LVSConfig
         #expect(config.warnings == [
             K.warning(18, "unknown keyword 'roter_id' in global_defs (did you mean 'router_id'?); ignored"),
         ])
+        #expect(config.vrrpVersion == nil)   // none given: keepalived's default (2) applies
+    }
+
+    @Test("global_defs vrrp_version: kept with its line; another value than 2 or 3 is an error there")
+    func vrrpVersion() throws {
+        let config = try K.parse("global_defs {\n    router_id a\n    vrrp_version 3\n}\n")
+        #expect(config.vrrpVersion?.version == 3)
+        #expect(config.vrrpVersion?.line == 3)
+        #expect(config.warnings.isEmpty)
+        #expect(try K.parse("global_defs {\n vrrp_version 2\n}\n").vrrpVersion?.version == 2)
+        for bad in ["vrrp_version 1", "vrrp_version three", "vrrp_version"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try K.parse("global_defs {\n \(bad)\n}\n") }
+        }
     }
 
     @Test func syncDaemonTakesEveryOption() throws {
