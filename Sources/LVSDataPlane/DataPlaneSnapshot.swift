@@ -99,9 +99,12 @@ public struct DataPlaneSnapshot: Sendable {
     }
 
     /// The snapshot as one JSON object (hand-written: the daemon stays free of Foundation).
-    public func json() -> String {
+    /// `backend`: the data path in use ("af_packet", "af_xdp"), when the caller knows it.
+    public func json(backend: String? = nil) -> String {
         func q(_ s: String) -> String { "\"" + s + "\"" }
-        var out = "{\n  \"counters\": {"
+        var out = "{\n"
+        if let backend { out += "  \"backend\": \(q(backend)),\n" }
+        out += "  \"counters\": {"
         out += zip(DataPlaneCounter.slotNames, counters).map { "\n    \(q($0)): \($1)" }.joined(separator: ",")
         out += "\n  },\n  \"connections\": \(connections),\n  \"connection_capacity\": \(connectionCapacity),\n"
         if let c = vipConflict {

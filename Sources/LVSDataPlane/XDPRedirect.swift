@@ -1,6 +1,7 @@
 import CLinuxNet
 import Glibc
 import LVSCore
+import Synchronization
 
 /// How lvsd attaches its XDP program (`--xdp-mode`).
 public enum XDPMode: String, Sendable, CaseIterable {
@@ -40,7 +41,9 @@ public struct XDPSetupError: Error, Sendable, CustomStringConvertible {
 /// belongs to its fd, so when lvsd exits — however, kill -9 included — the kernel closes the
 /// fd and the program detaches by itself; nothing is left on the interface to steal VIP frames
 /// from a later AF_PACKET lvsd or from the kernel.
-public final class XDPRedirect {
+public final class XDPRedirect: @unchecked Sendable {
+    // @unchecked: `link` and `attachedMode` are written once, before the workers start;
+    // `installed` (written by every worker's table-change job) is behind a mutex.
     public let addressMap: Int32
     public let socketMap: Int32
     public let program: Int32
@@ -49,7 +52,7 @@ public final class XDPRedirect {
     /// The mode the program was attached in.
     public private(set) var attachedMode: XDPMode?
     /// The keys now in the address map, so a change deletes exactly the ones that went.
-    var installed: Set<IPv4Network> = []
+    let installed = Mutex<Set<IPv4Network>>([])
     public static let addressCapacity: UInt32 = 4096
 
     /// Creates the maps and loads the program. `missingSocket` is for the tests (see
@@ -117,19 +120,24 @@ public final class XDPRedirect {
     public func setVirtualAddresses(_ addresses: [IPv4Address], networks: [IPv4Network]) throws(XDPSetupError) {
         var wanted = Set(networks)
         for a in addresses { if let n = IPv4Network(address: a, prefixLength: 32) { wanted.insert(n) } }
-        var one: UInt32 = 1
-        for n in wanted.subtracting(installed) {
-            let key = XDPProgram.key(n)
-            guard key.withUnsafeBytes({ clinuxnet_bpf_map_update(addressMap, $0.baseAddress, &one, 0) }) == 0 else {
-                throw XDPSetupError(step: "add \(n) to the VIP map", errno: Glibc.errno)
+        let map = addressMap
+        let failure = installed.withLock { installed -> XDPSetupError? in
+            var one: UInt32 = 1
+            for n in wanted.subtracting(installed) {
+                let key = XDPProgram.key(n)
+                guard key.withUnsafeBytes({ clinuxnet_bpf_map_update(map, $0.baseAddress, &one, 0) }) == 0 else {
+                    return XDPSetupError(step: "add \(n) to the VIP map", errno: Glibc.errno)
+                }
+                installed.insert(n)
             }
-            installed.insert(n)
+            for n in installed.subtracting(wanted) {
+                let key = XDPProgram.key(n)
+                _ = key.withUnsafeBytes { clinuxnet_bpf_map_delete(map, $0.baseAddress) }
+                installed.remove(n)
+            }
+            return nil
         }
-        for n in installed.subtracting(wanted) {
-            let key = XDPProgram.key(n)
-            _ = key.withUnsafeBytes { clinuxnet_bpf_map_delete(addressMap, $0.baseAddress) }
-            installed.remove(n)
-        }
+        if let failure { throw failure }
     }
 
     /// Puts the AF_XDP socket `fd` in the socket map for receive queue `queue`.
