@@ -171,6 +171,8 @@ public final class XDPSocket: FrameRing {
             batchAddresses[i] = d.addr
             transmitted[i] = false
             frames[i] = FrameBytes(base: umem + Int(d.addr), count: Int(d.len))
+            // No vnet header here to say a veth sender left the checksum to offload.
+            _ = PartialChecksum.completeIfPartial(frames[i])
             i += 1
         }
         // The descriptors are copied; the frames stay ours until they go on the TX or fill ring.
