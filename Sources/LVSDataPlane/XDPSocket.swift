@@ -201,8 +201,7 @@ public final class XDPSocket: FrameRing {
     func flush() -> Int {
         let failed = txFull
         txFull = 0
-        guard tx.producer.pointee != txProducer else { return failed }
-        clinuxnet_store_release_u32(tx.producer, txProducer)
+        if tx.producer.pointee != txProducer { clinuxnet_store_release_u32(tx.producer, txProducer) }
         // Copy mode sends in sendto(), at most a few dozen descriptors per call: kick until the
         // kernel has taken all (bounded), or once if it asked for a wake-up (zero-copy).
         var kicks = 0
