@@ -1,6 +1,6 @@
 import Glibc
 import LVSCore
-import LVSDataPlane
+@testable import LVSDataPlane
 import Testing
 
 /// lvsd's XDP program run by the real kernel (BPF_PROG_TEST_RUN) on synthetic frames. Needs
@@ -54,6 +54,20 @@ struct XDPRedirectTests {
         #expect(try xdp.testRun(Self.frame(type: 0x0800, destination: IPv4Address(10, 51, 0, 1))) == pass)
         #expect(try xdp.testRun(Self.frame(type: 0x86DD)) == pass)
         #expect(try xdp.testRun(Self.frame(type: 0x0800, length: 30)) == pass)
+    }
+
+    @Test("with an AF_XDP socket in the map for the frame's queue, a VIP frame gets XDP_REDIRECT")
+    func redirectWithSocket() throws {
+        guard geteuid() == 0 else {
+            throw XDPSetupError(step: "this test needs root (AF_XDP, BPF_PROG_LOAD); run it as root", errno: EPERM)
+        }
+        let xdp = try XDPRedirect(socketSlots: 1)
+        try xdp.setVirtualAddresses([Self.vip], networks: [])
+        // A socket bound to the loopback's queue 0 in copy mode; nothing is attached to lo.
+        let socket = try XDPSocket(interface: NetworkInterface.lookup("lo"), queue: 0, frameCount: 64, batchSize: 8)
+        try xdp.register(socket: socket.fd, queue: 0)
+        #expect(try xdp.testRun(Self.frame(type: 0x0800)) == XDPProgram.Action.redirect.rawValue)
+        #expect(try xdp.testRun(Self.frame(type: 0x0806)) == XDPProgram.Action.pass.rawValue)
     }
 
     @Test("removing a VIP from the map stops its frames being chosen")
