@@ -29,7 +29,9 @@ public struct BPFInstruction: Equatable, Sendable {
 ///
 /// What it does, frame by frame: an Ethernet frame of type IPv4 whose destination address is in
 /// the LPM-trie map of VIPs (/32) and mark-rule networks goes to the AF_XDP socket of the queue
-/// it arrived on (`bpf_redirect_map(sockets, rx_queue_index, missing)`); everything else (ARP,
+/// it arrived on (`bpf_redirect_map(sockets, rx_queue_index, missing)`), unless the longest
+/// matching entry is a "pass" entry (the director's own address inside a mark-rule network);
+/// everything else (ARP,
 /// the director's own traffic, health-check replies, VRRP, IPv6, runts) is XDP_PASS, so the
 /// kernel and lvsd's ARP socket still see it. This is what the AF_PACKET socket filter admits
 /// for VIP traffic, minus ARP (which the ARP socket gets from the kernel).
@@ -42,8 +44,12 @@ public enum XDPProgram {
     /// Key of the address map, `struct bpf_lpm_trie_key` with four data bytes: the prefix length
     /// (host order) then the address in network order.
     public static let keySize = 8
-    /// The address map's value: unused (presence is the answer), one 32-bit word.
+    /// The address map's value, one 32-bit word: `redirectValue` for a VIP or network,
+    /// `passValue` for an address inside such a network that stays the kernel's (the
+    /// director's own: the longest prefix wins, so its /32 overrides a mark rule's /24).
     public static let valueSize = 4
+    public static let redirectValue: UInt32 = 1
+    public static let passValue: UInt32 = 0
 
     /// The key for `network` in the address map (a VIP is a /32).
     public static func key(_ network: IPv4Network) -> [UInt8] {
@@ -103,6 +109,8 @@ public enum XDPProgram {
             BPFInstruction(code: addImmediate, destination: 2, immediate: -8),
             BPFInstruction(code: call, immediate: helperMapLookup),
             BPFInstruction(code: jumpEqualImmediate, destination: 0, offset: -1, immediate: 0),  // -> pass
+            BPFInstruction(code: loadWord, destination: 5, source: 0, offset: 0),   // the value
+            BPFInstruction(code: jumpEqualImmediate, destination: 5, offset: -1, immediate: Int32(passValue)),  // -> pass
             BPFInstruction(code: loadWord, destination: 2, source: 6, offset: 16),  // rx_queue_index
         ]
         p += loadMap(register: 1, fd: socketMap)

@@ -25,7 +25,8 @@ public struct XDPBackend {
             throw XDPSetupError(step: "\(workers) workers but \(queues) receive queue\(queues == 1 ? "" : "s") (one AF_XDP socket per queue; use --workers \(queues) or fewer)",
                                 errno: EINVAL)
         }
-        let program = try XDPRedirect(socketSlots: queues)
+        let program = try XDPRedirect(socketSlots: queues,
+                                      localAddresses: interface.address == .any ? [] : [interface.address])
         var sockets: [XDPSocket] = []
         for queue in 0..<workers {
             let socket = try XDPSocket(interface: interface, queue: queue, batchSize: batchSize)

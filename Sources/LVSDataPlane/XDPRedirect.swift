@@ -52,12 +52,19 @@ public final class XDPRedirect: @unchecked Sendable {
     /// The mode the program was attached in.
     public private(set) var attachedMode: XDPMode?
     /// The keys now in the address map, so a change deletes exactly the ones that went.
-    let installed = Mutex<Set<IPv4Network>>([])
+    let installed = Mutex<[IPv4Network: UInt32]>([:])
+    /// Addresses that stay the kernel's even inside a mark-rule network (the director's own).
+    let localAddresses: [IPv4Address]
     public static let addressCapacity: UInt32 = 4096
 
     /// Creates the maps and loads the program. `missingSocket` is for the tests (see
     /// `XDPProgram.instructions`).
-    public init(socketSlots: Int, missingSocket: XDPProgram.Action = .pass) throws(XDPSetupError) {
+    /// `localAddresses` (the director's own) get "pass" entries, so a mark-rule network that
+    /// covers them does not take the director's own traffic (health-check replies) from the
+    /// kernel; the AF_PACKET tap only copied such frames, XDP would take them.
+    public init(socketSlots: Int, localAddresses: [IPv4Address] = [],
+                missingSocket: XDPProgram.Action = .pass) throws(XDPSetupError) {
+        self.localAddresses = localAddresses
         let lpm = clinuxnet_bpf_map_create(UInt32(BPF_MAP_TYPE_LPM_TRIE.rawValue), UInt32(XDPProgram.keySize),
                                            UInt32(XDPProgram.valueSize), Self.addressCapacity,
                                            UInt32(BPF_F_NO_PREALLOC), "lvsd_vips")
@@ -118,22 +125,29 @@ public final class XDPRedirect: @unchecked Sendable {
 
     /// Makes the address map hold exactly `addresses` (as /32) and `networks`.
     public func setVirtualAddresses(_ addresses: [IPv4Address], networks: [IPv4Network]) throws(XDPSetupError) {
-        var wanted = Set(networks)
-        for a in addresses { if let n = IPv4Network(address: a, prefixLength: 32) { wanted.insert(n) } }
+        var wanted: [IPv4Network: UInt32] = [:]
+        for n in networks { wanted[n] = XDPProgram.redirectValue }
+        for a in localAddresses {
+            if let n = IPv4Network(address: a, prefixLength: 32) { wanted[n] = XDPProgram.passValue }
+        }
+        // A VIP is redirected even if it is also a local address.
+        for a in addresses {
+            if let n = IPv4Network(address: a, prefixLength: 32) { wanted[n] = XDPProgram.redirectValue }
+        }
         let map = addressMap
         let failure = installed.withLock { installed -> XDPSetupError? in
-            var one: UInt32 = 1
-            for n in wanted.subtracting(installed) {
+            for (n, value) in wanted where installed[n] != value {
                 let key = XDPProgram.key(n)
-                guard key.withUnsafeBytes({ clinuxnet_bpf_map_update(map, $0.baseAddress, &one, 0) }) == 0 else {
+                var v = value
+                guard key.withUnsafeBytes({ clinuxnet_bpf_map_update(map, $0.baseAddress, &v, 0) }) == 0 else {
                     return XDPSetupError(step: "add \(n) to the VIP map", errno: Glibc.errno)
                 }
-                installed.insert(n)
+                installed[n] = value
             }
-            for n in installed.subtracting(wanted) {
+            for n in installed.keys where wanted[n] == nil {
                 let key = XDPProgram.key(n)
                 _ = key.withUnsafeBytes { clinuxnet_bpf_map_delete(map, $0.baseAddress) }
-                installed.remove(n)
+                installed[n] = nil
             }
             return nil
         }

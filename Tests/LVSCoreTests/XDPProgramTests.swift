@@ -18,7 +18,7 @@ struct XDPProgramTests {
         #expect(p[pass] == BPFInstruction(code: 0xB7, destination: 0, immediate: 2))
         #expect(p[pass + 1].code == 0x95)
         let jumps = p.enumerated().filter { [0x2D, 0x55, 0x15].contains($0.element.code) }
-        #expect(jumps.count == 3)
+        #expect(jumps.count == 4)
         for (index, jump) in jumps { #expect(index + 1 + Int(jump.offset) == pass) }
         let maps = p.filter { $0.code == 0x18 }
         #expect(maps.map(\.immediate) == [7, 9])

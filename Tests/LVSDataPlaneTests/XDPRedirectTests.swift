@@ -32,7 +32,7 @@ struct XDPRedirectTests {
         guard geteuid() == 0 else {
             throw XDPSetupError(step: "these tests need root (BPF_PROG_LOAD, BPF_PROG_TEST_RUN); run them as root", errno: EPERM)
         }
-        let xdp = try XDPRedirect(socketSlots: 4, missingSocket: .drop)
+        let xdp = try XDPRedirect(socketSlots: 4, localAddresses: [IPv4Address(10, 50, 0, 2)], missingSocket: .drop)
         let network = try #require(IPv4Network(address: IPv4Address(10, 50, 0, 0), prefixLength: 16))
         try xdp.setVirtualAddresses([Self.vip], networks: [network])
         return xdp
@@ -45,13 +45,15 @@ struct XDPRedirectTests {
         #expect(try xdp.testRun(Self.frame(type: 0x0800, destination: IPv4Address(10, 50, 3, 4))) == XDPProgram.Action.drop.rawValue)
     }
 
-    @Test("ARP, IPv4 to another address, IPv6 and a truncated IPv4 frame are passed to the kernel")
+    @Test("ARP, IPv4 to another address or to the director inside a network, IPv6 and a truncated IPv4 frame are passed to the kernel")
     func everythingElsePasses() throws {
         let xdp = try loaded()
         let pass = XDPProgram.Action.pass.rawValue
         #expect(try xdp.testRun(Self.frame(type: 0x0806)) == pass)
         #expect(try xdp.testRun(Self.frame(type: 0x0800, destination: IPv4Address(10, 200, 0, 2))) == pass)
         #expect(try xdp.testRun(Self.frame(type: 0x0800, destination: IPv4Address(10, 51, 0, 1))) == pass)
+        // The director's own address inside a mark-rule network stays the kernel's.
+        #expect(try xdp.testRun(Self.frame(type: 0x0800, destination: IPv4Address(10, 50, 0, 2))) == pass)
         #expect(try xdp.testRun(Self.frame(type: 0x86DD)) == pass)
         #expect(try xdp.testRun(Self.frame(type: 0x0800, length: 30)) == pass)
     }
