@@ -92,6 +92,22 @@ struct AFXDPTests {
         #expect(fields.count == 3 && fields[1] == local && fields[2] == "5000000", "upload arrived changed: \(reply) vs \(local)")
     }
 
+    @Test("--xdp-mode generic: attached in skb mode, 60 connections forwarded 30/20/10")
+    func genericMode() throws {
+        let bed = try TestBed()
+        defer { bed.tearDown() }
+        let director = try DirectorProcess(bed: bed, rules: Self.wrrRules,
+                                           extraArguments: ["--backend", "af_xdp", "--xdp-mode", "generic"])
+        defer { director.stop() }
+        #expect(director.log.contains("lvsd: backend: AF_XDP (generic mode, copy, queue 0)"), "log:\n\(director.log)")
+        let link = try bed.check("director", "ip -d link show eth0")
+        #expect(link.contains("xdpgeneric"), "not attached in generic mode:\n\(link)")
+        let out = try bed.check("client", """
+            for i in $(seq 60); do curl -s --max-time 3 http://10.200.0.100/ || echo failed; done
+            """, timeout: 120)
+        #expect(Self.answers(out) == ["rs1": 30, "rs2": 20, "rs3": 10], "answers per real server: \(Self.answers(out))")
+    }
+
     @Test("native XDP refused (veth MTU 9000): one log line naming the interface, step and errno, then AF_PACKET forwards")
     func fallsBackToAFPacket() throws {
         let bed = try TestBed()
