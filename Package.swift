@@ -92,6 +92,8 @@ let package = Package(
         .testTarget(name: "LVSHealthTests", dependencies: ["LVSHealth", "LVSConfig", "LVSCore"], swiftSettings: strictSettings),
         .testTarget(name: "LVSHATests", dependencies: ["LVSHA", "LVSConfig", "LVSCore"], swiftSettings: strictSettings),
         .testTarget(name: "LVSRealServerTests", dependencies: ["LVSRealServer", "LVSCore"], swiftSettings: strictSettings),
+        // Needs root: runs lvsd's XDP program in the kernel (BPF_PROG_TEST_RUN).
+        .testTarget(name: "LVSDataPlaneTests", dependencies: ["LVSDataPlane", "LVSCore"], swiftSettings: strictSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["LVSCore"], exclude: ["Golden", "Scripts"], swiftSettings: strictSettings),
     ]
 )

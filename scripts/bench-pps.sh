@@ -7,6 +7,8 @@
 #   lvsd-kdrop  lvsd plus an nft netdev-ingress drop of VIP frames in the director namespace, so
 #               the director's own IP stack skips them (lvsd's packet tap still sees them first)
 #   lvsd-kernel-drop  lvsd --kernel-drop: the same drop, installed (and removed) by lvsd itself
+#   lvsd-xdp    lvsd --backend af_xdp: an XDP program redirects VIP frames to an AF_XDP socket
+#               (the run fails if lvsd logs that it fell back to AF_PACKET)
 # all in one test bed, one mode after the other. Method: ../shared/design/TESTBED.md §4/§5 and
 # BENCHMARKS.md.
 #
@@ -14,7 +16,7 @@
 #   --runs N          measured runs per mode (default 5); the median is reported
 #   --seconds S       measuring window per run, seconds (default 5)
 #   --warmup S        generator running before the window opens, seconds (default 1.5)
-#   --modes LIST      comma-separated subset of direct,nftlb,lvsd,lvsd-kdrop,lvsd-kernel-drop
+#   --modes LIST      comma-separated subset of direct,nftlb,lvsd,lvsd-kdrop,lvsd-kernel-drop,lvsd-xdp
 #                     (default: direct,nftlb,lvsd,lvsd-kdrop)
 #   --wait-quiet S    before each run, wait for the machine to be quiet; S is the budget for all
 #                     these waits together, seconds (default 300; 0: never wait)
@@ -102,7 +104,7 @@ if ! [[ $LVSD_CPU =~ ^[0-9]+$ ]] || ((LVSD_CPU >= NCPU)); then die "--lvsd-cpu: 
 if ! [[ $LVSD_WORKERS =~ ^[1-9][0-9]*$ ]]; then die "--lvsd-workers: a number of workers, 1 or more"; fi
 IFS=, read -r -a MODE_LIST <<<"$MODES"
 for m in "${MODE_LIST[@]}"; do
-    case $m in direct | nftlb | lvsd | lvsd-kdrop | lvsd-kernel-drop) ;; *) die "unknown mode '$m'" ;; esac
+    case $m in direct | nftlb | lvsd | lvsd-kdrop | lvsd-kernel-drop | lvsd-xdp) ;; *) die "unknown mode '$m'" ;; esac
 done
 ((EUID == 0)) || die "needs root (network namespaces, packet sockets): sudo $0"
 
@@ -553,7 +555,7 @@ EOF
     fi
     rm -f "$WORK/lvsd-stats.json"
     ip netns exec "$NS_DIRECTOR" taskset -c "${LVSD_CPUS:-$LVSD_CPU}" "$LVSD" --interface "$IFACE" --rules "$WORK/rules" \
-        --workers "$LVSD_WORKERS" ${LVSD_CPUS:+--cpu-list "$LVSD_CPUS"} --stats-file "$WORK/lvsd-stats.json" --socket "$WORK/lvsd.sock" ${KERNEL_DROP:-} </dev/null >"$WORK/lvsd.log" 2>&1 &
+        --workers "$LVSD_WORKERS" ${LVSD_CPUS:+--cpu-list "$LVSD_CPUS"} --stats-file "$WORK/lvsd-stats.json" --socket "$WORK/lvsd.sock" ${KERNEL_DROP:-} ${LVSD_BACKEND:-} </dev/null >"$WORK/lvsd.log" 2>&1 &
     LVSD_PID=$!
     "$TESTBED" track "$BED" lvsd "$LVSD_PID"
     for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do
@@ -610,6 +612,7 @@ declare -A MODE_OK=() MODE_DESC=(
     [lvsd]="lvsd (rr), $LVSD_WORKERS worker(s), pinned to CPU${LVSD_CPUS:-$LVSD_CPU}"
     [lvsd-kdrop]="lvsd + nft ingress drop of VIP frames in the director (KDROP)"
     [lvsd-kernel-drop]="lvsd --kernel-drop (lvsd installs that drop itself)"
+    [lvsd-xdp]="lvsd --backend af_xdp (XDP redirect to an AF_XDP socket)"
 )
 
 T_START=$SECONDS
@@ -632,10 +635,12 @@ for mode in "${MODE_LIST[@]}"; do
                 say "  nftlb: setup FAILED"
             fi
             teardown_nftlb ;;
-        lvsd | lvsd-kdrop | lvsd-kernel-drop)
+        lvsd | lvsd-kdrop | lvsd-kernel-drop | lvsd-xdp)
             kd=0; [[ $mode == lvsd-kdrop ]] && kd=1
             KERNEL_DROP=; [[ $mode == lvsd-kernel-drop ]] && KERNEL_DROP=--kernel-drop
-            if setup_lvsd "$kd"; then
+            LVSD_BACKEND=; [[ $mode == lvsd-xdp ]] && LVSD_BACKEND="--backend af_xdp"
+            if setup_lvsd "$kd" && { [[ $mode != lvsd-xdp ]] || ! grep -q 'AF_XDP unavailable' "$WORK/lvsd.log" ||
+                { say "  $(grep 'AF_XDP unavailable' "$WORK/lvsd.log")"; false; }; }; then
                 check_and_run "$mode" "$CFG_DIRECTOR" && MODE_OK[$mode]=1
             else
                 say "  $mode: setup FAILED"

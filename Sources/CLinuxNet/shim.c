@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <sys/eventfd.h>
+#include <string.h>
 #include "CLinuxNet.h"
 
 _Static_assert(sizeof(clinuxnet_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr layout twin");
@@ -49,4 +50,9 @@ long clinuxnet_peer_uid(int fd) {
 
 int clinuxnet_eventfd(void) {
     return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+const char *clinuxnet_errno_name(int e) {
+    const char *name = strerrorname_np(e);
+    return name ? name : "unknown errno";
 }

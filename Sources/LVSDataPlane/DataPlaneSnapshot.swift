@@ -103,11 +103,14 @@ public struct DataPlaneSnapshot: Sendable {
     }
 
     /// The snapshot as one JSON object (hand-written: the daemon stays free of Foundation).
-    /// The stats file: the data plane's counters, services and workers, then `sections`
+    /// The stats file: `backend` (the data path in use, "af_packet" or "af_xdp", when the caller
+    /// knows it), the data plane's counters, services and workers, then `sections`
     /// (already-encoded members such as lvsd's `"vrrp"`, `"sync"` and `"health"`) in order.
-    public func json(sections: [(name: String, value: String)] = []) -> String {
+    public func json(backend: String? = nil, sections: [(name: String, value: String)] = []) -> String {
         func q(_ s: String) -> String { "\"" + s + "\"" }
-        var out = "{\n  \"counters\": {"
+        var out = "{\n"
+        if let backend { out += "  \"backend\": \(q(backend)),\n" }
+        out += "  \"counters\": {"
         out += zip(DataPlaneCounter.slotNames, counters).map { "\n    \(q($0)): \($1)" }.joined(separator: ",")
         out += "\n  },\n  \"connections\": \(connections),\n  \"connection_capacity\": \(connectionCapacity),\n"
         if let c = vipConflict {

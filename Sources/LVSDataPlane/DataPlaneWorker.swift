@@ -34,9 +34,19 @@ public struct WorkerContext {
 
     /// Re-attaches the socket filter for the engine's current VIPs and mark-rule networks and
     /// announces `added` VIPs (networks are never announced: lvsd does not answer ARP for them).
+    /// With the AF_XDP backend the socket keeps its ARP-only filter and the XDP program's VIP
+    /// map changes instead (the map is the interface's, so every worker writes the same set).
     public func virtualAddressesChanged(added: [IPv4Address]) throws(SystemError) {
-        try PacketSocket.attachFilter(worker.socket.fd, virtualAddresses: engine.virtualAddressList,
-                                      virtualNetworks: engine.virtualNetworkList)
+        if let program = worker.xdpProgram {
+            do {
+                try program.setVirtualAddresses(engine.virtualAddressList, networks: engine.virtualNetworkList)
+            } catch {
+                throw SystemError(call: "bpf", subject: "XDP VIP map: \(error.step)", errno: error.errno)
+            }
+        } else {
+            try PacketSocket.attachFilter(worker.socket.fd, virtualAddresses: engine.virtualAddressList,
+                                          virtualNetworks: engine.virtualNetworkList)
+        }
         if engine.ownsVirtualAddresses { worker.announce(added) }
     }
 
@@ -79,7 +89,14 @@ struct WorkerJob: @unchecked Sendable {
 public final class DataPlaneWorker: @unchecked Sendable {
     // @unchecked: the socket, engine and buffers are handed to the worker thread in `start()`
     // and used by that thread only; the control thread talks to it through `shared`.
+    /// The AF_PACKET socket: the data path with the AF_PACKET backend; with AF_XDP, the path of
+    /// ARP (which the XDP program passes to the kernel) and of the frames the director sends.
     let socket: PacketSocket
+    let packetRing: AFPacketRing
+    /// The AF_XDP socket of this worker's receive queue, and the interface's XDP program (nil:
+    /// the AF_PACKET backend).
+    let xdp: XDPSocket?
+    let xdpProgram: XDPRedirect?
     let engine: ForwardingEngine
     /// Position in the pool and the fanout group; worker 0 gets every ARP frame, so it alone
     /// resolves real servers (and hands their MACs to the others) and announces VIPs.
@@ -87,7 +104,6 @@ public final class DataPlaneWorker: @unchecked Sendable {
     /// The CPU this worker's thread is pinned to (nil: not pinned).
     public let cpu: Int?
     public let shared = WorkerShared()
-    let batch: TransmitBatch
     let batchSize: Int
     /// Whole frames that did not fit a ring slot (GSO super-frames), read from the socket queue.
     let oversize: UnsafeMutableRawPointer
@@ -109,13 +125,17 @@ public final class DataPlaneWorker: @unchecked Sendable {
     /// changed: the pool passes them on to the other workers (nil with a single worker).
     public var onNeighbors: (@Sendable (_ learned: [LearnedNeighbor]) -> Void)?
 
-    public init(socket: PacketSocket, engine: ForwardingEngine, options: RingOptions, index: Int = 0, cpu: Int? = nil) {
+    /// `xdp` and `xdpProgram` select the AF_XDP backend (`socket` then has an ARP-only filter).
+    public init(socket: PacketSocket, engine: ForwardingEngine, options: RingOptions, index: Int = 0, cpu: Int? = nil,
+                xdp: XDPSocket? = nil, xdpProgram: XDPRedirect? = nil) {
         self.socket = socket
         self.engine = engine
         self.index = index
         self.cpu = cpu
+        self.xdp = xdp
+        self.xdpProgram = xdpProgram
         batchSize = max(1, options.batchSize)
-        batch = TransmitBatch(capacity: batchSize)
+        packetRing = AFPacketRing(socket: socket, batchSize: batchSize)
         oversize = .allocate(byteCount: oversizeCapacity, alignment: 64)
         arpBuffer = .allocate(byteCount: 128, alignment: 64)
         arpBuffer.initializeMemory(as: UInt8.self, repeating: 0, count: 128)
@@ -131,8 +151,14 @@ public final class DataPlaneWorker: @unchecked Sendable {
     }
 
     /// Frames in this worker's receive ring, and the size of each slot.
-    public var ringFrames: Int { socket.frameCount }
-    public var ringFrameSize: Int { socket.frameSize }
+    public var ringFrames: Int { xdp?.frameCount ?? socket.frameCount }
+    public var ringFrameSize: Int { xdp?.frameSize ?? socket.frameSize }
+    /// "AF_XDP (generic mode, copy, queue 0)" or "AF_PACKET", for the log and the stats.
+    public var backendDescription: String {
+        guard let xdp else { return "AF_PACKET" }
+        let mode = xdpProgram?.attachedMode?.rawValue ?? "?"
+        return "AF_XDP (\(mode) mode, \(xdp.zeroCopy ? "zero-copy" : "copy"), queue \(xdp.queue))"
+    }
     public var connectionCapacity: Int { engine.connections.capacity }
 
     /// Starts the worker thread.
@@ -211,8 +237,20 @@ public final class DataPlaneWorker: @unchecked Sendable {
             let r = clinuxnet_pin_current_thread(Int32(cpu))
             if r != 0 { Log.warning("worker \(index): cannot pin to CPU \(cpu): \(String(cString: strerror(r))); it runs unpinned") }
         }
-        let frameCount = socket.frameCount
-        var head = 0
+        // One specialised loop per backend: no existential call per frame.
+        if let xdp {
+            loop(xdp, alsoARP: true)
+        } else {
+            loop(packetRing, alsoARP: false)
+        }
+        // Whoever still waits for a job gets an answer rather than a timeout.
+        runJobs()
+        publish()
+    }
+
+    /// The loop over `ring`; with `alsoARP` (the AF_XDP backend) the AF_PACKET ring is read
+    /// too, each turn, for ARP.
+    func loop<Ring: FrameRing>(_ ring: Ring, alsoARP: Bool) {
         let tickNanos: UInt64 = 100_000_000
         let publishNanos: UInt64 = 1_000_000_000
         var now = Linux.monotonicNanos()
@@ -227,38 +265,18 @@ public final class DataPlaneWorker: @unchecked Sendable {
 
         if engine.ownsVirtualAddresses { announceVirtualAddresses() }
         var neighborUpdatesHandedOver = UInt64.max
+        let secondFD: Int32 = alsoARP ? packetRing.pollDescriptor : -1
 
         while !shared.stopRequested.load(ordering: .relaxed) {
             if shared.pendingJobs.load(ordering: .acquiring) > 0 { runJobs() }
             now = Linux.monotonicNanos()
             // Read once a batch: a job (the only writer) runs between batches.
             let owns = engine.ownsVirtualAddresses
-            var pending = 0
-            while pending < batchSize {
-                let slot = socket.slot((head + pending) % frameCount)
-                let status = clinuxnet_tpacket2_status_acquire(slot)
-                if status & UInt32(TP_STATUS_USER) == 0 { break }
-                let header = slot.assumingMemoryBound(to: tpacket2_hdr.self)
-                if status & UInt32(TP_STATUS_COPY) != 0 {
-                    // Forward, send and hand back what came before, then take the whole frame
-                    // from the queue.
-                    forwardReceived(pending, now: now, owns: owns)
-                    finish(&head, pending, frameCount: frameCount)
-                    pending = 0
-                    forwardOversize(now: now)
-                    clinuxnet_tpacket2_release(slot)
-                    head = (head + 1) % frameCount
-                    continue
-                }
-                received[pending] = FrameBytes(base: slot + Int(header.pointee.tp_mac),
-                                               count: Int(header.pointee.tp_snaplen))
-                pending += 1
-            }
-            forwardReceived(pending, now: now, owns: owns)
-            finish(&head, pending, frameCount: frameCount)
+            var pending = drain(ring, now: now, owns: owns)
+            if alsoARP { pending += drain(packetRing, now: now, owns: owns) }
 
             if now >= nextTick {
-                housekeeping(now: now, sweepBudget: sweepBudget)
+                housekeeping(ring, now: now, sweepBudget: sweepBudget)
                 engine.refreshSync(now: now, budget: refreshBudget)
                 if let onNeighbors, engine.counter(.neighborUpdates) != neighborUpdatesHandedOver {
                     neighborUpdatesHandedOver = engine.counter(.neighborUpdates)
@@ -285,17 +303,35 @@ public final class DataPlaneWorker: @unchecked Sendable {
             }
             if pending == 0 && !busyPoll {
                 // Idle: sleep until a frame arrives or the next tick is due.
-                var pfds = (pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0),
-                            pollfd(fd: shared.wakeup, events: Int16(POLLIN), revents: 0))
+                var pfds = (pollfd(fd: ring.pollDescriptor, events: Int16(POLLIN), revents: 0),
+                            pollfd(fd: shared.wakeup, events: Int16(POLLIN), revents: 0),
+                            pollfd(fd: secondFD, events: Int16(POLLIN), revents: 0))
                 let waitMillis = Int32(min(100, max(1, (nextTick &- min(nextTick, Linux.monotonicNanos())) / 1_000_000)))
                 _ = withUnsafeMutableBytes(of: &pfds) { raw in
-                    poll(raw.baseAddress?.assumingMemoryBound(to: pollfd.self), 2, waitMillis)
+                    poll(raw.baseAddress?.assumingMemoryBound(to: pollfd.self), alsoARP ? 3 : 2, waitMillis)
                 }
             }
         }
-        // Whoever still waits for a job gets an answer rather than a timeout.
-        runJobs()
-        publish()
+    }
+
+    /// One batch from `ring`: receive, let the engine decide, send, hand the frames back. A
+    /// frame too large for an AF_PACKET slot ends the batch; it is read whole from the socket
+    /// queue and the batch goes on after it. Returns the frames handled.
+    @inline(__always)
+    func drain<Ring: FrameRing>(_ ring: Ring, now: UInt64, owns: Bool) -> Int {
+        var total = 0
+        while true {
+            let count = ring.receive(into: received, capacity: batchSize)
+            forwardReceived(ring, count, now: now, owns: owns)
+            let failed = ring.flush()
+            if failed > 0 { engine.add(.transmitErrors, UInt64(failed)) }
+            ring.release(count)
+            total += count
+            guard ring.stoppedAtOversize else { return total }
+            forwardOversize(now: now)
+            ring.skipOversize()
+            total += 1
+        }
     }
 
     /// Lets the engine decide on the first `count` frames of `received`, all with one clock
@@ -306,12 +342,11 @@ public final class DataPlaneWorker: @unchecked Sendable {
     /// path's `processWithoutOwnership` instead, which answers no ARP for a VIP and forwards
     /// nothing to one.
     @inline(__always)
-    func forwardReceived(_ count: Int, now: UInt64, owns: Bool) {
-        let vnet = socket.vnetHeaderLength
+    func forwardReceived<Ring: FrameRing>(_ ring: Ring, _ count: Int, now: UInt64, owns: Bool) {
         guard owns else {
             for i in 0..<count {
                 switch engine.processWithoutOwnership(received[i], now: now) {
-                case .transmit: batch.append(received[i].base - vnet, length: received[i].count + vnet)
+                case .transmit: ring.queueTransmit(received[i], index: i)
                 case .transmitGenerated: sendGenerated()
                 case .drop, .pass: break
                 }
@@ -325,7 +360,7 @@ public final class DataPlaneWorker: @unchecked Sendable {
             var i = done
             while i < done + processed {
                 switch verdicts[i] {
-                case .transmit: batch.append(received[i].base - vnet, length: received[i].count + vnet)
+                case .transmit: ring.queueTransmit(received[i], index: i)
                 case .transmitGenerated: sendGenerated()
                 case .drop, .pass: break
                 }
@@ -333,21 +368,6 @@ public final class DataPlaneWorker: @unchecked Sendable {
             }
             done += max(1, processed)
         }
-    }
-
-    /// Sends the queued frames and returns `count` ring slots from `head` to the kernel.
-    @inline(__always)
-    func finish(_ head: inout Int, _ count: Int, frameCount: Int) {
-        if batch.count > 0 {
-            let failed = batch.flush(fd: socket.fd)
-            if failed > 0 { engine.add(.transmitErrors, UInt64(failed)) }
-        }
-        var i = 0
-        while i < count {
-            clinuxnet_tpacket2_release(socket.slot((head + i) % frameCount))
-            i += 1
-        }
-        head = (head + count) % frameCount
     }
 
     /// Reads one whole frame from the socket queue (vnet header first) and forwards it.
@@ -367,8 +387,8 @@ public final class DataPlaneWorker: @unchecked Sendable {
         switch engine.ownsVirtualAddresses ? engine.process(frame, now: now, isSuperFrame: isSuperFrame)
             : engine.processWithoutOwnership(frame, now: now, isSuperFrame: isSuperFrame) {
         case .transmit:
-            batch.append(oversize, length: r)
-            let failed = batch.flush(fd: socket.fd)
+            packetRing.batch.append(oversize, length: r)
+            let failed = packetRing.batch.flush(fd: socket.fd)
             if failed > 0 { engine.add(.transmitErrors, UInt64(failed)) }
         case .transmitGenerated: sendGenerated()
         case .drop, .pass: break
@@ -386,8 +406,9 @@ public final class DataPlaneWorker: @unchecked Sendable {
         }
     }
 
-    func housekeeping(now: UInt64, sweepBudget: Int) {
-        let drops = socket.takeDropCount()
+    func housekeeping<Ring: FrameRing>(_ ring: Ring, now: UInt64, sweepBudget: Int) {
+        var drops = ring.takeDropCount()
+        if xdp != nil { drops += packetRing.takeDropCount() }
         if drops > 0 { engine.add(.ringDrops, drops) }
         // The replies would reach worker 0 only; the others get its MACs instead.
         guard index == 0 else {

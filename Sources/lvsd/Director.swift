@@ -25,6 +25,9 @@ struct Director {
     /// Workers spin on their rings instead of sleeping when idle (`--busy-poll`).
     var busyPoll = false
     var kernelDrop = false
+    /// `--backend` and `--xdp-mode`: AF_XDP falls back to AF_PACKET if its set-up fails.
+    var backend: DataPlaneBackend = .afPacket
+    var xdpMode: XDPMode = .auto
     var settings: DirectorSettings
     var socketPath: String
     var savedTable: SavedTable?
@@ -46,6 +49,7 @@ struct Director {
     var mayPreempt: @Sendable () -> Bool = { true }
 
     func run() throws {
+        var backendName = DataPlaneBackend.afPacket.rawValue
         let interface: NetworkInterface
         let pool: WorkerPool
         let control: ControlServer
@@ -62,15 +66,21 @@ struct Director {
             // Each worker gets its own engine (connection-table shard: --connections is the
             // total), socket and ring.
             let count = placement.workerCount
+            let xdp = backend == .afXDP ? setUpXDP(interface: interface, workers: count) : nil
+            // With AF_XDP the AF_PACKET sockets carry ARP only: a small ring is plenty.
+            var arpRingOptions = ringOptions
+            arpRingOptions.frameCount = 256
             var workers: [DataPlaneWorker] = []
             for index in 0..<count {
                 let engine = try makeEngine(interface: interface, connectionCapacity: max(64, connectionCapacity / count))
                 // With VRRP the VIPs are owned only as MASTER; the instance starts in INIT.
                 engine.ownsVirtualAddresses = vrrp == nil
-                let socket = try PacketSocket(interface: interface, virtualAddresses: engine.virtualAddressList,
-                                              virtualNetworks: engine.virtualNetworkList, options: ringOptions)
+                let socket = try PacketSocket(interface: interface,
+                                              virtualAddresses: xdp == nil ? engine.virtualAddressList : [],
+                                              virtualNetworks: xdp == nil ? engine.virtualNetworkList : [],
+                                              options: xdp == nil ? ringOptions : arpRingOptions)
                 let worker = DataPlaneWorker(socket: socket, engine: engine, options: ringOptions, index: index,
-                                             cpu: placement.cpus?[index])
+                                             cpu: placement.cpus?[index], xdp: xdp?.sockets[index], xdpProgram: xdp?.program)
                 worker.busyPoll = busyPoll
                 workers.append(worker)
             }
@@ -78,6 +88,8 @@ struct Director {
             let first = workers[0]
             let pinning = placement.cpus.map { "on CPUs " + $0.map(String.init).joined(separator: ",") } ?? "unpinned"
             Log.info("\(interface.name): MAC \(interface.mac), address \(interface.address), MTU \(interface.mtu); \(count == 1 ? "1 worker" : "\(count) workers in one fanout group") (\(pinning)), each with a ring of \(first.ringFrames) × \(first.ringFrameSize) B and a connection table of \(first.connectionCapacity) slots")
+            Log.info("backend: \(workers.map(\.backendDescription).joined(separator: "; "))")
+            backendName = xdp == nil ? DataPlaneBackend.afPacket.rawValue : DataPlaneBackend.afXDP.rawValue
             let listener = try ControlListener(path: socketPath)
             table = TableController(configuration: configuration, pool: pool, savedTable: savedTable)
             sync = SyncDaemon(pool: pool, interface: interface)
@@ -189,7 +201,7 @@ struct Director {
                 }
             default:
                 let snapshot = pool.snapshot()
-                writeStats(snapshot, vrrp: vrrpRunner, sync: sync, health: keepalived == nil ? nil : monitor)
+                writeStats(snapshot, backend: backendName, vrrp: vrrpRunner, sync: sync, health: keepalived == nil ? nil : monitor)
                 if let dropRule {
                     // Table changes (lvsadm, health checks, SIGHUP) reach the rule within a second.
                     do {
@@ -215,7 +227,7 @@ struct Director {
         sync.stopAll()
         pool.stop()
         let final = pool.snapshot()
-        writeStats(final, vrrp: vrrpRunner, sync: sync, health: keepalived == nil ? nil : monitor)
+        writeStats(final, backend: backendName, vrrp: vrrpRunner, sync: sync, health: keepalived == nil ? nil : monitor)
         Log.info("stopped: " + summary(final))
     }
 
@@ -306,6 +318,20 @@ struct Director {
         return max(16, min(16384, (Int(limit.rlim_cur) - 128) / 2))
     }
 
+    /// The AF_XDP backend's set-up (program, maps, one socket per worker, attachment), or nil
+    /// after ONE log line naming the interface, the failed step and errno: lvsd then forwards
+    /// with AF_PACKET, as it would without --backend af_xdp.
+    func setUpXDP(interface: NetworkInterface, workers: Int) -> XDPBackend? {
+        do {
+            return try XDPBackend.setUp(interface: interface, workers: workers, mode: xdpMode,
+                                        virtualAddresses: configuration.virtualAddresses,
+                                        virtualNetworks: configuration.virtualNetworks, batchSize: batch)
+        } catch {
+            Log.warning("AF_XDP unavailable on \(interface.name) (\(error)); forwarding with AF_PACKET")
+            return nil
+        }
+    }
+
     func makeEngine(interface: NetworkInterface,
                     connectionCapacity: Int) throws(EngineConfigurationError) -> ForwardingEngine {
         var random = SystemRandomNumberGenerator()
@@ -343,7 +369,7 @@ struct Director {
     /// Rewrites the stats file (atomically, by rename): the data plane's snapshot, and what a
     /// monitoring system needs besides — the VRRP instance's state, the sync daemon's role and
     /// counters, the health checks' verdicts — each present only when lvsd runs that part.
-    func writeStats(_ snapshot: DataPlaneSnapshot, vrrp: VRRPInstanceRunner?, sync: SyncDaemon,
+    func writeStats(_ snapshot: DataPlaneSnapshot, backend backendName: String, vrrp: VRRPInstanceRunner?, sync: SyncDaemon,
                     health: HealthMonitor?) {
         guard let statsFile else { return }
         var sections: [(name: String, value: String)] = []
@@ -357,7 +383,7 @@ struct Director {
             Log.warning("cannot write \(temporary): \(String(cString: strerror(errno)))")
             return
         }
-        fputs(snapshot.json(sections: sections), f)
+        fputs(snapshot.json(backend: backendName, sections: sections), f)
         fclose(f)
         rename(temporary, statsFile)
     }

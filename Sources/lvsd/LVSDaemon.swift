@@ -92,6 +92,16 @@ struct LVSDaemon: ParsableCommand {
     @Flag(name: .long, help: "Install an nftables netdev-ingress rule (table netdev lvsd, removed at exit) that drops IPv4 frames to the VIPs after lvsd's packet tap, so the director's own IP stack does not process them too. Needs nft.")
     var kernelDrop = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "The data path: af_packet (a TPACKET_V2 ring) or af_xdp (an XDP program redirects VIP frames to one AF_XDP socket per worker; if its set-up fails, lvsd says why in one line and uses af_packet).",
+        valueName: "af_packet|af_xdp"))
+    var backend: String = DataPlaneBackend.afPacket.rawValue
+
+    @Option(name: .long, help: ArgumentHelp(
+        "With --backend af_xdp: attach the XDP program in native (driver) mode, generic (skb) mode, or auto (native, else generic).",
+        valueName: "auto|native|generic"))
+    var xdpMode: String = XDPMode.auto.rawValue
+
     @Flag(name: .long, help: "Check the rules file and exit without forwarding.")
     var check = false
 
@@ -155,6 +165,12 @@ struct LVSDaemon: ParsableCommand {
             throw ValidationError("--max-real-servers must be between 1 and \(1 << 24)")
         }
         guard batch >= 1, batch <= 1024 else { throw ValidationError("--batch must be between 1 and 1024") }
+        guard DataPlaneBackend(rawValue: backend) != nil else {
+            throw ValidationError("--backend must be af_packet or af_xdp, got '\(backend)'")
+        }
+        guard XDPMode(rawValue: xdpMode) != nil else {
+            throw ValidationError("--xdp-mode must be auto, native or generic, got '\(xdpMode)'")
+        }
         if config != nil && rules != nil {
             throw ValidationError("--config and --rules are mutually exclusive: the table comes from one of them")
         }
@@ -276,6 +292,8 @@ struct LVSDaemon: ParsableCommand {
         director.syncAtStart = sync
         director.busyPoll = busyPoll
         director.kernelDrop = kernelDrop
+        director.backend = DataPlaneBackend(rawValue: backend) ?? .afPacket
+        director.xdpMode = XDPMode(rawValue: xdpMode) ?? .auto
         do {
             director.placement = try placement()
         } catch {

@@ -23,6 +23,9 @@
 #include <linux/sockios.h>
 #include <linux/ethtool.h>
 #include <sys/epoll.h>
+#include <linux/if_xdp.h>
+#include <linux/if_link.h>
+#include <linux/bpf.h>
 
 /// Size of the virtio-net header that PACKET_VNET_HDR puts in front of every frame.
 static const size_t clinuxnet_vnet_hdr_len = sizeof(struct virtio_net_hdr);
@@ -77,6 +80,45 @@ int clinuxnet_accept_cloexec(int fd);
 /// The peer's user id of a Unix socket (SO_PEERCRED's struct ucred is GNU-only), or -1.
 long clinuxnet_peer_uid(int fd);
 
+
+// ---- AF_XDP and eBPF (the AF_XDP backend). bpf(2) has no glibc wrapper and union bpf_attr
+// does not import usefully into Swift, so each command lvsd uses is one small function here.
+
+/// Loads a u32 ring index with acquire ordering (the other side's stores to the descriptors it
+/// published are visible after it).
+static inline uint32_t clinuxnet_load_acquire_u32(const uint32_t *p) {
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+/// Stores a u32 ring index with release ordering (our descriptor stores are visible before it).
+static inline void clinuxnet_store_release_u32(uint32_t *p, uint32_t v) {
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/// errno's symbolic name ("EOPNOTSUPP"), for log lines an operator greps for.
+const char *clinuxnet_errno_name(int e);
+
+/// BPF_MAP_CREATE. Returns the map's fd or -1 with errno.
+int clinuxnet_bpf_map_create(uint32_t type, uint32_t key_size, uint32_t value_size, uint32_t max_entries,
+                             uint32_t flags, const char *name);
+/// BPF_MAP_UPDATE_ELEM / BPF_MAP_DELETE_ELEM. 0 or -1 with errno.
+int clinuxnet_bpf_map_update(int map_fd, const void *key, const void *value, uint64_t flags);
+int clinuxnet_bpf_map_delete(int map_fd, const void *key);
+/// BPF_PROG_LOAD of an XDP program of `count` 8-byte instructions. On failure (-1, errno) the
+/// verifier's log is in `log` (NUL-terminated, at most `log_size` bytes).
+int clinuxnet_bpf_prog_load_xdp(const uint64_t *instructions, uint32_t count, const char *license,
+                                char *log, uint32_t log_size);
+/// BPF_LINK_CREATE with attach type BPF_XDP on `ifindex` (`flags`: XDP_FLAGS_DRV_MODE or
+/// XDP_FLAGS_SKB_MODE). The link lives as long as its fd: the program detaches when the
+/// process exits, however it exits. Returns the link's fd or -1 with errno.
+int clinuxnet_bpf_link_create_xdp(int prog_fd, int ifindex, uint32_t flags);
+/// BPF_PROG_TEST_RUN: runs the program once on `data` (`rx_queue_index` in its xdp_md) and
+/// stores its return value in `retval`. 0 or -1 with errno.
+int clinuxnet_bpf_prog_test_run_xdp(int prog_fd, const void *data, uint32_t size, uint32_t rx_queue_index,
+                                    uint32_t *retval);
+/// The number of receive queues of an interface (the rx-N entries of
+/// /sys/class/net/NAME/queues), at least 1.
+int clinuxnet_rx_queue_count(const char *ifname);
 
 // ---- Health checks (LVSHealth): child processes and thread names.
 

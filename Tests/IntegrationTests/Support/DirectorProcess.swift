@@ -46,6 +46,11 @@ final class DirectorProcess {
         if let n = ProcessInfo.processInfo.environment["LVS_TEST_WORKERS"], !extraArguments.contains("--workers") {
             workers = ["--workers", n]
         }
+        // LVS_TEST_BACKEND=af_xdp runs every suite's directors with that backend (a test that
+        // asks for --backend itself keeps its own).
+        if let backend = ProcessInfo.processInfo.environment["LVS_TEST_BACKEND"], !extraArguments.contains("--backend") {
+            workers += ["--backend", backend]
+        }
         process.arguments = arguments + ["--stats-file", statsFile.path, "--socket", socketPath,
                                          "--save-file", saveFile.path] + workers + extraArguments
         let logHandle = try FileHandle(forWritingTo: logFile)
