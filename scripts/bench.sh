@@ -39,6 +39,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TESTBED=$ROOT/scripts/testbed.sh
+# shellcheck source=lib/bench-common.sh
+source "$ROOT/scripts/lib/bench-common.sh"
 RUNS=3
 SECS=3
 CONNS=32
@@ -93,15 +95,7 @@ note() { echo "bench: $*" >&2; echo "# $*" >>"$HTTP_OUT"; }
 for tool in trafgen nftlb nft jq curl wrk haproxy nginx gnuplot python3 taskset timeout; do
     command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh should have installed it)"
 done
-if [[ -n ${LVSD_BIN:-} ]]; then
-    LVSD=$LVSD_BIN
-else
-    note "building lvsd: swift build -c release --product lvsd --scratch-path .build-release"
-    (cd "$ROOT" && swift build -c release --product lvsd --scratch-path .build-release) >&2 ||
-        die "release build of lvsd failed"
-    LVSD="$(cd "$ROOT" && swift build -c release --scratch-path .build-release --show-bin-path)/lvsd"
-fi
-[[ -x $LVSD ]] || die "no executable lvsd at $LVSD"
+LVSD=$(lvsd_release_binary "$ROOT") || die "no lvsd: the release build failed or ${LVSD_BIN:-its binary} is not executable"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ------------------------------------------------------------------ part 1: packet rate
@@ -118,22 +112,9 @@ fi
 
 # ------------------------------------------------------------------ part 2 and 3: the bed
 
-BED= WORK= LVSD_PID= NFTLB_PID= HAPROXY_PID=
+BED= WORK= LVSD_PID= HAPROXY_PID=
 declare -a NGINX_PIDS=() DUMP_PIDS=()
 
-wait_gone() {  # pid seconds
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-    ! kill -0 "$1" 2>/dev/null
-}
-stop_pid() {  # pid: TERM, bounded wait, KILL
-    [[ -n ${1:-} ]] || return 0
-    if kill -0 "$1" 2>/dev/null; then
-        kill -TERM "$1" 2>/dev/null || true
-        wait_gone "$1" "$STOP_TIMEOUT_S" || kill -KILL "$1" 2>/dev/null || true
-    fi
-    wait "$1" 2>/dev/null || true
-}
 # shellcheck disable=SC2317  # reached through the EXIT trap
 cleanup() {
     local rc=$? p
@@ -233,13 +214,8 @@ EOF
 
 # --------------------------------------------------------------- the peers
 
-nftlb_api() {  # method path [json]
-    ip netns exec "$NS_DIRECTOR" curl -sS --max-time 3 -o "$WORK/api.out" -w '%{http_code}' \
-        -H "Key: $NFTLB_KEY" -X "$1" "http://127.0.0.1:$NFTLB_PORT$2" ${3:+-d "$3"}
-}
-
 setup_peer() {  # peer -> sets TARGET_HOST
-    local i code states
+    local i
     case $1 in
         direct) TARGET_HOST=$RS1_IP ;;
         lvsd)
@@ -263,39 +239,7 @@ setup_peer() {  # peer -> sets TARGET_HOST
             note "lvsd not ready:"; cat "$WORK/lvsd.log" >&2; return 1 ;;
         nftlb)
             TARGET_HOST=$VIP
-            ip -n "$NS_DIRECTOR" addr add "$VIP/32" dev "$IFACE" || return 1
-            for i in 1 2 3; do
-                local ipv=RS${i}_IP macv=RS${i}_MAC
-                ip -n "$NS_DIRECTOR" neigh replace "${!ipv}" lladdr "${!macv}" dev "$IFACE" nud permanent || return 1
-            done
-            NFTLB_KEY=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-            ip netns exec "$NS_DIRECTOR" nftlb -H 127.0.0.1 -P "$NFTLB_PORT" -k "$NFTLB_KEY" -l 5 -L 2 \
-                </dev/null >"$WORK/nftlb.log" 2>&1 &
-            NFTLB_PID=$!
-            "$TESTBED" track "$BED" nftlb "$NFTLB_PID"
-            for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do
-                code=$(nftlb_api GET /farms 2>/dev/null) || code=000
-                [[ $code == 200 ]] && break
-                sleep 0.1
-            done
-            [[ $code == 200 ]] || { note "nftlb API did not answer"; return 1; }
-            code=$(nftlb_api POST /farms "{\"farms\": [{\"name\": \"bench-http\", \"family\": \"ipv4\",
-  \"virtual-addr\": \"$VIP\", \"virtual-ports\": \"$HTTP_BENCH_PORT\", \"protocol\": \"tcp\", \"mode\": \"dsr\",
-  \"scheduler\": \"hash\", \"sched-param\": \"srcip srcport\", \"iface\": \"$IFACE\", \"state\": \"up\",
-  \"backends\": [
-    {\"name\": \"rs1\", \"ip-addr\": \"$RS1_IP\", \"ether-addr\": \"$RS1_MAC\", \"weight\": \"1\", \"state\": \"up\"},
-    {\"name\": \"rs2\", \"ip-addr\": \"$RS2_IP\", \"ether-addr\": \"$RS2_MAC\", \"weight\": \"1\", \"state\": \"up\"},
-    {\"name\": \"rs3\", \"ip-addr\": \"$RS3_IP\", \"ether-addr\": \"$RS3_MAC\", \"weight\": \"1\", \"state\": \"up\"}]}]}") ||
-                code=000
-            [[ $code == 200 ]] || { note "nftlb refused the farm: $(cat "$WORK/api.out")"; return 1; }
-            for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do
-                nftlb_api GET /farms/bench-http >/dev/null 2>&1 || true
-                states=$(jq -r '[.farms[0].state] + [.farms[0].backends[].state] | join(" ")' "$WORK/api.out" \
-                    2>/dev/null) || states=
-                [[ $states == "up up up up" ]] && return 0
-                sleep 0.1
-            done
-            note "nftlb farm not up ($states)"; return 1 ;;
+            nftlb_dsr_up bench-http tcp "$HTTP_BENCH_PORT" ;;
         haproxy)
             TARGET_HOST=$DIRECTOR_IP
             cat >"$WORK/haproxy.cfg" <<EOF
@@ -325,24 +269,13 @@ EOF
 }
 
 teardown_peer() {
-    local i
     case $1 in
         lvsd) stop_pid "$LVSD_PID"; LVSD_PID= ;;
         haproxy) stop_pid "$HAPROXY_PID"; HAPROXY_PID= ;;
-        nftlb)
-            stop_pid "$NFTLB_PID"; NFTLB_PID=
-            ip netns exec "$NS_DIRECTOR" nft flush ruleset || true
-            ip -n "$NS_DIRECTOR" addr del "$VIP/32" dev "$IFACE" 2>/dev/null || true
-            for i in 1 2 3; do
-                local ipv=RS${i}_IP
-                ip -n "$NS_DIRECTOR" neigh del "${!ipv}" dev "$IFACE" 2>/dev/null || true
-            done ;;
+        nftlb) nftlb_dsr_down ;;
     esac
 }
 
-median() { tr ' ' '\n' | awk 'NF && $1 != "-"' | sort -n | awk '{ v[NR] = $1 } END {
-    if (!NR) { print "-"; exit } if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 
 wrk_once() {  # url close(0/1) -> req/s, or "-"
     local out
