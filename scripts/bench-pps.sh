@@ -424,7 +424,7 @@ run_mode() {  # mode cfg
 # ------------------------------------------------------------------ the modes
 
 setup_nftlb() {
-    nftlb_dsr_up bench-udp9 udp "$UDP_BENCH_PORT" || return 1
+    nftlb_dsr_up "bench-udp9:udp:$UDP_BENCH_PORT" || return 1
     note "nftlb farm up; its ruleset in $NS_DIRECTOR:"
     ip netns exec "$NS_DIRECTOR" nft list table netdev nftlb | sed 's/^/#    /' >>"$OUT"
 }

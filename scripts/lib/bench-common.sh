@@ -60,11 +60,12 @@ nftlb_api() {  # method path [json]
         -H "Key: $NFTLB_KEY" -X "$1" "http://127.0.0.1:$NFTLB_PORT$2" ${3:+-d "$3"}
 }
 
-# nftlb in the director namespace with one DSR farm NAME for VIP:PORT/PROTO (scheduler hash on
-# source address and port) over rs1-3, VIP/32 on the director's interface and static neighbour
-# entries for the servers; returns once the farm and its three backends are "up".
-nftlb_dsr_up() {  # name proto port
-    local name=$1 proto=$2 port=$3 i code states=
+# nftlb in the director namespace with one DSR farm per NAME:PROTO:PORT argument (VIP:PORT/PROTO,
+# scheduler hash on source address and port, backends rs1-3), VIP/32 on the director's interface
+# and static neighbour entries for the servers; returns once every farm and its three backends
+# are "up".
+nftlb_dsr_up() {  # name:proto:port...
+    local farm name proto port i code states=
     ip -n "$NS_DIRECTOR" addr add "$VIP/32" dev "$IFACE" || return 1
     for i in 1 2 3; do
         local ipv=RS${i}_IP macv=RS${i}_MAC
@@ -84,28 +85,31 @@ nftlb_dsr_up() {  # name proto port
         sleep 0.1
     done
     [[ $code == 200 ]] || { note "nftlb API did not answer within ${READY_TIMEOUT_S} s"; return 1; }
-    code=$(nftlb_api POST /farms "{\"farms\": [{\"name\": \"$name\", \"family\": \"ipv4\",
-  \"virtual-addr\": \"$VIP\", \"virtual-ports\": \"$port\", \"protocol\": \"$proto\", \"mode\": \"dsr\",
-  \"scheduler\": \"hash\", \"sched-param\": \"srcip srcport\", \"iface\": \"$IFACE\", \"state\": \"up\",
-  \"backends\": [
-    {\"name\": \"rs1\", \"ip-addr\": \"$RS1_IP\", \"ether-addr\": \"$RS1_MAC\", \"weight\": \"1\", \"state\": \"up\"},
-    {\"name\": \"rs2\", \"ip-addr\": \"$RS2_IP\", \"ether-addr\": \"$RS2_MAC\", \"weight\": \"1\", \"state\": \"up\"},
-    {\"name\": \"rs3\", \"ip-addr\": \"$RS3_IP\", \"ether-addr\": \"$RS3_MAC\", \"weight\": \"1\", \"state\": \"up\"}]}]}") ||
-        code=000
-    if [[ $code != 200 ]] || ! grep -q success "$WORK/api.out"; then
-        note "nftlb refused the farm (HTTP $code): $(cat "$WORK/api.out")"
-        return 1
-    fi
-    # Backends pass through config_error until nftlb has validated them.
-    for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do
-        nftlb_api GET "/farms/$name" >/dev/null 2>&1 || true
-        states=$(jq -r '[.farms[0].state] + [.farms[0].backends[].state] | join(" ")' "$WORK/api.out" \
-            2>/dev/null) || states=
-        [[ $states == "up up up up" ]] && return 0
-        sleep 0.1
+    for farm in "$@"; do
+        IFS=: read -r name proto port <<<"$farm"
+        code=$(nftlb_api POST /farms "{\"farms\": [{\"name\": \"$name\", \"family\": \"ipv4\",
+      \"virtual-addr\": \"$VIP\", \"virtual-ports\": \"$port\", \"protocol\": \"$proto\", \"mode\": \"dsr\",
+      \"scheduler\": \"hash\", \"sched-param\": \"srcip srcport\", \"iface\": \"$IFACE\", \"state\": \"up\",
+      \"backends\": [
+        {\"name\": \"rs1\", \"ip-addr\": \"$RS1_IP\", \"ether-addr\": \"$RS1_MAC\", \"weight\": \"1\", \"state\": \"up\"},
+        {\"name\": \"rs2\", \"ip-addr\": \"$RS2_IP\", \"ether-addr\": \"$RS2_MAC\", \"weight\": \"1\", \"state\": \"up\"},
+        {\"name\": \"rs3\", \"ip-addr\": \"$RS3_IP\", \"ether-addr\": \"$RS3_MAC\", \"weight\": \"1\", \"state\": \"up\"}]}]}") ||
+            code=000
+        if [[ $code != 200 ]] || ! grep -q success "$WORK/api.out"; then
+            note "nftlb refused the farm (HTTP $code): $(cat "$WORK/api.out")"
+            return 1
+        fi
+        # Backends pass through config_error until nftlb has validated them.
+        for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do
+            nftlb_api GET "/farms/$name" >/dev/null 2>&1 || true
+            states=$(jq -r '[.farms[0].state] + [.farms[0].backends[].state] | join(" ")' "$WORK/api.out" \
+                2>/dev/null) || states=
+            [[ $states == "up up up up" ]] && break
+            sleep 0.1
+        done
+        [[ $states == "up up up up" ]] || { note "nftlb farm $name not up (farm + backend states: '$states')"; return 1; }
     done
-    note "nftlb farm not up (farm + backend states: '$states')"
-    return 1
+    return 0
 }
 
 # Stops nftlb and removes what nftlb_dsr_up added (the director's whole nft ruleset included).
