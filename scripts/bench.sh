@@ -193,6 +193,7 @@ BED=$(LVS_TESTBED_OWNER="scripts/bench.sh pid $$" "$TESTBED" up | tail -n 1)
 eval "$("$TESTBED" env "$BED")"
 # Everything in the client and the real servers runs on the other CPUs, for every peer.
 client() { ip netns exec "$NS_CLIENT" taskset -c "$OTHER_CPUS" "$@"; }
+client_tx() { ip netns exec "$NS_CLIENT" cat "/sys/class/net/$IFACE/statistics/tx_packets"; }
 
 # Thousands of short connections a second for several runs: without these, the "close" cases of
 # the later peers meet ports still in TIME_WAIT from the earlier ones (haproxy's collapsed to a
@@ -410,7 +411,7 @@ load_start() {  # dst-mac
 }
 
 CASES=(1k-keepalive 1k-close 100k-keepalive 100k-close)
-declare -A RPS=() DCPU=() DSI=() PCPU=() LAT_MED=() LAT_P99=() LAT_FAIL=() LLAT_MED=() LLAT_P99=() LLAT_FAIL=() LOAD_RATE=()
+declare -A RPS=() DCPU=() DSI=() PCPU=() LAT_MED=() LAT_P99=() LAT_FAIL=() LLAT_MED=() LLAT_P99=() LLAT_FAIL=() LOAD_RATE=() LOAD_SHARE=()
 say "SwiftLVS benchmark suite, $(date -u '+%Y-%m-%d %H:%M:%S UTC'); bed $BED; load average at start $LOAD_START"
 say "machine: $NCPU CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r); git $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown)"
 say "placement: director CPU $LVSD_CPU (lvsd, haproxy: taskset, haproxy nbthread 1); wrk, nginx, the load generator and the probes on CPU(s) $OTHER_CPUS, for every peer"
@@ -454,23 +455,29 @@ for peer in "${PEERS[@]}"; do
     # Loaded: not for haproxy (its handshake ends on the director, and the UDP load has no
     # VIP to go to there).
     if [[ -n $HALF_PPS && $peer != haproxy ]]; then
+        # Offered: the client's transmit counter (a cheap sysfs read) around the connects;
+        # delivered: the real servers' counts over the whole load, as a share of what was sent.
+        # trafgen's slow mode sends in small bursts: the rate is averaged over the whole load.
+        r0=$(rs_load_count) x0=$(client_tx) t0=$EPOCHREALTIME
         load_start "$LOAD_MAC"
         sleep "$LOAD_WARMUP_S"
-        c0=$(rs_load_count) t0=$EPOCHREALTIME
         read -r m p f < <(latency_batches "$TARGET_HOST" $(((LOAD_MAX_S - LOAD_WARMUP_S - 5) / RUNS)))
-        c1=$(rs_load_count) t1=$EPOCHREALTIME
         alive=1
         kill -0 "$TPID" 2>/dev/null || alive=0
         stop_pid "$TPID"; TPID=
-        LOAD_RATE[$peer]=$(awk -v a="$t0" -v b="$t1" -v n=$((c1 - c0)) 'BEGIN { printf "%.0f", (b > a) ? n / (b - a) : 0 }')
+        x1=$(client_tx) t1=$EPOCHREALTIME
+        sleep 0.2
+        r1=$(rs_load_count)
+        LOAD_RATE[$peer]=$(awk -v a="$t0" -v b="$t1" -v n=$((x1 - x0)) 'BEGIN { printf "%.0f", (b > a) ? n / (b - a) : 0 }')
+        LOAD_SHARE[$peer]=$(awk -v r=$((r1 - r0)) -v x=$((x1 - x0)) 'BEGIN { printf "%.0f", (x > 0) ? 100 * r / x : 0 }')
         if ((!alive)); then
             say "$peer: the background load ended before the connects did (trafgen's bound or an error): loaded latency discarded"
             sed 's/^/    /' "$WORK/load.log" >&2
             m=- p=- f=-
         fi
         LLAT_MED[$peer]=$m LLAT_P99[$peer]=$p LLAT_FAIL[$peer]=$f
-        say "$(printf '%-8s connect latency at %s frames/s offered (%s delivered to the servers meanwhile): median %s us, p99 %s us, failures %s' \
-            "$peer" "$HALF_PPS" "${LOAD_RATE[$peer]}" "$m" "$p" "$f")"
+        say "$(printf '%-8s connect latency under load (%s frames/s asked, %s sent on average, %s %% of them delivered to the servers): median %s us, p99 %s us, failures %s' \
+            "$peer" "$HALF_PPS" "${LOAD_RATE[$peer]}" "${LOAD_SHARE[$peer]}" "$m" "$p" "$f")"
     fi
     teardown_peer "$peer"
 done
@@ -505,7 +512,7 @@ all() { local w r=yes; for w; do [[ $w == - ]] && { echo -; return; }; [[ $w == 
 v() { local -n arr=$1; echo "${arr[$2]:--}"; }   # array key -> value or "-"
 
 # One row: label, the five peers' cells, the five ratio cells, target, met.
-row() { local IFS='|'; echo "| $* |" | sed 's/ *| */ | /g; s/ *$//'; }
+row() { local IFS='|'; echo "| $* |" | sed 's/ *| */ | /g; s/^ //; s/ *$//'; }
 # The ratio cells of a figure held in array A under keys PREFIX<peer>SUFFIX.
 ratios() {  # array prefix suffix -> five cells
     local a=$1 p=$2 s=$3 l x n h d
@@ -564,7 +571,7 @@ lat_cells() {  # array -> five cells "value (extra over direct)"
     if [[ -n $HALF_PPS ]]; then
         row " connect latency median, µs, at half load ($HALF_PPS UDP frames/s through the VIP; extra over direct) " "$(lat_cells LLAT_MED)||||" " reported " ""
         row " connect latency p99, µs, at half load (extra over direct) " "$(lat_cells LLAT_P99)||||" " p99 extra ≤ 50 µs " " $(met_pair met_lat) "
-        row " the half load delivered to the real servers during those connects, frames/s " "$(cells LOAD_RATE '' '')||||" " $HALF_PPS " ""
+        row " the half load: frames/s sent, averaged over the load (% of them delivered to the real servers) " "$(for p in lvsd lvsd-xdp nftlb haproxy direct; do printf '%s (%s %%)|' "$(v LOAD_RATE "$p")" "$(v LOAD_SHARE "$p")"; done)||||" " $HALF_PPS " ""
     fi
 } >"$TABLE"
 {
