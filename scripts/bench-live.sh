@@ -16,6 +16,10 @@
 #   sudo scripts/bench-live.sh [--runs N] [--seconds S] [--strace] [--perf FILE] [--nice N]
 #        [--config 'LABEL=lvsd arguments']...    (default: poll='--kernel-drop',
 #        busy='--kernel-drop --busy-poll', batch256='--kernel-drop --batch 256')
+#   --autogroup-nice N: start lvsd and trafgen each in a session of its own (setsid) and give
+#   that session's scheduler autogroup this nice level (/proc/PID/autogroup). With
+#   kernel.sched_autogroup_enabled=1 a plain nice level only counts inside one session: against
+#   other sessions' builds it does nothing.
 #   --nice N: run everything (trafgen, lvsd, the sampling) at this nice level, e.g. -20 on a
 #   machine shared with builds, so that the worker's run-queue wait stays small.
 #   LVSD_BIN=path (default .build-release/release/lvsd), LVSD_CPU (default 1), GEN_CPU (0).
@@ -32,7 +36,7 @@ source "$HERE/lib/bench-common.sh"
 LVSD=${LVSD_BIN:-$ROOT/.build-release/release/lvsd}
 LVSD_CPU=${LVSD_CPU:-1}
 GEN_CPU=${GEN_CPU:-0}
-RUNS=3 SECS=3 WARMUP=1.5 STRACE=0 PERF= NICE=0
+RUNS=3 SECS=3 WARMUP=1.5 STRACE=0 PERF= NICE=0 AGNICE=
 declare -a CONFIGS=()
 MAX_PPS_BOUND=2000000
 
@@ -46,6 +50,7 @@ while (($#)); do
         --perf) PERF=${2:?}; shift 2 ;;
         --config) CONFIGS+=("${2:?}"); shift 2 ;;
         --nice) NICE=${2:?}; shift 2 ;;
+        --autogroup-nice) AGNICE=${2:?}; shift 2 ;;
         -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
@@ -56,6 +61,12 @@ done
 ((EUID == 0)) || die "needs root (namespaces, packet sockets)"
 [[ $NICE =~ ^-?[0-9]+$ ]] && ((NICE >= -20 && NICE <= 19)) || die "--nice: -20..19"
 ((NICE == 0)) || renice -n "$NICE" -p $$ >/dev/null
+[[ -z $AGNICE ]] || { [[ $AGNICE =~ ^-?[0-9]+$ ]] && ((AGNICE >= -20 && AGNICE <= 19)); } || die "--autogroup-nice: -20..19"
+SESSION=()
+[[ -z $AGNICE ]] || SESSION=(setsid)
+own_autogroup() {  # pid: give its session's autogroup the --autogroup-nice level
+    [[ -z $AGNICE ]] || echo "$AGNICE" >"/proc/$1/autogroup" || note "cannot set the autogroup nice of $1"
+}
 [[ -x $LVSD ]] || die "no lvsd at $LVSD: build it (swift build -c release --product lvsd --scratch-path .build-release) or set LVSD_BIN"
 for tool in trafgen nft jq taskset timeout; do command -v "$tool" >/dev/null || die "'$tool' missing: run scripts/install-deps.sh"; done
 ((STRACE == 0)) || command -v strace >/dev/null || die "'strace' missing"
@@ -89,10 +100,11 @@ start_lvsd() {  # args...
     local i
     rm -f "$WORK/stats.json"
     # shellcheck disable=SC2068  # the configuration's arguments, split on purpose
-    ip netns exec "$NS_DIRECTOR" taskset -c "$LVSD_CPU" "$LVSD" --interface "$IFACE" --rules "$WORK/rules" \
+    ip netns exec "$NS_DIRECTOR" "${SESSION[@]}" taskset -c "$LVSD_CPU" "$LVSD" --interface "$IFACE" --rules "$WORK/rules" \
         --socket "$WORK/lvsd.sock" --no-save --stats-file "$WORK/stats.json" $@ </dev/null >"$WORK/lvsd.log" 2>&1 &
     LVSD_PID=$!
     "$TESTBED" track "$BED" lvsd "$LVSD_PID"
+    own_autogroup "$LVSD_PID"
     for ((i = 0; i < 100; i++)); do
         grep -q 'lvsd: ready' "$WORK/lvsd.log" && return 0
         kill -0 "$LVSD_PID" 2>/dev/null || break
@@ -119,12 +131,13 @@ snapshot() {  # tid
     echo "$EPOCHREALTIME $(delivered) $(offered) $(counter rx_frames) $(counter forwarded_frames) $(counter ring_drops) $sched $vol $invol $(awk -v c="cpu$LVSD_CPU" '$1 == c { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, $8, t }' /proc/stat)"
 }
 start_load() {  # seconds
-    ip netns exec "$NS_CLIENT" taskset -c "$GEN_CPU" timeout "$1" trafgen -o "$IFACE" -i "$WORK/t.cfg" \
+    ip netns exec "$NS_CLIENT" "${SESSION[@]}" taskset -c "$GEN_CPU" timeout "$1" trafgen -o "$IFACE" -i "$WORK/t.cfg" \
         -n $((MAX_PPS_BOUND * $1)) -P 1 --no-sock-mem -Q -C >"$WORK/trafgen.log" 2>&1 &
     TPID=$!
+    own_autogroup "$TPID"
 }
 
-echo "lvsd live profile: $LVSD pinned to CPU$LVSD_CPU, trafgen on CPU$GEN_CPU at full speed, ${SECS} s windows, nice $NICE; $(date -u +%FT%TZ); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "lvsd live profile: $LVSD pinned to CPU$LVSD_CPU, trafgen on CPU$GEN_CPU at full speed, ${SECS} s windows, nice $NICE, autogroup nice ${AGNICE:-(not set)}; autogroups: $(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null || echo ?); $(date -u +%FT%TZ); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "per second: delivered/offered frames, lvsd rx/forwarded/ring_drops; worker: CPU %, run-queue wait %, voluntary/involuntary switches; CPU$LVSD_CPU busy/softirq %"
 declare -A RES=()
 for ((r = 1; r <= RUNS; r++)); do
