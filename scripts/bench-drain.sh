@@ -77,13 +77,8 @@ add_counter() { udp_sink_add "$1" "$2" drain 9; }  # netns device
 del_counter() { udp_sink_del "$1" drain; }
 count() { udp_sink_count "$1" drain; }
 
-cat >"$WORK/rules" <<EOF
--A -u $VIP:9 -s rr
--a -u $VIP:9 -r $RS1_IP:9 -g -w 1
--a -u $VIP:9 -r $RS2_IP:9 -g -w 1
--a -u $VIP:9 -r $RS3_IP:9 -g -w 1
-EOF
-echo "{ eth(da=$DIRECTOR_MAC, sa=$CLIENT_MAC), ipv4(sa=$CLIENT_IP, da=$VIP, ttl=64), udp(sp=dinc(1024, 2047), dp=9), fill(0x00, 18) }" >"$WORK/flows.cfg"
+udp_rules 9 >"$WORK/rules"
+udp_frame_cfg "$DIRECTOR_MAC" 9 1024 2047 >"$WORK/flows.cfg"   # 1024 flows
 
 # The poller: continues lvsd (SIGCONT) itself, at time 0, then reads the sum of the given sysfs
 # counters every millisecond and prints the time of the last change once they have not moved

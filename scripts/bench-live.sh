@@ -88,13 +88,8 @@ eval "$("$TESTBED" env "$BED")"
 for ns in "$NS_RS1" "$NS_RS2" "$NS_RS3"; do udp_sink_add "$ns" "$IFACE" live 9; done
 delivered() { echo $(($(udp_sink_count "$NS_RS1" live) + $(udp_sink_count "$NS_RS2" live) + $(udp_sink_count "$NS_RS3" live))); }
 offered() { ip netns exec "$NS_CLIENT" cat "/sys/class/net/$IFACE/statistics/tx_packets"; }
-cat >"$WORK/rules" <<EOF
--A -u $VIP:9 -s rr
--a -u $VIP:9 -r $RS1_IP:9 -g -w 1
--a -u $VIP:9 -r $RS2_IP:9 -g -w 1
--a -u $VIP:9 -r $RS3_IP:9 -g -w 1
-EOF
-echo "{ eth(da=$DIRECTOR_MAC, sa=$CLIENT_MAC), ipv4(sa=$CLIENT_IP, da=$VIP, ttl=64), udp(sp=dinc(1024, 65000), dp=9), fill(0x00, 18) }" >"$WORK/t.cfg"
+udp_rules 9 >"$WORK/rules"
+udp_frame_cfg "$DIRECTOR_MAC" 9 1024 65000 >"$WORK/t.cfg"
 
 start_lvsd() {  # args...
     local i

@@ -275,11 +275,7 @@ rs_count() { udp_sink_count "$1" bench; }
 nsstat() { ip netns exec "$1" cat "/sys/class/net/$IFACE/statistics/$2"; }
 
 # Frames: Ethernet + IPv4 + UDP + 18 bytes = 60 bytes; a new source port for every frame.
-write_cfg() {  # file dst-mac
-    cat >"$1" <<EOF
-{ eth(da=$2, sa=$CLIENT_MAC), ipv4(sa=$CLIENT_IP, da=$VIP, ttl=64), udp(sp=dinc(1024, 65000), dp=$UDP_BENCH_PORT), fill(0x00, 18) }
-EOF
-}
+write_cfg() { udp_frame_cfg "$2" "$UDP_BENCH_PORT" 1024 65000 >"$1"; }  # file dst-mac
 CFG_DIRECT=$WORK/t-direct.cfg
 CFG_DIRECTOR=$WORK/t-director.cfg
 write_cfg "$CFG_DIRECT" "$RS1_MAC"
@@ -431,12 +427,7 @@ setup_nftlb() {
 
 setup_lvsd() {  # kdrop(0/1)
     local i
-    cat >"$WORK/rules" <<EOF
--A -u $VIP:$UDP_BENCH_PORT -s rr
--a -u $VIP:$UDP_BENCH_PORT -r $RS1_IP:$UDP_BENCH_PORT -g -w 1
--a -u $VIP:$UDP_BENCH_PORT -r $RS2_IP:$UDP_BENCH_PORT -g -w 1
--a -u $VIP:$UDP_BENCH_PORT -r $RS3_IP:$UDP_BENCH_PORT -g -w 1
-EOF
+    udp_rules "$UDP_BENCH_PORT" >"$WORK/rules"
     if (($1)); then
         # lvsd's ETH_P_ALL tap runs before the netdev ingress hook: it still gets the frames.
         ip netns exec "$NS_DIRECTOR" nft -f - <<EOF || return 1

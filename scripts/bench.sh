@@ -301,12 +301,11 @@ start_lvsd() {  # extra lvsd arguments...
     local i ipv
     {
         echo "-A -t $VIP:$HTTP_BENCH_PORT -s rr"
-        echo "-A -u $VIP:$UDP_BENCH_PORT -s rr"
         for i in 1 2 3; do
             ipv=RS${i}_IP
             echo "-a -t $VIP:$HTTP_BENCH_PORT -r ${!ipv}:$HTTP_BENCH_PORT -g -w 1"
-            echo "-a -u $VIP:$UDP_BENCH_PORT -r ${!ipv}:$UDP_BENCH_PORT -g -w 1"
         done
+        udp_rules "$UDP_BENCH_PORT"
     } >"$WORK/rules"
     ip netns exec "$NS_DIRECTOR" taskset -c "$LVSD_CPU" "$LVSD" --interface "$IFACE" --rules "$WORK/rules" \
         --socket "$WORK/lvsd.sock" --no-save "$@" </dev/null >"$WORK/lvsd.log" 2>&1 &
@@ -402,8 +401,7 @@ latency_batches() {  # host per-batch-timeout -> "median p99 failures"
 # The part-3 background load: 60-byte UDP frames to VIP:9 (new source port each) at HALF_PPS,
 # from the client's generator CPU, bounded by -n and timeout; the real servers drop them.
 load_start() {  # dst-mac
-    echo "{ eth(da=$1, sa=$CLIENT_MAC), ipv4(sa=$CLIENT_IP, da=$VIP, ttl=64), udp(sp=dinc(1024, 65000), dp=$UDP_BENCH_PORT), fill(0x00, 18) }" \
-        >"$WORK/load.cfg"
+    udp_frame_cfg "$1" "$UDP_BENCH_PORT" 1024 65000 >"$WORK/load.cfg"
     ip netns exec "$NS_CLIENT" taskset -c "$GEN_CPU" timeout $((LOAD_MAX_S + 5)) \
         trafgen -o "$IFACE" -i "$WORK/load.cfg" -n $((HALF_PPS * LOAD_MAX_S)) -b "${HALF_PPS}pps" \
         --no-sock-mem -Q -C >"$WORK/load.log" 2>&1 &

@@ -146,3 +146,17 @@ udp_sink_count() {  # ns table -> frames counted so far
     ip netns exec "$1" nft -j list counter netdev "$2" udp9 |
         jq '[.nftables[] | select(.counter) | .counter.packets] | first // 0'
 }
+
+# ------------------------------------------------------------------ the UDP load
+
+# lvsd's rules for the UDP benchmarks: VIP:PORT/udp, rr, rs1-3 in DR mode (ipvsadm -S format).
+udp_rules() {  # port
+    echo "-A -u $VIP:$1 -s rr"
+    local i ipv
+    for i in 1 2 3; do ipv=RS${i}_IP; echo "-a -u $VIP:$1 -r ${!ipv}:$1 -g -w 1"; done
+}
+# trafgen's frame: 60 bytes (Ethernet + IPv4 + UDP + 18 bytes; 64 on the wire) from the client
+# to VIP:PORT, sent to DST_MAC, the source port counting through FIRST..LAST (one flow each).
+udp_frame_cfg() {  # dst-mac port first-sport last-sport
+    echo "{ eth(da=$1, sa=$CLIENT_MAC), ipv4(sa=$CLIENT_IP, da=$VIP, ttl=64), udp(sp=dinc($3, $4), dp=$2), fill(0x00, 18) }"
+}
