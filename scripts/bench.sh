@@ -131,7 +131,9 @@ for p in "${PEERS[@]}"; do
 done
 # lvsd's AF_XDP data plane, where this lvsd has one.
 XDP_OK=0 XDP_WHY=
-if "$LVSD" --help 2>&1 | grep -q -- '--backend'; then
+# (Captured first: with pipefail, `cmd | grep -q` fails when grep's early exit kills cmd.)
+LVSD_HELP=$("$LVSD" --help 2>&1 || true)
+if [[ $LVSD_HELP == *--backend* ]]; then
     XDP_OK=1
 else
     XDP_WHY="$LVSD --help lists no --backend option (this lvsd has no AF_XDP data plane)"
@@ -146,7 +148,8 @@ fi
 declare -A PPS=()
 PPS_MODES=direct,nftlb,lvsd
 if ((XDP_OK)); then
-    if "$ROOT/scripts/bench-pps.sh" --help 2>&1 | grep -q 'lvsd-xdp'; then
+    PPS_HELP=$("$ROOT/scripts/bench-pps.sh" --help 2>&1 || true)   # its usage exits 2
+    if [[ $PPS_HELP == *lvsd-xdp* ]]; then
         PPS_MODES+=,lvsd-xdp
     else
         note "part 1 without lvsd-xdp: scripts/bench-pps.sh has no mode lvsd-xdp yet"
