@@ -44,6 +44,11 @@
 #   --lvsd-cpu N    the director CPU: lvsd and haproxy are pinned to it, everything else to the
 #                   other CPUs (default 1)
 #   --drain-frames F frames for part 4 (default 60000; lvsd runs with a ring of 65536)
+#   --autogroup-nice N  run the whole suite in a scheduler autogroup of its own (setsid) at nice
+#                   N (e.g. -20), so that other sessions' work takes less of its CPUs: with
+#                   kernel.sched_autogroup_enabled=1 a plain nice level only counts inside one
+#                   session. The suite then runs in a new session: Ctrl-C does not reach it (it
+#                   is bounded and cleans up by itself). Default: not set.
 #   --out-dir DIR   results (default bench-results/suite-<UTC timestamp>/): pps.txt, http.txt,
 #                   table.md, ratios.dat, ratios.png
 # Environment: LVSD_BIN=/path/to/lvsd skips the release build.
@@ -78,6 +83,8 @@ LOAD_MAX_S=60            # trafgen's bound (-n rate x this, under timeout this +
 usage() { sed -n '/^# Usage:/,/^# Environment/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "bench: error: $*" >&2; exit 1; }
 
+ARGS=("$@")
+AGNICE=
 while (($#)); do
     case $1 in
         --runs) RUNS=${2:?}; shift 2 ;;
@@ -90,6 +97,7 @@ while (($#)); do
         --lvsd-cpu) LVSD_CPU=${2:?}; shift 2 ;;
         --drain-frames) DRAIN_FRAMES=${2:?}; shift 2 ;;
         --out-dir) OUTDIR=${2:?}; shift 2 ;;
+        --autogroup-nice) AGNICE=${2:?}; shift 2 ;;
         -h | --help) usage ;;
         *) echo "bench: unknown argument '$1'" >&2; usage ;;
     esac
@@ -106,6 +114,14 @@ NCPU=$(nproc)
 [[ $DRAIN_FRAMES =~ ^[1-9][0-9]*$ ]] && ((DRAIN_FRAMES <= DRAIN_RING - 2048)) ||
     die "--drain-frames: 1..$((DRAIN_RING - 2048)) (the ring holds $DRAIN_RING)"
 ((EUID == 0)) || die "needs root (network namespaces, packet sockets): sudo $0"
+if [[ -n $AGNICE ]]; then
+    [[ $AGNICE =~ ^-?[0-9]+$ ]] && ((AGNICE >= -20 && AGNICE <= 19)) || die "--autogroup-nice: -20..19"
+    if [[ -z ${BENCH_OWN_SESSION:-} ]]; then
+        # A new session is a new autogroup; setsid -w waits and passes the exit status on.
+        BENCH_OWN_SESSION=1 exec setsid -w "${BASH_SOURCE[0]}" "${ARGS[@]}"
+    fi
+    echo "$AGNICE" >/proc/self/autogroup || die "cannot set the autogroup's nice level (/proc/self/autogroup)"
+fi
 # Every CPU but the director's: the client, the real servers and the generator share them.
 OTHER_CPUS=$(seq 0 $((NCPU - 1)) | grep -vx "$LVSD_CPU" | paste -sd, -)
 GEN_CPU=${OTHER_CPUS%%,*}
@@ -413,7 +429,7 @@ load_start() {  # dst-mac
 
 CASES=(1k-keepalive 1k-close 100k-keepalive 100k-close)
 declare -A RPS=() DCPU=() DSI=() PCPU=() LAT_MED=() LAT_P99=() LAT_FAIL=() LLAT_MED=() LLAT_P99=() LLAT_FAIL=() LOAD_RATE=() LOAD_SHARE=()
-say "SwiftLVS benchmark suite, $(date -u '+%Y-%m-%d %H:%M:%S UTC'); bed $BED; load average at start $LOAD_START"
+say "SwiftLVS benchmark suite, $(date -u '+%Y-%m-%d %H:%M:%S UTC'); bed $BED; load average at start $LOAD_START; autogroup: $(cat /proc/self/autogroup 2>/dev/null || echo none)"
 say "machine: $NCPU CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r); git $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown)"
 say "placement: director CPU $LVSD_CPU (lvsd, haproxy: taskset, haproxy nbthread 1); wrk, nginx, the load generator and the probes on CPU(s) $OTHER_CPUS, for every peer"
 say "wrk: ip netns exec ${BED}client taskset -c $OTHER_CPUS wrk -t1 -c$CONNS -d${SECS}s [-H 'Connection: close'] http://TARGET:$HTTP_BENCH_PORT/{1k,100k}; $RUNS runs each, median"
@@ -458,7 +474,7 @@ for peer in "${PEERS[@]}"; do
     if [[ -n $HALF_PPS && $peer != haproxy ]]; then
         # Offered: the client's transmit counter (a cheap sysfs read) around the connects;
         # delivered: the real servers' counts over the whole load, as a share of what was sent.
-        # trafgen's slow mode sends in small bursts: the rate is averaged over the whole load.
+        # trafgen's rate mode overshoots somewhat: the rate it really sent, over the whole load.
         r0=$(rs_load_count) x0=$(client_tx) t0=$EPOCHREALTIME
         load_start "$LOAD_MAC"
         sleep "$LOAD_WARMUP_S"
@@ -540,7 +556,7 @@ lat_cells() {  # array -> five cells "value (extra over direct)"
     printf '%s|' "$d"
 }
 {
-    echo "Suite run $(date -u '+%Y-%m-%d %H:%M UTC'), \`sudo scripts/bench.sh --runs $RUNS --seconds $SECS --connections $CONNS --connects $CONNECTS${HALF_PPS:+ (load $HALF_PPS frames/s: $HALF_FROM)}\`;"
+    echo "Suite run $(date -u '+%Y-%m-%d %H:%M UTC'), \`sudo scripts/bench.sh --runs $RUNS --seconds $SECS --connections $CONNS --connects $CONNECTS${AGNICE:+ --autogroup-nice $AGNICE}\`${HALF_PPS:+ (load $HALF_PPS frames/s: $HALF_FROM)};"
     echo "load average at start $LOAD_START, at end $LOAD_END ($NCPU CPUs, shared with other work: figures are noisy, read the ratios)."
     echo "Director CPU $LVSD_CPU: lvsd and haproxy pinned there (haproxy nbthread 1); wrk, nginx, trafgen and the probes on CPU(s) $OTHER_CPUS for every peer."
     echo "nftlb has no process: its work runs in softirq where the packets arrive (on veth: the sending CPU, mostly $OTHER_CPUS), so its director CPU budget is not the same one CPU; see the CPU$LVSD_CPU row."
