@@ -155,7 +155,7 @@ else
     XDP_WHY="$LVSD --help lists no --backend option (this lvsd has no AF_XDP data plane)"
 fi
 if ((!XDP_OK)) && [[ ,$PEER_LIST, == *,lvsd-xdp,* ]]; then
-    note "peer lvsd-xdp left out: $XDP_WHY"
+    say "peer lvsd-xdp left out: $XDP_WHY"
     mapfile -t PEERS < <(printf '%s\n' "${PEERS[@]}" | grep -vx lvsd-xdp)
 fi
 
@@ -163,7 +163,7 @@ fi
 
 declare -A PPS=()
 PPS_MODES=direct,nftlb,lvsd
-if ((XDP_OK)); then
+if ((XDP_OK && !SKIP_PPS)); then
     PPS_HELP=$("$ROOT/scripts/bench-pps.sh" --help 2>&1 || true)   # its usage exits 2
     if [[ $PPS_HELP == *lvsd-xdp* ]]; then
         PPS_MODES+=,lvsd-xdp
@@ -434,7 +434,6 @@ say "machine: $NCPU CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/
 say "placement: director CPU $LVSD_CPU (lvsd, haproxy: taskset, haproxy nbthread 1); wrk, nginx, the load generator and the probes on CPU(s) $OTHER_CPUS, for every peer"
 say "wrk: ip netns exec ${BED}client taskset -c $OTHER_CPUS wrk -t1 -c$CONNS -d${SECS}s [-H 'Connection: close'] http://TARGET:$HTTP_BENCH_PORT/{1k,100k}; $RUNS runs each, median"
 say "connect latency: $RUNS batches of $CONNECTS connects (connlat.py), idle and under ${HALF_PPS:-no} frames/s of UDP load (${HALF_FROM}); median of the batches' medians and p99s"
-((XDP_OK)) || say "peer lvsd-xdp left out: $XDP_WHY"
 for peer in "${PEERS[@]}"; do
     note "peer $peer"
     if ! setup_peer "$peer"; then
