@@ -51,7 +51,8 @@
 #                   is bounded and cleans up by itself). Default: not set.
 #   --out-dir DIR   results (default bench-results/suite-<UTC timestamp>/): pps.txt, http.txt,
 #                   table.md, ratios.dat, ratios.png
-# Environment: LVSD_BIN=/path/to/lvsd skips the release build.
+# Environment: LVSD_BIN=/path/to/lvsd skips the release build; LVSD_EXTRA="..." more lvsd
+# arguments for parts 2 and 3 (e.g. "--busy-poll").
 # Every load loop is bounded (wrk -d under `timeout`, trafgen -n under `timeout`, a fixed number
 # of connects with a 2 s timeout each); the bed and every process started here are removed on
 # exit, failure included.
@@ -80,7 +81,7 @@ STOP_TIMEOUT_S=5
 LOAD_WARMUP_S=1          # background load running before the first loaded connect
 LOAD_MAX_S=60            # trafgen's bound (-n rate x this, under timeout this + 5)
 
-usage() { sed -n '/^# Usage:/,/^# Environment/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '/^# Usage:/,/^# arguments for parts 2 and 3/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "bench: error: $*" >&2; exit 1; }
 
 ARGS=("$@")
@@ -327,7 +328,7 @@ start_lvsd() {  # extra lvsd arguments...
         udp_rules "$UDP_BENCH_PORT"
     } >"$WORK/rules"
     ip netns exec "$NS_DIRECTOR" taskset -c "$LVSD_CPU" "$LVSD" --interface "$IFACE" --rules "$WORK/rules" \
-        --socket "$WORK/lvsd.sock" --no-save "$@" </dev/null >"$WORK/lvsd.log" 2>&1 &
+        --socket "$WORK/lvsd.sock" --no-save "$@" ${LVSD_EXTRA:-} </dev/null >"$WORK/lvsd.log" 2>&1 &
     LVSD_PID=$!
     PEER_PID=$LVSD_PID
     "$TESTBED" track "$BED" lvsd "$LVSD_PID"
