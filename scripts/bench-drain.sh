@@ -29,6 +29,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 TESTBED=$HERE/testbed.sh
+# shellcheck source=lib/bench-common.sh
+source "$HERE/lib/bench-common.sh"
 LVSD=${LVSD_BIN:-$ROOT/.build/release/lvsd}
 LVSD_CPU=${LVSD_CPU:-1}
 GEN_CPU=${GEN_CPU:-0}
@@ -71,27 +73,12 @@ eval "$("$TESTBED" env "$BED")"
 note "test bed $BED"
 
 # Count + drop UDP to port 9 at a device's ingress (before any IP stack).
-add_counter() {  # netns device
-    ip netns exec "$1" nft -f - <<EOF
-table netdev drain {
-    counter udp9 { }
-    chain ingress {
-        type filter hook ingress device "$2" priority -500; policy accept;
-        ether type ip udp dport 9 counter name "udp9" drop
-    }
-}
-EOF
-}
-del_counter() { ip netns exec "$1" nft delete table netdev drain 2>/dev/null || true; }
-count() { ip netns exec "$1" nft -j list counter netdev drain udp9 | jq '[.nftables[] | select(.counter) | .counter.packets] | first // 0'; }
+add_counter() { udp_sink_add "$1" "$2" drain 9; }  # netns device
+del_counter() { udp_sink_del "$1" drain; }
+count() { udp_sink_count "$1" drain; }
 
-cat >"$WORK/rules" <<EOF
--A -u $VIP:9 -s rr
--a -u $VIP:9 -r $RS1_IP:9 -g -w 1
--a -u $VIP:9 -r $RS2_IP:9 -g -w 1
--a -u $VIP:9 -r $RS3_IP:9 -g -w 1
-EOF
-echo "{ eth(da=$DIRECTOR_MAC, sa=$CLIENT_MAC), ipv4(sa=$CLIENT_IP, da=$VIP, ttl=64), udp(sp=dinc(1024, 2047), dp=9), fill(0x00, 18) }" >"$WORK/flows.cfg"
+udp_rules 9 >"$WORK/rules"
+udp_frame_cfg "$DIRECTOR_MAC" 9 1024 2047 >"$WORK/flows.cfg"   # 1024 flows
 
 # The poller: continues lvsd (SIGCONT) itself, at time 0, then reads the sum of the given sysfs
 # counters every millisecond and prints the time of the last change once they have not moved

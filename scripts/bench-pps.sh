@@ -42,6 +42,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TESTBED=$ROOT/scripts/testbed.sh
+# shellcheck source=lib/bench-common.sh
+source "$ROOT/scripts/lib/bench-common.sh"
 
 RUNS=5
 SECONDS_WINDOW=5
@@ -59,7 +61,7 @@ OUT=
 
 PROBE_FRAMES=30          # functional check before each mode
 READY_TIMEOUT_S=10       # lvsd "ready" / nftlb API answering
-STOP_TIMEOUT_S=5         # SIGTERM -> SIGKILL
+STOP_TIMEOUT_S=5         # SIGTERM -> SIGKILL (stop_pid, lib/bench-common.sh)
 MAX_PPS_BOUND=2000000    # trafgen -n = this x its timeout: far above any rate seen here
 NFTLB_PORT=5555
 UDP_BENCH_PORT=9
@@ -130,22 +132,13 @@ need_lvsd=0
 for m in "${MODE_LIST[@]}"; do [[ $m == lvsd* ]] && need_lvsd=1; done
 LVSD=
 if ((need_lvsd)); then
-    if [[ -n ${LVSD_BIN:-} ]]; then
-        LVSD=$LVSD_BIN
-        note "using LVSD_BIN=$LVSD"
-    else
-        note "building lvsd: swift build -c release --product lvsd --scratch-path .build-release"
-        (cd "$ROOT" && swift build -c release --product lvsd --scratch-path .build-release) >&2 ||
-            die "release build of lvsd failed"
-        LVSD="$(cd "$ROOT" && swift build -c release --scratch-path .build-release --show-bin-path)/lvsd"
-    fi
-    [[ -x $LVSD ]] || die "no executable lvsd at $LVSD"
+    [[ -z ${LVSD_BIN:-} ]] || note "using LVSD_BIN=$LVSD_BIN"
+    LVSD=$(lvsd_release_binary "$ROOT") || die "no lvsd: the release build failed or ${LVSD_BIN:-its binary} is not executable"
 fi
 
 # ------------------------------------------------------------------ CPU accounting
 
 BED=            # the test bed's prefix, once it is up
-NFTLB_KEY=
 
 # Per-CPU lines of /proc/stat ("cpuN user nice system idle iowait irq softirq steal ...").
 cpu_snapshot() { grep '^cpu[0-9]' /proc/stat; }
@@ -232,27 +225,7 @@ wait_quiet() {
 
 TPID=           # generator (the timeout process wrapping trafgen)
 LVSD_PID=
-NFTLB_PID=
 WORK=
-
-wait_gone() {  # pid seconds: true if it exited in time
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do
-        kill -0 "$1" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    ! kill -0 "$1" 2>/dev/null
-}
-
-stop_pid() {  # pid: TERM, bounded wait, KILL; reaps it
-    local pid=$1
-    [[ -n $pid ]] || return 0
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        wait_gone "$pid" "$STOP_TIMEOUT_S" || kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
 
 # shellcheck disable=SC2317  # reached through the EXIT trap
 cleanup() {
@@ -299,30 +272,12 @@ note "test bed $BED"
 
 # The counters at each real server's ingress: count and drop UDP to port 9 before the IP
 # stack (no socket listens there; nothing is answered).
-for rs in "$NS_RS1" "$NS_RS2" "$NS_RS3"; do
-    ip netns exec "$rs" nft -f - <<EOF
-table netdev bench {
-    counter udp9 { }
-    chain ingress {
-        type filter hook ingress device "$IFACE" priority -500; policy accept;
-        ether type ip udp dport $UDP_BENCH_PORT counter name "udp9" drop
-    }
-}
-EOF
-done
-
-rs_count() {
-    ip netns exec "$1" nft -j list counter netdev bench udp9 |
-        jq '[.nftables[] | select(.counter) | .counter.packets] | first // 0'
-}
+for rs in "$NS_RS1" "$NS_RS2" "$NS_RS3"; do udp_sink_add "$rs" "$IFACE" bench "$UDP_BENCH_PORT"; done
+rs_count() { udp_sink_count "$1" bench; }
 nsstat() { ip netns exec "$1" cat "/sys/class/net/$IFACE/statistics/$2"; }
 
 # Frames: Ethernet + IPv4 + UDP + 18 bytes = 60 bytes; a new source port for every frame.
-write_cfg() {  # file dst-mac
-    cat >"$1" <<EOF
-{ eth(da=$2, sa=$CLIENT_MAC), ipv4(sa=$CLIENT_IP, da=$VIP, ttl=64), udp(sp=dinc(1024, 65000), dp=$UDP_BENCH_PORT), fill(0x00, 18) }
-EOF
-}
+write_cfg() { udp_frame_cfg "$2" "$UDP_BENCH_PORT" 1024 65000 >"$1"; }  # file dst-mac
 CFG_DIRECT=$WORK/t-direct.cfg
 CFG_DIRECTOR=$WORK/t-director.cfg
 write_cfg "$CFG_DIRECT" "$RS1_MAC"
@@ -466,81 +421,15 @@ run_mode() {  # mode cfg
 
 # ------------------------------------------------------------------ the modes
 
-# nftlb's REST API, from inside the director namespace: prints the HTTP status, body in api.out.
-nftlb_api() {  # method path [json]
-    ip netns exec "$NS_DIRECTOR" curl -sS --max-time 3 -o "$WORK/api.out" -w '%{http_code}' \
-        -H "Key: $NFTLB_KEY" -X "$1" "http://127.0.0.1:$NFTLB_PORT$2" ${3:+-d "$3"}
-}
-
 setup_nftlb() {
-    local i code
-    ip -n "$NS_DIRECTOR" addr add "$VIP/32" dev "$IFACE" || return 1
-    for i in 1 2 3; do
-        local ipv=RS${i}_IP macv=RS${i}_MAC
-        ip -n "$NS_DIRECTOR" neigh replace "${!ipv}" lladdr "${!macv}" dev "$IFACE" nud permanent || return 1
-    done
-    NFTLB_KEY=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-    # Bound to loopback (by default it listens on every address, the VIP included); the key
-    # on the command line (nftlb hides it in its argv) instead of a random one on stdout.
-    ip netns exec "$NS_DIRECTOR" nftlb -H 127.0.0.1 -P "$NFTLB_PORT" -k "$NFTLB_KEY" -l 5 -L 2 \
-        </dev/null >"$WORK/nftlb.log" 2>&1 &
-    NFTLB_PID=$!
-    "$TESTBED" track "$BED" nftlb "$NFTLB_PID"
-    for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do
-        code=$(nftlb_api GET /farms 2>/dev/null) || code=000
-        [[ $code == 200 ]] && break
-        kill -0 "$NFTLB_PID" 2>/dev/null || { note "nftlb exited:"; cat "$WORK/nftlb.log" >&2; return 1; }
-        sleep 0.1
-    done
-    [[ $code == 200 ]] || { note "nftlb API did not answer within ${READY_TIMEOUT_S} s"; return 1; }
-    local farm
-    farm=$(cat <<EOF
-{"farms": [{"name": "bench-udp9", "family": "ipv4", "virtual-addr": "$VIP", "virtual-ports": "$UDP_BENCH_PORT",
-  "protocol": "udp", "mode": "dsr", "scheduler": "hash", "sched-param": "srcip srcport",
-  "iface": "$IFACE", "state": "up",
-  "backends": [
-    {"name": "rs1", "ip-addr": "$RS1_IP", "ether-addr": "$RS1_MAC", "weight": "1", "state": "up"},
-    {"name": "rs2", "ip-addr": "$RS2_IP", "ether-addr": "$RS2_MAC", "weight": "1", "state": "up"},
-    {"name": "rs3", "ip-addr": "$RS3_IP", "ether-addr": "$RS3_MAC", "weight": "1", "state": "up"}]}]}
-EOF
-)
-    code=$(nftlb_api POST /farms "$farm") || code=000
-    if [[ $code != 200 ]] || ! grep -q success "$WORK/api.out"; then
-        note "nftlb refused the farm (HTTP $code): $(cat "$WORK/api.out")"
-        return 1
-    fi
-    # Backends pass through config_error until nftlb has validated them.
-    local states=
-    for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do
-        nftlb_api GET /farms/bench-udp9 >/dev/null 2>&1 || true
-        states=$(jq -r '[.farms[0].state] + [.farms[0].backends[].state] | join(" ")' "$WORK/api.out" 2>/dev/null) || states=
-        [[ $states == "up up up up" ]] && break
-        sleep 0.1
-    done
-    [[ $states == "up up up up" ]] || { note "nftlb farm not up (farm + backend states: '$states')"; return 1; }
+    nftlb_dsr_up "bench-udp9:udp:$UDP_BENCH_PORT" || return 1
     note "nftlb farm up; its ruleset in $NS_DIRECTOR:"
     ip netns exec "$NS_DIRECTOR" nft list table netdev nftlb | sed 's/^/#    /' >>"$OUT"
 }
 
-teardown_nftlb() {
-    local i
-    stop_pid "$NFTLB_PID"; NFTLB_PID=
-    ip netns exec "$NS_DIRECTOR" nft flush ruleset || true
-    ip -n "$NS_DIRECTOR" addr del "$VIP/32" dev "$IFACE" 2>/dev/null || true
-    for i in 1 2 3; do
-        local ipv=RS${i}_IP
-        ip -n "$NS_DIRECTOR" neigh del "${!ipv}" dev "$IFACE" 2>/dev/null || true
-    done
-}
-
 setup_lvsd() {  # kdrop(0/1)
     local i
-    cat >"$WORK/rules" <<EOF
--A -u $VIP:$UDP_BENCH_PORT -s rr
--a -u $VIP:$UDP_BENCH_PORT -r $RS1_IP:$UDP_BENCH_PORT -g -w 1
--a -u $VIP:$UDP_BENCH_PORT -r $RS2_IP:$UDP_BENCH_PORT -g -w 1
--a -u $VIP:$UDP_BENCH_PORT -r $RS3_IP:$UDP_BENCH_PORT -g -w 1
-EOF
+    udp_rules "$UDP_BENCH_PORT" >"$WORK/rules"
     if (($1)); then
         # lvsd's ETH_P_ALL tap runs before the netdev ingress hook: it still gets the frames.
         ip netns exec "$NS_DIRECTOR" nft -f - <<EOF || return 1
@@ -634,7 +523,7 @@ for mode in "${MODE_LIST[@]}"; do
             else
                 say "  nftlb: setup FAILED"
             fi
-            teardown_nftlb ;;
+            nftlb_dsr_down ;;
         lvsd | lvsd-kdrop | lvsd-kernel-drop | lvsd-xdp)
             kd=0; [[ $mode == lvsd-kdrop ]] && kd=1
             KERNEL_DROP=; [[ $mode == lvsd-kernel-drop ]] && KERNEL_DROP=--kernel-drop
@@ -657,9 +546,6 @@ words() { local -a w; read -r -a w <<<"$1"; echo "${w[*]}"; }
 # median of one "/"-separated field of "busy/si" words
 field_median() { tr ' ' '\n' <<<"$1" | awk 'NF' | cut -d/ -f"$2" | median; }
 
-median() { tr ' ' '\n' | awk 'NF' | sort -n | awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit }
-    if (NR % 2) print v[(NR + 1) / 2]; else printf "%d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 
 # Per mode: the clean runs, or all runs (quality "noisy") when none was clean.
 declare -A MED=() OFFM=() C0B=() C0S=() C1B=() C1S=() QUAL=() NUSED=()

@@ -2,16 +2,26 @@
 # The benchmark suite in one command (issue 8): lvsd against its peers in the namespace test bed,
 # each figure the median of several short runs, the ratios in one table and one plot.
 #
-#   1. Packet rate (scripts/bench-pps.sh, modes direct, nftlb, lvsd): 60-byte UDP frames from
-#      trafgen, counted at the real servers' ingress; lvsd pinned to one CPU.
+#   1. Packet rate (scripts/bench-pps.sh, modes direct, nftlb, lvsd, and lvsd-xdp when both lvsd
+#      and bench-pps.sh know it): 60-byte UDP frames from trafgen, counted at the real servers'
+#      ingress; lvsd pinned to one CPU.
 #   2. HTTP (nginx on rs1-3, port 8080, files of 1 KB and 100 KB; wrk in the client, one
 #      thread, C connections), with keep-alive and with "Connection: close", through
-#        direct   client -> rs1, no director (the ceiling)
-#        lvsd     lvsd (rr, DR), pinned to one CPU
-#        nftlb    nftlb DSR farm (hash on source address and port), in the director's kernel
-#        haproxy  haproxy mode tcp on the director's address (a proxy: both directions through it)
+#        direct    client -> rs1, no director (the ceiling)
+#        lvsd      lvsd (rr, DR), pinned to the director CPU
+#        lvsd-xdp  the same with `lvsd --backend af_xdp`; only when `lvsd --help` lists --backend
+#        nftlb     nftlb DSR farm (hash on source address and port), in the director's kernel
+#        haproxy   haproxy mode tcp on the director's address, one thread, pinned to the
+#                  director CPU (a proxy: both directions through it)
+#      The director CPU (--lvsd-cpu) is lvsd's or haproxy's alone: wrk, nginx, trafgen and every
+#      probe are pinned to the other CPUs, the same for every peer. nftlb has no process: its
+#      work runs in softirq on whichever CPU the packets arrive (on veth: the sender's), so the
+#      suite reports the director CPU's busy time next to each HTTP figure.
 #   3. Connect latency: C sequential TCP connects per peer from the client (Python, timed around
-#      connect()), closed with RST; median and p99, and the extra over direct.
+#      connect()), closed with RST; median and p99, and the extra over direct; once on an idle
+#      bed and once while trafgen sends 60-byte UDP frames to VIP:9 at half of lvsd's part-1
+#      rate (rs1's MAC for direct; the real servers count and drop them at their ingress).
+#      R batches each; the median of their medians and of their p99s.
 #   4. lvsd's own capacity (scripts/bench-drain.sh, its own bed): 1024 UDP flows opened, then
 #      lvsd stopped (SIGSTOP) while trafgen puts F frames of those flows (60 bytes) into its RX
 #      ring, then continued; nft counters at the real servers' ingress (and, second figure, at
@@ -19,44 +29,63 @@
 #      counters times the first and the last: the director's work with no generator competing
 #      for its CPU (on veth it includes the kernel's transmit and the servers' receive, done in
 #      lvsd's sendmmsg). The method of TESTBED §4.2 (design notes). Not for nftlb: no ring.
-# Not measured yet: AF_XDP; see BENCHMARKS.md.
 #
 # Usage: sudo scripts/bench.sh [options]
 #   --runs N        runs per figure, the median is reported (default 3)
 #   --seconds S     length of one packet-rate window or one wrk run, seconds (default 3)
 #   --connections C wrk connections (default 32)
-#   --connects N    connects per peer for the latency figure (default 300)
+#   --connects N    connects per latency batch (default 300)
 #   --skip-pps      leave out part 1
-#   --peers LIST    comma-separated subset of direct,lvsd,nftlb,haproxy for parts 2 and 3 (default all)
-#   --lvsd-cpu N    CPU lvsd and haproxy are pinned to (default 1)
+#   --half-load-pps P  rate of the background load in part 3 (default: half of lvsd's part-1
+#                   rate; without part 1 and without this option the loaded latency is left out)
+#   --peers LIST    comma-separated subset of direct,lvsd,lvsd-xdp,nftlb,haproxy for parts 2
+#                   and 3 (default all; lvsd-xdp is left out, with a line saying so, when lvsd
+#                   has no --backend option)
+#   --lvsd-cpu N    the director CPU: lvsd and haproxy are pinned to it, everything else to the
+#                   other CPUs (default 1)
 #   --drain-frames F frames for part 4 (default 60000; lvsd runs with a ring of 65536)
+#   --autogroup-nice N  run the whole suite in a scheduler autogroup of its own (setsid) at nice
+#                   N (e.g. -20), so that other sessions' work takes less of its CPUs: with
+#                   kernel.sched_autogroup_enabled=1 a plain nice level only counts inside one
+#                   session. The suite then runs in a new session: Ctrl-C does not reach it (it
+#                   is bounded and cleans up by itself). Default: not set.
 #   --out-dir DIR   results (default bench-results/suite-<UTC timestamp>/): pps.txt, http.txt,
 #                   table.md, ratios.dat, ratios.png
-# Environment: LVSD_BIN=/path/to/lvsd skips the release build.
-# Every load loop is bounded (wrk -d under `timeout`, a fixed number of connects with a 2 s
-# timeout each); the bed and every process started here are removed on exit, failure included.
+# Environment: LVSD_BIN=/path/to/lvsd skips the release build; LVSD_EXTRA="..." more lvsd
+# arguments for parts 2 and 3 (e.g. "--busy-poll").
+# Every load loop is bounded (wrk -d under `timeout`, trafgen -n under `timeout`, a fixed number
+# of connects with a 2 s timeout each); the bed and every process started here are removed on
+# exit, failure included.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TESTBED=$ROOT/scripts/testbed.sh
+# shellcheck source=lib/bench-common.sh
+source "$ROOT/scripts/lib/bench-common.sh"
 RUNS=3
 SECS=3
 CONNS=32
 CONNECTS=300
 SKIP_PPS=0
+HALF_PPS=
 LVSD_CPU=1
 OUTDIR=
-PEER_LIST=direct,lvsd,nftlb,haproxy
+PEER_LIST=direct,lvsd,lvsd-xdp,nftlb,haproxy
 DRAIN_FRAMES=60000
 DRAIN_RING=65536
 HTTP_BENCH_PORT=8080
+UDP_BENCH_PORT=9
 NFTLB_PORT=5555
 READY_TIMEOUT_S=10
 STOP_TIMEOUT_S=5
+LOAD_WARMUP_S=1          # background load running before the first loaded connect
+LOAD_MAX_S=60            # trafgen's bound (-n rate x this, under timeout this + 5)
 
-usage() { sed -n '/^# Usage:/,/^# Environment/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '/^# Usage:/,/^# arguments for parts 2 and 3/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "bench: error: $*" >&2; exit 1; }
 
+ARGS=("$@")
+AGNICE=
 while (($#)); do
     case $1 in
         --runs) RUNS=${2:?}; shift 2 ;;
@@ -64,10 +93,12 @@ while (($#)); do
         --connections) CONNS=${2:?}; shift 2 ;;
         --connects) CONNECTS=${2:?}; shift 2 ;;
         --skip-pps) SKIP_PPS=1; shift ;;
+        --half-load-pps) HALF_PPS=${2:?}; shift 2 ;;
         --peers) PEER_LIST=${2:?}; shift 2 ;;
         --lvsd-cpu) LVSD_CPU=${2:?}; shift 2 ;;
         --drain-frames) DRAIN_FRAMES=${2:?}; shift 2 ;;
         --out-dir) OUTDIR=${2:?}; shift 2 ;;
+        --autogroup-nice) AGNICE=${2:?}; shift 2 ;;
         -h | --help) usage ;;
         *) echo "bench: unknown argument '$1'" >&2; usage ;;
     esac
@@ -76,10 +107,25 @@ done
 [[ $SECS =~ ^[1-9][0-9]?$ ]] || die "--seconds: 1..99"
 [[ $CONNS =~ ^[1-9][0-9]{0,3}$ ]] || die "--connections: 1..9999"
 [[ $CONNECTS =~ ^[1-9][0-9]{0,4}$ ]] || die "--connects: 1..99999"
-[[ $LVSD_CPU =~ ^[0-9]+$ ]] && ((LVSD_CPU < $(nproc))) || die "--lvsd-cpu: 0..$(($(nproc) - 1))"
+[[ -z $HALF_PPS || $HALF_PPS =~ ^[1-9][0-9]{0,6}$ ]] || die "--half-load-pps: 1..9999999 frames/s"
+((CONNECTS <= 20000)) || die "--connects: at most 20000 (the loaded batches must end within ${LOAD_MAX_S} s)"
+NCPU=$(nproc)
+((NCPU >= 2)) || die "needs at least 2 CPUs (the director's and the others'); this machine has $NCPU"
+[[ $LVSD_CPU =~ ^[0-9]+$ ]] && ((LVSD_CPU < NCPU)) || die "--lvsd-cpu: 0..$((NCPU - 1))"
 [[ $DRAIN_FRAMES =~ ^[1-9][0-9]*$ ]] && ((DRAIN_FRAMES <= DRAIN_RING - 2048)) ||
     die "--drain-frames: 1..$((DRAIN_RING - 2048)) (the ring holds $DRAIN_RING)"
 ((EUID == 0)) || die "needs root (network namespaces, packet sockets): sudo $0"
+if [[ -n $AGNICE ]]; then
+    [[ $AGNICE =~ ^-?[0-9]+$ ]] && ((AGNICE >= -20 && AGNICE <= 19)) || die "--autogroup-nice: -20..19"
+    if [[ -z ${BENCH_OWN_SESSION:-} ]]; then
+        # A new session is a new autogroup; setsid -w waits and passes the exit status on.
+        BENCH_OWN_SESSION=1 exec setsid -w "${BASH_SOURCE[0]}" "${ARGS[@]}"
+    fi
+    echo "$AGNICE" >/proc/self/autogroup || die "cannot set the autogroup's nice level (/proc/self/autogroup)"
+fi
+# Every CPU but the director's: the client, the real servers and the generator share them.
+OTHER_CPUS=$(seq 0 $((NCPU - 1)) | grep -vx "$LVSD_CPU" | paste -sd, -)
+GEN_CPU=${OTHER_CPUS%%,*}
 
 TS=$(date -u +%Y%m%dT%H%M%SZ)
 OUTDIR=${OUTDIR:-$ROOT/bench-results/suite-$TS}
@@ -93,54 +139,64 @@ note() { echo "bench: $*" >&2; echo "# $*" >>"$HTTP_OUT"; }
 for tool in trafgen nftlb nft jq curl wrk haproxy nginx gnuplot python3 taskset timeout; do
     command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh should have installed it)"
 done
-if [[ -n ${LVSD_BIN:-} ]]; then
-    LVSD=$LVSD_BIN
-else
-    note "building lvsd: swift build -c release --product lvsd --scratch-path .build-release"
-    (cd "$ROOT" && swift build -c release --product lvsd --scratch-path .build-release) >&2 ||
-        die "release build of lvsd failed"
-    LVSD="$(cd "$ROOT" && swift build -c release --scratch-path .build-release --show-bin-path)/lvsd"
-fi
-[[ -x $LVSD ]] || die "no executable lvsd at $LVSD"
+LVSD=$(lvsd_release_binary "$ROOT") || die "no lvsd: the release build failed or ${LVSD_BIN:-its binary} is not executable"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+IFS=, read -r -a PEERS <<<"$PEER_LIST"
+for p in "${PEERS[@]}"; do
+    case $p in direct | lvsd | lvsd-xdp | nftlb | haproxy) ;; *) die "unknown peer '$p'" ;; esac
+done
+# lvsd's AF_XDP data plane, where this lvsd has one.
+XDP_OK=0 XDP_WHY=
+# (Captured first: with pipefail, `cmd | grep -q` fails when grep's early exit kills cmd.)
+LVSD_HELP=$("$LVSD" --help 2>&1 || true)
+if [[ $LVSD_HELP == *--backend* ]]; then
+    XDP_OK=1
+else
+    XDP_WHY="$LVSD --help lists no --backend option (this lvsd has no AF_XDP data plane)"
+fi
+if ((!XDP_OK)) && [[ ,$PEER_LIST, == *,lvsd-xdp,* ]]; then
+    say "peer lvsd-xdp left out: $XDP_WHY"
+    mapfile -t PEERS < <(printf '%s\n' "${PEERS[@]}" | grep -vx lvsd-xdp)
+fi
 
 # ------------------------------------------------------------------ part 1: packet rate
 
 declare -A PPS=()
+PPS_MODES=direct,nftlb,lvsd
+if ((XDP_OK && !SKIP_PPS)); then
+    PPS_HELP=$("$ROOT/scripts/bench-pps.sh" --help 2>&1 || true)   # its usage exits 2
+    if [[ $PPS_HELP == *lvsd-xdp* ]]; then
+        PPS_MODES+=,lvsd-xdp
+    else
+        note "part 1 without lvsd-xdp: scripts/bench-pps.sh has no mode lvsd-xdp yet"
+    fi
+fi
 if ((!SKIP_PPS)); then
-    note "part 1: scripts/bench-pps.sh --modes direct,nftlb,lvsd --runs $RUNS --seconds $SECS --wait-quiet 0"
-    LVSD_BIN=$LVSD "$ROOT/scripts/bench-pps.sh" --modes direct,nftlb,lvsd --runs "$RUNS" --seconds "$SECS" \
-        --wait-quiet 0 --lvsd-cpu "$LVSD_CPU" --gen-cpu $(((LVSD_CPU + 1) % $(nproc))) \
+    note "part 1: scripts/bench-pps.sh --modes $PPS_MODES --runs $RUNS --seconds $SECS --wait-quiet 0 --lvsd-cpu $LVSD_CPU --gen-cpu $GEN_CPU"
+    LVSD_BIN=$LVSD "$ROOT/scripts/bench-pps.sh" --modes "$PPS_MODES" --runs "$RUNS" --seconds "$SECS" \
+        --wait-quiet 0 --lvsd-cpu "$LVSD_CPU" --gen-cpu "$GEN_CPU" \
         --out "$OUTDIR/pps.txt" >&2 || note "bench-pps.sh reported a failed mode (see pps.txt)"
     while read -r mode pps; do PPS[$mode]=$pps; done < <(
         sed -n 's/^RESULT mode=\([a-z-]*\) pps=\([0-9-]*\) .*/\1 \2/p' "$OUTDIR/pps.txt")
 fi
+HALF_FROM="--half-load-pps"
+if [[ -z $HALF_PPS && ${PPS[lvsd]:--} =~ ^[0-9]+$ ]] && ((PPS[lvsd] >= 2)); then
+    HALF_PPS=$((PPS[lvsd] / 2)) HALF_FROM="half of lvsd's part-1 rate ${PPS[lvsd]}"
+fi
+[[ -n $HALF_PPS ]] || note "no rate for the loaded connect latency (part 1 skipped or failed, no --half-load-pps): left out"
 
 # ------------------------------------------------------------------ part 2 and 3: the bed
 
-BED= WORK= LVSD_PID= NFTLB_PID= HAPROXY_PID=
-declare -a NGINX_PIDS=() DUMP_PIDS=()
+BED= WORK= LVSD_PID= HAPROXY_PID= TPID=
+declare -a NGINX_PIDS=()
 
-wait_gone() {  # pid seconds
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-    ! kill -0 "$1" 2>/dev/null
-}
-stop_pid() {  # pid: TERM, bounded wait, KILL
-    [[ -n ${1:-} ]] || return 0
-    if kill -0 "$1" 2>/dev/null; then
-        kill -TERM "$1" 2>/dev/null || true
-        wait_gone "$1" "$STOP_TIMEOUT_S" || kill -KILL "$1" 2>/dev/null || true
-    fi
-    wait "$1" 2>/dev/null || true
-}
 # shellcheck disable=SC2317  # reached through the EXIT trap
 cleanup() {
     local rc=$? p
     set +e
-    [[ -n $LVSD_PID ]] && kill -CONT "$LVSD_PID" 2>/dev/null
+    stop_pid "$TPID"
     stop_pid "$LVSD_PID"; stop_pid "$NFTLB_PID"; stop_pid "$HAPROXY_PID"
-    for p in "${DUMP_PIDS[@]}"; do stop_pid "$p"; done
     for p in "${NGINX_PIDS[@]}"; do stop_pid "$p"; done
     [[ -n $BED ]] && "$TESTBED" down "$BED" >&2
     [[ -n $WORK ]] && rm -rf "$WORK"
@@ -155,6 +211,9 @@ chmod 755 "$WORK"
 note "building the test bed"
 BED=$(LVS_TESTBED_OWNER="scripts/bench.sh pid $$" "$TESTBED" up | tail -n 1)
 eval "$("$TESTBED" env "$BED")"
+# Everything in the client and the real servers runs on the other CPUs, for every peer.
+client() { ip netns exec "$NS_CLIENT" taskset -c "$OTHER_CPUS" "$@"; }
+client_tx() { ip netns exec "$NS_CLIENT" cat "/sys/class/net/$IFACE/statistics/tx_packets"; }
 
 # Thousands of short connections a second for several runs: without these, the "close" cases of
 # the later peers meet ports still in TIME_WAIT from the earlier ones (haproxy's collapsed to a
@@ -163,9 +222,13 @@ for ns in "$NS_CLIENT" "$NS_DIRECTOR" "$NS_RS1" "$NS_RS2" "$NS_RS3"; do
     ip netns exec "$ns" sysctl -q -w net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1 ||
         die "sysctl in $ns failed"
 done
+# The background load of part 3 ends here: counted and dropped at each real server's ingress.
+for ns in "$NS_RS1" "$NS_RS2" "$NS_RS3"; do udp_sink_add "$ns" "$IFACE" bench "$UDP_BENCH_PORT"; done
+rs_load_count() { echo $(($(udp_sink_count "$NS_RS1" bench) + $(udp_sink_count "$NS_RS2" bench) + $(udp_sink_count "$NS_RS3" bench))); }
 
-# nginx on each real server: port 8080 on every address (the VIP on lo included), one worker,
-# two static files. Runs in the foreground under our PID so that cleanup can stop it.
+# nginx on each real server, pinned to the other CPUs: port 8080 on every address (the VIP on lo
+# included), one worker, two static files. Runs in the foreground under our PID so that cleanup
+# can stop it.
 mkdir -p "$WORK/www"
 head -c 1024 /dev/zero | tr '\0' a >"$WORK/www/1k"
 head -c 102400 /dev/zero | tr '\0' b >"$WORK/www/100k"
@@ -190,14 +253,14 @@ http {
     server { listen $HTTP_BENCH_PORT reuseport; root $WORK/www; }
 }
 EOF
-    ip netns exec "${!ns}" nginx -c "$WORK/nginx-rs$i.conf" </dev/null >"$WORK/nginx-rs$i.log" 2>&1 &
+    ip netns exec "${!ns}" taskset -c "$OTHER_CPUS" nginx -c "$WORK/nginx-rs$i.conf" </dev/null >"$WORK/nginx-rs$i.log" 2>&1 &
     NGINX_PIDS+=("$!")
     "$TESTBED" track "$BED" "nginx-rs$i" "$!"
 done
 for i in 1 2 3; do
     ipv=RS${i}_IP ok=0
     for ((t = 0; t < READY_TIMEOUT_S * 10; t++)); do
-        if ip netns exec "$NS_CLIENT" curl -s --max-time 1 -o /dev/null "http://${!ipv}:$HTTP_BENCH_PORT/1k"; then
+        if client curl -s --max-time 1 -o /dev/null "http://${!ipv}:$HTTP_BENCH_PORT/1k"; then
             ok=1; break
         fi
         sleep 0.1
@@ -231,71 +294,61 @@ else:
     print("%.0f %.0f %d" % (med * 1e6, p99 * 1e6, failures))
 EOF
 
-# --------------------------------------------------------------- the peers
+# --------------------------------------------------------------- CPU accounting
 
-nftlb_api() {  # method path [json]
-    ip netns exec "$NS_DIRECTOR" curl -sS --max-time 3 -o "$WORK/api.out" -w '%{http_code}' \
-        -H "Key: $NFTLB_KEY" -X "$1" "http://127.0.0.1:$NFTLB_PORT$2" ${3:+-d "$3"}
+CLK_TCK=$(getconf CLK_TCK)
+cpu_jiffies() {  # cpu -> "busy softirq total" jiffies of that CPU so far (/proc/stat)
+    awk -v c="cpu$1" '$1 == c { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, $8, t }' /proc/stat
+}
+proc_ticks() {  # pid -> utime + stime of the whole process (every thread), clock ticks; 0 if none
+    local stat
+    [[ -n ${1:-} ]] && read -r stat 2>/dev/null <"/proc/$1/stat" || { echo 0; return; }
+    stat=${stat##*) }
+    awk '{ print $12 + $13 }' <<<"$stat"
+}
+# Where a peer's process may run: its thread count and the union of its threads' CPU lists.
+pin_report() {  # pid
+    local t cpus
+    cpus=$(for t in /proc/"$1"/task/*; do awk '/^Cpus_allowed_list/ { print $2 }' "$t/status"; done 2>/dev/null | sort -u | paste -sd' ' -)
+    echo "$(find /proc/"$1"/task -mindepth 1 -maxdepth 1 2>/dev/null | wc -l) threads, allowed CPUs: $cpus"
 }
 
-setup_peer() {  # peer -> sets TARGET_HOST
-    local i code states
+# --------------------------------------------------------------- the peers
+
+PEER_PID=       # the peer's process (lvsd, haproxy), for its CPU time; none for direct and nftlb
+
+start_lvsd() {  # extra lvsd arguments...
+    local i ipv
+    {
+        echo "-A -t $VIP:$HTTP_BENCH_PORT -s rr"
+        for i in 1 2 3; do
+            ipv=RS${i}_IP
+            echo "-a -t $VIP:$HTTP_BENCH_PORT -r ${!ipv}:$HTTP_BENCH_PORT -g -w 1"
+        done
+        udp_rules "$UDP_BENCH_PORT"
+    } >"$WORK/rules"
+    ip netns exec "$NS_DIRECTOR" taskset -c "$LVSD_CPU" "$LVSD" --interface "$IFACE" --rules "$WORK/rules" \
+        --socket "$WORK/lvsd.sock" --no-save "$@" ${LVSD_EXTRA:-} </dev/null >"$WORK/lvsd.log" 2>&1 &
+    LVSD_PID=$!
+    PEER_PID=$LVSD_PID
+    "$TESTBED" track "$BED" lvsd "$LVSD_PID"
+    for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do
+        grep -q 'lvsd: ready' "$WORK/lvsd.log" && return 0
+        kill -0 "$LVSD_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    note "lvsd $* not ready:"; sed 's/^/    /' "$WORK/lvsd.log" >&2; return 1
+}
+
+setup_peer() {  # peer -> sets TARGET_HOST and LOAD_MAC (where the part-3 load goes)
+    PEER_PID= LOAD_MAC=$DIRECTOR_MAC
     case $1 in
-        direct) TARGET_HOST=$RS1_IP ;;
-        lvsd)
-            TARGET_HOST=$VIP
-            {
-                echo "-A -t $VIP:$HTTP_BENCH_PORT -s rr"
-                for i in 1 2 3; do
-                    local ipv=RS${i}_IP
-                    echo "-a -t $VIP:$HTTP_BENCH_PORT -r ${!ipv}:$HTTP_BENCH_PORT -g -w 1"
-                done
-            } >"$WORK/rules"
-            ip netns exec "$NS_DIRECTOR" taskset -c "$LVSD_CPU" "$LVSD" --interface "$IFACE" --rules "$WORK/rules" \
-                --socket "$WORK/lvsd.sock" </dev/null >"$WORK/lvsd.log" 2>&1 &
-            LVSD_PID=$!
-            "$TESTBED" track "$BED" lvsd "$LVSD_PID"
-            for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do
-                grep -q 'lvsd: ready' "$WORK/lvsd.log" && return 0
-                kill -0 "$LVSD_PID" 2>/dev/null || break
-                sleep 0.1
-            done
-            note "lvsd not ready:"; cat "$WORK/lvsd.log" >&2; return 1 ;;
+        direct) TARGET_HOST=$RS1_IP LOAD_MAC=$RS1_MAC ;;
+        lvsd) TARGET_HOST=$VIP; start_lvsd ;;
+        lvsd-xdp) TARGET_HOST=$VIP; start_lvsd --backend af_xdp ;;
         nftlb)
             TARGET_HOST=$VIP
-            ip -n "$NS_DIRECTOR" addr add "$VIP/32" dev "$IFACE" || return 1
-            for i in 1 2 3; do
-                local ipv=RS${i}_IP macv=RS${i}_MAC
-                ip -n "$NS_DIRECTOR" neigh replace "${!ipv}" lladdr "${!macv}" dev "$IFACE" nud permanent || return 1
-            done
-            NFTLB_KEY=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-            ip netns exec "$NS_DIRECTOR" nftlb -H 127.0.0.1 -P "$NFTLB_PORT" -k "$NFTLB_KEY" -l 5 -L 2 \
-                </dev/null >"$WORK/nftlb.log" 2>&1 &
-            NFTLB_PID=$!
-            "$TESTBED" track "$BED" nftlb "$NFTLB_PID"
-            for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do
-                code=$(nftlb_api GET /farms 2>/dev/null) || code=000
-                [[ $code == 200 ]] && break
-                sleep 0.1
-            done
-            [[ $code == 200 ]] || { note "nftlb API did not answer"; return 1; }
-            code=$(nftlb_api POST /farms "{\"farms\": [{\"name\": \"bench-http\", \"family\": \"ipv4\",
-  \"virtual-addr\": \"$VIP\", \"virtual-ports\": \"$HTTP_BENCH_PORT\", \"protocol\": \"tcp\", \"mode\": \"dsr\",
-  \"scheduler\": \"hash\", \"sched-param\": \"srcip srcport\", \"iface\": \"$IFACE\", \"state\": \"up\",
-  \"backends\": [
-    {\"name\": \"rs1\", \"ip-addr\": \"$RS1_IP\", \"ether-addr\": \"$RS1_MAC\", \"weight\": \"1\", \"state\": \"up\"},
-    {\"name\": \"rs2\", \"ip-addr\": \"$RS2_IP\", \"ether-addr\": \"$RS2_MAC\", \"weight\": \"1\", \"state\": \"up\"},
-    {\"name\": \"rs3\", \"ip-addr\": \"$RS3_IP\", \"ether-addr\": \"$RS3_MAC\", \"weight\": \"1\", \"state\": \"up\"}]}]}") ||
-                code=000
-            [[ $code == 200 ]] || { note "nftlb refused the farm: $(cat "$WORK/api.out")"; return 1; }
-            for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do
-                nftlb_api GET /farms/bench-http >/dev/null 2>&1 || true
-                states=$(jq -r '[.farms[0].state] + [.farms[0].backends[].state] | join(" ")' "$WORK/api.out" \
-                    2>/dev/null) || states=
-                [[ $states == "up up up up" ]] && return 0
-                sleep 0.1
-            done
-            note "nftlb farm not up ($states)"; return 1 ;;
+            nftlb_dsr_up "bench-http:tcp:$HTTP_BENCH_PORT" "bench-udp9:udp:$UDP_BENCH_PORT" ;;
         haproxy)
             TARGET_HOST=$DIRECTOR_IP
             cat >"$WORK/haproxy.cfg" <<EOF
@@ -319,52 +372,69 @@ EOF
             ip netns exec "$NS_DIRECTOR" taskset -c "$LVSD_CPU" haproxy -db -f "$WORK/haproxy.cfg" \
                 </dev/null >"$WORK/haproxy.log" 2>&1 &
             HAPROXY_PID=$!
+            PEER_PID=$HAPROXY_PID
             "$TESTBED" track "$BED" haproxy "$HAPROXY_PID"
             return 0 ;;
     esac
 }
 
 teardown_peer() {
-    local i
     case $1 in
-        lvsd) stop_pid "$LVSD_PID"; LVSD_PID= ;;
+        lvsd | lvsd-xdp) stop_pid "$LVSD_PID"; LVSD_PID= ;;
         haproxy) stop_pid "$HAPROXY_PID"; HAPROXY_PID= ;;
-        nftlb)
-            stop_pid "$NFTLB_PID"; NFTLB_PID=
-            ip netns exec "$NS_DIRECTOR" nft flush ruleset || true
-            ip -n "$NS_DIRECTOR" addr del "$VIP/32" dev "$IFACE" 2>/dev/null || true
-            for i in 1 2 3; do
-                local ipv=RS${i}_IP
-                ip -n "$NS_DIRECTOR" neigh del "${!ipv}" dev "$IFACE" 2>/dev/null || true
-            done ;;
+        nftlb) nftlb_dsr_down ;;
     esac
+    PEER_PID=
 }
 
-median() { tr ' ' '\n' | awk 'NF && $1 != "-"' | sort -n | awk '{ v[NR] = $1 } END {
-    if (!NR) { print "-"; exit } if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
-
-wrk_once() {  # url close(0/1) -> req/s, or "-"
-    local out
-    if (($2)); then
-        out=$(ip netns exec "$NS_CLIENT" timeout $((SECS + 15)) wrk -t1 -c"$CONNS" -d"${SECS}s" \
-            -H "Connection: close" "$1" 2>&1) || true
-    else
-        out=$(ip netns exec "$NS_CLIENT" timeout $((SECS + 15)) wrk -t1 -c"$CONNS" -d"${SECS}s" "$1" 2>&1) || true
-    fi
+# One wrk run -> "req/s director-CPU-busy% director-CPU-softirq% peer-process-CPU%" ("-" each
+# where there is no figure). The director CPU's busy time includes what other sessions ran there.
+wrk_once() {  # url close(0/1)
+    local out a b pa pb
+    local -a hdr=()
+    (($2)) && hdr=(-H "Connection: close")
+    a=$(cpu_jiffies "$LVSD_CPU"); pa=$(proc_ticks "$PEER_PID")
+    out=$(client timeout $((SECS + 15)) wrk -t1 -c"$CONNS" -d"${SECS}s" "${hdr[@]}" "$1" 2>&1) || true
+    b=$(cpu_jiffies "$LVSD_CPU"); pb=$(proc_ticks "$PEER_PID")
     echo "$out" >>"$WORK/wrk.log"
-    awk '/^Requests\/sec:/ { printf "%.0f\n", $2; f = 1 } END { if (!f) print "-" }' <<<"$out"
+    awk -v a="$a" -v b="$b" -v pa="$pa" -v pb="$pb" -v hz="$CLK_TCK" -v peer="${PEER_PID:-}" '
+        /^Requests\/sec:/ { rps = sprintf("%.0f", $2) }
+        END {
+            split(a, x, " "); split(b, y, " "); t = y[3] - x[3]; if (t <= 0) t = 1
+            proc = "-"; if (peer != "") proc = sprintf("%.0f", 100 * (pb - pa) / t)
+            printf "%s %.0f %.0f %s\n", (rps == "" ? "-" : rps), 100 * (y[1] - x[1]) / t, 100 * (y[2] - x[2]) / t, proc
+        }' <<<"$out"
 }
 
-IFS=, read -r -a PEERS <<<"$PEER_LIST"
-for p in "${PEERS[@]}"; do
-    case $p in direct | lvsd | nftlb | haproxy) ;; *) die "unknown peer '$p'" ;; esac
-done
+# R batches of C connects -> the median of their medians and of their p99s, and the failures.
+latency_batches() {  # host per-batch-timeout -> "median p99 failures"
+    local r m p f meds= p99s= fails=0
+    for ((r = 1; r <= RUNS; r++)); do
+        read -r m p f < <(client timeout "$2" python3 "$WORK/connlat.py" "$1" "$HTTP_BENCH_PORT" "$CONNECTS" ||
+            echo "- - $CONNECTS")
+        meds+=" $m" p99s+=" $p" fails=$((fails + f))
+        echo "$1 batch $r: median $m us, p99 $p us, failures $f" >>"$WORK/connlat.log"
+    done
+    echo "$(median <<<"$meds") $(median <<<"$p99s") $fails"
+}
+
+# The part-3 background load: 60-byte UDP frames to VIP:9 (new source port each) at HALF_PPS,
+# from the client's generator CPU, bounded by -n and timeout; the real servers drop them.
+load_start() {  # dst-mac
+    udp_frame_cfg "$1" "$UDP_BENCH_PORT" 1024 65000 >"$WORK/load.cfg"
+    ip netns exec "$NS_CLIENT" taskset -c "$GEN_CPU" timeout $((LOAD_MAX_S + 5)) \
+        trafgen -o "$IFACE" -i "$WORK/load.cfg" -n $((HALF_PPS * LOAD_MAX_S)) -b "${HALF_PPS}pps" \
+        --no-sock-mem -Q -C >"$WORK/load.log" 2>&1 &
+    TPID=$!
+}
+
 CASES=(1k-keepalive 1k-close 100k-keepalive 100k-close)
-declare -A RPS=() ALL=() LAT_MED=() LAT_P99=() LAT_FAIL=()
-say "SwiftLVS benchmark suite, $(date -u '+%Y-%m-%d %H:%M:%S UTC'); bed $BED; load average at start $LOAD_START"
-say "machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r); git $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown)"
-say "wrk: ip netns exec ${BED}client wrk -t1 -c$CONNS -d${SECS}s [-H 'Connection: close'] http://TARGET:$HTTP_BENCH_PORT/{1k,100k}; $RUNS runs each, median"
+declare -A RPS=() DCPU=() DSI=() PCPU=() LAT_MED=() LAT_P99=() LAT_FAIL=() LLAT_MED=() LLAT_P99=() LLAT_FAIL=() LOAD_RATE=() LOAD_SHARE=()
+say "SwiftLVS benchmark suite, $(date -u '+%Y-%m-%d %H:%M:%S UTC'); bed $BED; load average at start $LOAD_START; autogroup: $(cat /proc/self/autogroup 2>/dev/null || echo none)"
+say "machine: $NCPU CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r); git $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown)"
+say "placement: director CPU $LVSD_CPU (lvsd, haproxy: taskset, haproxy nbthread 1); wrk, nginx, the load generator and the probes on CPU(s) $OTHER_CPUS, for every peer"
+say "wrk: ip netns exec ${BED}client taskset -c $OTHER_CPUS wrk -t1 -c$CONNS -d${SECS}s [-H 'Connection: close'] http://TARGET:$HTTP_BENCH_PORT/{1k,100k}; $RUNS runs each, median"
+say "connect latency: $RUNS batches of $CONNECTS connects (connlat.py), idle and under ${HALF_PPS:-no} frames/s of UDP load (${HALF_FROM}); median of the batches' medians and p99s"
 for peer in "${PEERS[@]}"; do
     note "peer $peer"
     if ! setup_peer "$peer"; then
@@ -373,29 +443,62 @@ for peer in "${PEERS[@]}"; do
     url=http://$TARGET_HOST:$HTTP_BENCH_PORT
     ok=0
     for ((t = 0; t < READY_TIMEOUT_S * 10; t++)); do
-        if ip netns exec "$NS_CLIENT" curl -s --max-time 1 -o /dev/null "$url/1k"; then ok=1; break; fi
+        if client curl -s --max-time 1 -o /dev/null "$url/1k"; then ok=1; break; fi
         sleep 0.1
     done
     if ((!ok)); then
         say "$peer: functional check FAILED (GET $url/1k)"
-        for log in "$WORK/$peer.log"; do [[ -f $log ]] && sed 's/^/    /' "$log" >&2; done
+        for log in "$WORK/${peer%-xdp}.log"; do [[ -f $log ]] && sed 's/^/    /' "$log" >&2; done
         teardown_peer "$peer"; continue
     fi
+    [[ -z $PEER_PID ]] || say "$(printf '%-8s process %s: %s' "$peer" "$PEER_PID" "$(pin_report "$PEER_PID")")"
     for case in "${CASES[@]}"; do
         size=${case%%-*} close=0
         [[ $case == *close ]] && close=1
-        runs=
-        for ((r = 1; r <= RUNS; r++)); do runs+=" $(wrk_once "$url/$size" "$close")"; done
+        runs= cpus= sis= procs=
+        for ((r = 1; r <= RUNS; r++)); do
+            read -r rps busy si proc < <(wrk_once "$url/$size" "$close")
+            runs+=" $rps" cpus+=" $busy" sis+=" $si" procs+=" $proc"
+        done
         RPS[$peer,$case]=$(median <<<"$runs")
-        ALL[$peer,$case]=${runs# }
-        say "$(printf '%-8s %-15s %8s req/s (median; runs:%s)' "$peer" "$case" "${RPS[$peer,$case]}" "$runs")"
+        DCPU[$peer,$case]=$(median <<<"$cpus") DSI[$peer,$case]=$(median <<<"$sis") PCPU[$peer,$case]=$(median <<<"$procs")
+        say "$(printf '%-8s %-15s %8s req/s (median; runs:%s); CPU%s busy %s%% (softirq %s%%), %s process %s%% of one CPU' \
+            "$peer" "$case" "${RPS[$peer,$case]}" "$runs" "$LVSD_CPU" "${DCPU[$peer,$case]}" "${DSI[$peer,$case]}" \
+            "$peer" "${PCPU[$peer,$case]}")"
     done
-    read -r m p f < <(ip netns exec "$NS_CLIENT" timeout $((CONNECTS * 2 + 30)) \
-        python3 "$WORK/connlat.py" "$TARGET_HOST" "$HTTP_BENCH_PORT" "$CONNECTS" || echo "- - $CONNECTS")
+    read -r m p f < <(latency_batches "$TARGET_HOST" $((CONNECTS * 2 + 30)))
     LAT_MED[$peer]=$m LAT_P99[$peer]=$p LAT_FAIL[$peer]=$f
-    say "$(printf '%-8s connect latency over %d connects: median %s us, p99 %s us, failures %s' "$peer" "$CONNECTS" "$m" "$p" "$f")"
+    say "$(printf '%-8s connect latency, idle: median %s us, p99 %s us, failures %s' "$peer" "$m" "$p" "$f")"
+    # Loaded: not for haproxy (its handshake ends on the director, and the UDP load has no
+    # VIP to go to there).
+    if [[ -n $HALF_PPS && $peer != haproxy ]]; then
+        # Offered: the client's transmit counter (a cheap sysfs read) around the connects;
+        # delivered: the real servers' counts over the whole load, as a share of what was sent.
+        # trafgen's rate mode overshoots somewhat: the rate it really sent, over the whole load.
+        r0=$(rs_load_count) x0=$(client_tx) t0=$EPOCHREALTIME
+        load_start "$LOAD_MAC"
+        sleep "$LOAD_WARMUP_S"
+        read -r m p f < <(latency_batches "$TARGET_HOST" $(((LOAD_MAX_S - LOAD_WARMUP_S - 5) / RUNS)))
+        alive=1
+        kill -0 "$TPID" 2>/dev/null || alive=0
+        stop_pid "$TPID"; TPID=
+        x1=$(client_tx) t1=$EPOCHREALTIME
+        sleep 0.2
+        r1=$(rs_load_count)
+        LOAD_RATE[$peer]=$(awk -v a="$t0" -v b="$t1" -v n=$((x1 - x0)) 'BEGIN { printf "%.0f", (b > a) ? n / (b - a) : 0 }')
+        LOAD_SHARE[$peer]=$(awk -v r=$((r1 - r0)) -v x=$((x1 - x0)) 'BEGIN { printf "%.0f", (x > 0) ? 100 * r / x : 0 }')
+        if ((!alive)); then
+            say "$peer: the background load ended before the connects did (trafgen's bound or an error): loaded latency discarded"
+            sed 's/^/    /' "$WORK/load.log" >&2
+            m=- p=- f=-
+        fi
+        LLAT_MED[$peer]=$m LLAT_P99[$peer]=$p LLAT_FAIL[$peer]=$f
+        say "$(printf '%-8s connect latency under load (%s frames/s asked, %s sent on average, %s %% of them delivered to the servers): median %s us, p99 %s us, failures %s' \
+            "$peer" "$HALF_PPS" "${LOAD_RATE[$peer]}" "${LOAD_SHARE[$peer]}" "$m" "$p" "$f")"
+    fi
     teardown_peer "$peer"
 done
+sed 's/^/connlat: /' "$WORK/connlat.log" >>"$HTTP_OUT" 2>/dev/null || true
 
 # ------------------------------------------------------------------ part 4: lvsd's drain rate
 
@@ -419,32 +522,84 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 TABLE=$OUTDIR/table.md
 DAT=$OUTDIR/ratios.dat
 extra() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%+d", a - b }'; }
+# yes/no for "a >= f x b" (or "a <= b" with le), "-" when a figure is missing; all() joins them.
+ge() { awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN { if (a == "-" || b == "-" || a == "" || b == "") print "-"; else print (a >= f * b) ? "yes" : "no" }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || a == "") print "-"; else print (a <= b) ? "yes" : "no" }'; }
+all() { local w r=yes; for w; do [[ $w == - ]] && { echo -; return; }; [[ $w == no ]] && r=no; done; echo "$r"; }
+v() { local -n arr=$1; echo "${arr[$2]:--}"; }   # array key -> value or "-"
+
+# One row: label, the five peers' cells, the five ratio cells, target, met.
+row() { local IFS='|'; echo "| $* |" | sed 's/ *| */ | /g; s/^ //; s/ *$//'; }
+# The ratio cells of a figure held in array A under keys PREFIX<peer>SUFFIX.
+ratios() {  # array prefix suffix -> five cells
+    local a=$1 p=$2 s=$3 l x n h d
+    l=$(v "$a" "${p}lvsd$s") x=$(v "$a" "${p}lvsd-xdp$s") n=$(v "$a" "${p}nftlb$s") h=$(v "$a" "${p}haproxy$s") d=$(v "$a" "${p}direct$s")
+    echo "$(ratio "$l" "$n")|$(ratio "$l" "$h")|$(ratio "$l" "$d")|$(ratio "$x" "$n")|$(ratio "$x" "$h")"
+}
+cells() {  # array prefix suffix -> the five peers' cells
+    local p
+    for p in lvsd lvsd-xdp nftlb haproxy direct; do printf '%s|' "$(v "$1" "$2$p$3")"; done
+}
+met_pair() {  # expression-producing function name -> "lvsd; lvsd-xdp" (lvsd-xdp "-" when not run)
+    local x=-
+    ((XDP_OK)) && x=$("$1" lvsd-xdp)
+    echo "$("$1" lvsd); $x"
+}
+met_pps() { all "$(ge "$(v PPS "$1")" "$(v PPS nftlb)" 1.5)" "$(ge "$(v PPS "$1")" "$(v PPS direct)" 0.8)"; }
+met_small() { ge "$(v RPS "$1,$CASE")" "$(v RPS "nftlb,$CASE")" 1; }
+met_big() { all "$(ge "$(v RPS "$1,$CASE")" "$(v RPS "nftlb,$CASE")" 1)" "$(ge "$(v RPS "$1,$CASE")" "$(v RPS "haproxy,$CASE")" 3)"; }
+met_lat() { le "$(extra "$(v LLAT_P99 "$1")" "$(v LLAT_P99 direct)")" 50; }
+lat_cells() {  # array -> five cells "value (extra over direct)"
+    local p d
+    d=$(v "$1" direct)
+    for p in lvsd lvsd-xdp nftlb haproxy; do printf '%s (%s)|' "$(v "$1" "$p")" "$(extra "$(v "$1" "$p")" "$d")"; done
+    printf '%s|' "$d"
+}
 {
-    echo "Suite run $(date -u '+%Y-%m-%d %H:%M UTC'), \`sudo scripts/bench.sh --runs $RUNS --seconds $SECS --connections $CONNS --connects $CONNECTS\`;"
-    echo "load average at start $LOAD_START, at end $LOAD_END ($(nproc) CPUs, shared with other work: figures are noisy, read the ratios)."
+    echo "Suite run $(date -u '+%Y-%m-%d %H:%M UTC'), \`sudo scripts/bench.sh --runs $RUNS --seconds $SECS --connections $CONNS --connects $CONNECTS${AGNICE:+ --autogroup-nice $AGNICE}\`${HALF_PPS:+ (load $HALF_PPS frames/s: $HALF_FROM)};"
+    echo "load average at start $LOAD_START, at end $LOAD_END ($NCPU CPUs, shared with other work: figures are noisy, read the ratios)."
+    echo "Director CPU $LVSD_CPU: lvsd and haproxy pinned there (haproxy nbthread 1); wrk, nginx, trafgen and the probes on CPU(s) $OTHER_CPUS for every peer."
+    echo "nftlb has no process: its work runs in softirq where the packets arrive (on veth: the sending CPU, mostly $OTHER_CPUS), so its director CPU budget is not the same one CPU; see the CPU$LVSD_CPU row."
+    ((XDP_OK)) || echo "lvsd-xdp: left out, $XDP_WHY."
     echo
-    echo "| figure | lvsd | nftlb | haproxy | direct | lvsd / nftlb | lvsd / haproxy | lvsd / direct | target |"
-    echo "|---|---|---|---|---|---|---|---|---|"
+    echo "| figure | lvsd | lvsd-xdp | nftlb | haproxy | direct | lvsd / nftlb | lvsd / haproxy | lvsd / direct | lvsd-xdp / nftlb | lvsd-xdp / haproxy | target | met (lvsd; lvsd-xdp) |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     if ((!SKIP_PPS)); then
-        echo "| UDP packets/s delivered (60-byte frames) | ${PPS[lvsd]:--} | ${PPS[nftlb]:--} | | ${PPS[direct]:--} | $(ratio "${PPS[lvsd]:--}" "${PPS[nftlb]:--}") | | $(ratio "${PPS[lvsd]:--}" "${PPS[direct]:--}") | ≥ 1.5 × nftlb, ≥ 0.8 × direct |"
+        row " UDP packets/s delivered (60-byte frames) " "$(cells PPS '' '')$(ratios PPS '' '')" " ≥ 1.5 × nftlb, ≥ 0.8 × direct " " $(met_pair met_pps) "
     fi
-    for case in "${CASES[@]}"; do
-        echo "| HTTP req/s, $case | ${RPS[lvsd,$case]:--} | ${RPS[nftlb,$case]:--} | ${RPS[haproxy,$case]:--} | ${RPS[direct,$case]:--} | $(ratio "${RPS[lvsd,$case]:--}" "${RPS[nftlb,$case]:--}") | $(ratio "${RPS[lvsd,$case]:--}" "${RPS[haproxy,$case]:--}") | $(ratio "${RPS[lvsd,$case]:--}" "${RPS[direct,$case]:--}") | |"
+    for CASE in "${CASES[@]}"; do
+        if [[ $CASE == 100k* ]]; then
+            row " HTTP req/s, $CASE " "$(cells RPS '' ",$CASE")$(ratios RPS '' ",$CASE")" " ≥ 1 × nftlb, ≥ 3 × haproxy " " $(met_pair met_big) "
+        else
+            row " HTTP req/s, $CASE " "$(cells RPS '' ",$CASE")$(ratios RPS '' ",$CASE")" " ≥ 1 × nftlb " " $(met_pair met_small) "
+        fi
     done
-    echo "| lvsd's drain rate to the real servers, frames/s (its ring filled while stopped: $DRAIN_FRAMES 60-byte frames of 1024 known UDP flows, counted by nft at their ingress; median of $RUNS) | $DRAIN_RS | | | | | | | |"
-    echo "| lvsd's drain rate to a p-dir ingress drop, frames/s (same, lvsd's transmit alone) | $DRAIN_PDIR | | | | | | | |"
-    echo "| connect latency median, µs (extra over direct) | ${LAT_MED[lvsd]:--} ($(extra "${LAT_MED[lvsd]:--}" "${LAT_MED[direct]:--}")) | ${LAT_MED[nftlb]:--} ($(extra "${LAT_MED[nftlb]:--}" "${LAT_MED[direct]:--}")) | ${LAT_MED[haproxy]:--} ($(extra "${LAT_MED[haproxy]:--}" "${LAT_MED[direct]:--}")) | ${LAT_MED[direct]:--} | | | | |"
-    echo "| connect latency p99, µs (extra over direct) | ${LAT_P99[lvsd]:--} ($(extra "${LAT_P99[lvsd]:--}" "${LAT_P99[direct]:--}")) | ${LAT_P99[nftlb]:--} ($(extra "${LAT_P99[nftlb]:--}" "${LAT_P99[direct]:--}")) | ${LAT_P99[haproxy]:--} ($(extra "${LAT_P99[haproxy]:--}" "${LAT_P99[direct]:--}")) | ${LAT_P99[direct]:--} | | | | |"
+    for CASE in 100k-keepalive 1k-close; do
+        busy=
+        for p in lvsd lvsd-xdp nftlb haproxy direct; do
+            busy+="$(v DCPU "$p,$CASE")/$(v DSI "$p,$CASE") ($(v PCPU "$p,$CASE"))|"
+        done
+        row " CPU$LVSD_CPU (the director's) busy/softirq % during HTTP $CASE (the peer process's CPU, % of one CPU) " "$busy||||" " same budget: ≤ 100 % of one CPU " ""
+    done
+    row " lvsd's drain rate to the real servers, frames/s on one core (its ring filled while stopped: $DRAIN_FRAMES 60-byte frames of 1024 known UDP flows, counted by nft at their ingress; median of $RUNS), next to the direct UDP ceiling " "$DRAIN_RS||||$(v PPS direct)|||$(ratio "$DRAIN_RS" "$(v PPS direct)")||" " " ""
+    row " lvsd's drain rate to a p-dir ingress drop, frames/s on one core (same, lvsd's transmit alone) " "$DRAIN_PDIR||||$(v PPS direct)|||$(ratio "$DRAIN_PDIR" "$(v PPS direct)")||" " " ""
+    row " connect latency median, µs, idle (extra over direct) " "$(lat_cells LAT_MED)||||" " reported " ""
+    row " connect latency p99, µs, idle (extra over direct) " "$(lat_cells LAT_P99)||||" " reported " ""
+    if [[ -n $HALF_PPS ]]; then
+        row " connect latency median, µs, at half load ($HALF_PPS UDP frames/s through the VIP; extra over direct) " "$(lat_cells LLAT_MED)||||" " reported " ""
+        row " connect latency p99, µs, at half load (extra over direct) " "$(lat_cells LLAT_P99)||||" " p99 extra ≤ 50 µs " " $(met_pair met_lat) "
+        row " the half load: frames/s sent, averaged over the load (% of them delivered to the real servers) " "$(for p in lvsd lvsd-xdp nftlb haproxy direct; do printf '%s (%s %%)|' "$(v LOAD_RATE "$p")" "$(v LOAD_SHARE "$p")"; done)||||" " $HALF_PPS " ""
+    fi
 } >"$TABLE"
 {
-    echo "# figure lvsd/nftlb lvsd/haproxy lvsd/direct"
-    ((SKIP_PPS)) || echo "\"UDP pps\" $(ratio "${PPS[lvsd]:--}" "${PPS[nftlb]:--}") - $(ratio "${PPS[lvsd]:--}" "${PPS[direct]:--}")"
-    for case in "${CASES[@]}"; do
-        echo "\"$case\" $(ratio "${RPS[lvsd,$case]:--}" "${RPS[nftlb,$case]:--}") $(ratio "${RPS[lvsd,$case]:--}" "${RPS[haproxy,$case]:--}") $(ratio "${RPS[lvsd,$case]:--}" "${RPS[direct,$case]:--}")"
-    done
+    echo "# figure lvsd/nftlb lvsd/haproxy lvsd/direct lvsd-xdp/nftlb lvsd-xdp/haproxy"
+    ((SKIP_PPS)) || echo "\"UDP pps\" $(ratios PPS '' '' | tr '|' ' ')"
+    for case in "${CASES[@]}"; do echo "\"$case\" $(ratios RPS '' ",$case" | tr '|' ' ')"; done
 } >"$DAT"
+PLOT="plot \"$DAT\" using 2:xtic(1) title \"lvsd / nftlb\", \"\" using 3 title \"lvsd / haproxy\", \"\" using 4 title \"lvsd / direct\""
+((XDP_OK)) && PLOT+=", \"\" using 5 title \"lvsd-xdp / nftlb\", \"\" using 6 title \"lvsd-xdp / haproxy\""
 gnuplot <<EOF || note "gnuplot failed; the table is still in $TABLE"
-set terminal pngcairo size 900,480 noenhanced
+set terminal pngcairo size 1000,500 noenhanced
 set output "$OUTDIR/ratios.png"
 set title "lvsd relative to its peers (median of $RUNS runs; load $LOAD_START .. $LOAD_END)"
 set style data histograms
@@ -457,7 +612,7 @@ set yrange [0.25:*]
 set grid ytics
 set key top left
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2
-plot "$DAT" using 2:xtic(1) title "lvsd / nftlb", "" using 3 title "lvsd / haproxy", "" using 4 title "lvsd / direct"
+$PLOT
 EOF
 cat "$TABLE"
-note "results in ${OUTDIR#"$ROOT"/}: table.md, ratios.png, http.txt${SKIP_PPS:+}, pps.txt"
+note "results in ${OUTDIR#"$ROOT"/}: table.md, ratios.png, http.txt, pps.txt"
