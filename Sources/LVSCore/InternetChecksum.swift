@@ -21,6 +21,19 @@ public enum InternetChecksum {
         return acc
     }
 
+    /// The same sum over a byte array (control-plane messages such as VRRP adverts, built as
+    /// arrays; the packet path uses the `FrameBytes` form).
+    public static func sum(_ bytes: [UInt8], initial: UInt64 = 0) -> UInt64 {
+        var acc = initial
+        var i = 0
+        while i + 1 < bytes.count {
+            acc &+= UInt64(bytes[i]) << 8 | UInt64(bytes[i + 1])
+            i += 2
+        }
+        if i < bytes.count { acc &+= UInt64(bytes[i]) << 8 }
+        return acc
+    }
+
     /// Folds a wide sum into 16 bits (ones' complement addition with end-around carry).
     @inlinable
     public static func fold(_ wide: UInt64) -> UInt16 {

@@ -47,21 +47,10 @@ public struct VRRPAdvertisement: Sendable, Equatable {
     /// is taken as it is: zero when computing, the sent value when verifying, where a correct
     /// message then sums to zero).
     public static func checksum(_ message: [UInt8], source: IPv4Address, destination: IPv4Address) -> UInt16 {
-        var sum: UInt32 = 0
-        sum += source.value >> 16
-        sum += source.value & 0xFFFF
-        sum += destination.value >> 16
-        sum += destination.value & 0xFFFF
-        sum += UInt32(ipProtocol)
-        sum += UInt32(message.count)
-        var i = 0
-        while i + 1 < message.count {
-            sum += UInt32(message[i]) << 8 | UInt32(message[i + 1])
-            i += 2
-        }
-        if i < message.count { sum += UInt32(message[i]) << 8 }
-        while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
-        return ~UInt16(sum)
+        let pseudoHeader = UInt64(source.value >> 16) + UInt64(source.value & 0xFFFF)
+            + UInt64(destination.value >> 16) + UInt64(destination.value & 0xFFFF)
+            + UInt64(ipProtocol) + UInt64(message.count)
+        return ~InternetChecksum.fold(InternetChecksum.sum(message, initial: pseudoHeader))
     }
 }
 

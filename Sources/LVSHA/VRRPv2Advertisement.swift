@@ -101,15 +101,7 @@ public struct VRRPv2Advertisement: Sendable, Equatable {
     /// The one's-complement checksum of `message` alone (RFC 3768 §5.3.8); a correct
     /// message, checksum field included, sums to zero.
     public static func checksum(_ message: [UInt8]) -> UInt16 {
-        var sum: UInt32 = 0
-        var i = 0
-        while i + 1 < message.count {
-            sum += UInt32(message[i]) << 8 | UInt32(message[i + 1])
-            i += 2
-        }
-        if i < message.count { sum += UInt32(message[i]) << 8 }
-        while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
-        return ~UInt16(sum)
+        ~InternetChecksum.fold(InternetChecksum.sum(message))
     }
 
     /// Decodes the VRRP message of a datagram whose IPv4 part was checked (§7.1 of RFC 3768).

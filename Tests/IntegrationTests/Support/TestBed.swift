@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// One namespace test bed (scripts/testbed.sh): client, director, director2, rs1..rs3 on one bridge.
 /// Built in `init`, removed by `tearDown()` — call it in a `defer` right after creating the bed
@@ -64,5 +65,27 @@ final class TestBed {
             throw IntegrationError(description: "[\(host)] `\(command)` exited \(r.status): \(r.stderr)")
         }
         return r.stdout
+    }
+}
+
+extension TestBed {
+    /// Downloads `bytes` from rs1's blob handler through the VIP and uploads as many random
+    /// bytes through it, and checks both arrive intact (sha256 on either side): the offload
+    /// paths (TSO super-frames, partial checksums) of whatever data path `director` runs.
+    /// `scratch` is a directory the client can write (the director's).
+    func checkBulkTransfersThroughVIP(bytes: Int, scratch: URL, timeout: Double) throws {
+        let expected = try check("rs1", "curl -s http://10.200.0.11/blob/\(bytes) | sha256sum | cut -d' ' -f1")
+        let downloaded = try check("client", "curl -s --max-time \(Int(timeout)) http://10.200.0.100/blob/\(bytes) | sha256sum | cut -d' ' -f1",
+                                   timeout: timeout + 30)
+        #expect(downloaded == expected, "download through the VIP differs from the real server's blob")
+
+        let file = scratch.appendingPathComponent("upload.bin").path
+        try check("client", "head -c \(bytes) /dev/urandom > \(file)")
+        let local = try check("client", "sha256sum \(file) | cut -d' ' -f1").trimmingCharacters(in: .whitespacesAndNewlines)
+        let reply = try check("client", "curl -s --max-time \(Int(timeout)) -X POST --data-binary @\(file) http://10.200.0.100/upload",
+                              timeout: timeout + 30)
+        let fields = reply.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(fields.count == 3 && fields[0].hasPrefix("rs"), "upload reply: \(reply)")
+        #expect(fields.count == 3 && fields[1] == local && fields[2] == "\(bytes)", "upload arrived changed: \(reply) vs \(local)")
     }
 }
