@@ -21,7 +21,9 @@
 #      connect()), closed with RST; median and p99, and the extra over direct; once on an idle
 #      bed and once while trafgen sends 60-byte UDP frames to VIP:9 at half of lvsd's part-1
 #      rate (rs1's MAC for direct; the real servers count and drop them at their ingress).
-#      R batches each; the median of their medians and of their p99s.
+#      R batches each; the median of their medians and of their p99s. The probe also reads its
+#      own run-queue wait around each connect (it shares a CPU with trafgen); a second p99 row
+#      takes that wait out (BENCHMARKS.md, "why lvsd's loaded connect p99 was ~3 ms").
 #   4. lvsd's own capacity (scripts/bench-drain.sh, its own bed): 1024 UDP flows opened, then
 #      lvsd stopped (SIGSTOP) while trafgen puts F frames of those flows (60 bytes) into its RX
 #      ring, then continued; nft counters at the real servers' ingress (and, second figure, at
