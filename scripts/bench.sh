@@ -21,7 +21,9 @@
 #      connect()), closed with RST; median and p99, and the extra over direct; once on an idle
 #      bed and once while trafgen sends 60-byte UDP frames to VIP:9 at half of lvsd's part-1
 #      rate (rs1's MAC for direct; the real servers count and drop them at their ingress).
-#      R batches each; the median of their medians and of their p99s.
+#      R batches each; the median of their medians and of their p99s. The probe also reads its
+#      own run-queue wait around each connect (it shares a CPU with trafgen); a second p99 row
+#      takes that wait out (BENCHMARKS.md, "why lvsd's loaded connect p99 was ~3 ms").
 #   4. lvsd's own capacity (scripts/bench-drain.sh, its own bed): 1024 UDP flows opened, then
 #      lvsd stopped (SIGSTOP) while trafgen puts F frames of those flows (60 bytes) into its RX
 #      ring, then continued; nft counters at the real servers' ingress (and, second figure, at
@@ -270,28 +272,46 @@ done
 
 cat >"$WORK/connlat.py" <<'EOF'
 # Times N sequential TCP connects to HOST:PORT; closes each with RST (no TIME_WAIT pile-up).
-# Prints "median_us p99_us failures".
+# Also reads this thread's run-queue wait (schedstat field 2: time runnable but not running)
+# around each connect: on a CPU shared with the load generator the probe itself may wait
+# milliseconds for the CPU after the SYN-ACK arrived, which is no part of the path measured.
+# Prints "median_us p99_us failures median_us p99_us", the last two with that wait taken out
+# ("-" where the kernel has no schedstat).
 import socket, struct, sys, time
 host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-times, failures = [], 0
+def run_delay():
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+times, own, failures = [], [], 0
 for _ in range(n):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.settimeout(2)
+    w0 = run_delay()
     t0 = time.perf_counter()
     try:
         s.connect((host, port))
-        times.append(time.perf_counter() - t0)
+        t = time.perf_counter() - t0
+        w1 = run_delay()
+        times.append(t)
+        if w0 is not None and w1 is not None:
+            own.append(max(0.0, t - (w1 - w0)))
     except OSError:
         failures += 1
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
-times.sort()
+def mid_p99(v):
+    if not v or len(v) != len(times):
+        return "- -"
+    v = sorted(v)
+    return "%.0f %.0f" % (v[len(v) // 2] * 1e6, v[min(len(v) - 1, int(len(v) * 0.99))] * 1e6)
 if not times:
-    print("- - %d" % failures)
+    print("- - %d - -" % failures)
 else:
-    med = times[len(times) // 2]
-    p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-    print("%.0f %.0f %d" % (med * 1e6, p99 * 1e6, failures))
+    m, p = mid_p99(times).split()
+    print("%s %s %d %s" % (m, p, failures, mid_p99(own)))
 EOF
 
 # --------------------------------------------------------------- CPU accounting
@@ -406,16 +426,17 @@ wrk_once() {  # url close(0/1)
         }' <<<"$out"
 }
 
-# R batches of C connects -> the median of their medians and of their p99s, and the failures.
-latency_batches() {  # host per-batch-timeout -> "median p99 failures"
-    local r m p f meds= p99s= fails=0
+# R batches of C connects -> the median of their medians and of their p99s, and the failures;
+# then the same two with the probe's own run-queue wait taken out (see connlat.py).
+latency_batches() {  # host per-batch-timeout -> "median p99 failures median-own p99-own"
+    local r m p f mo po meds= p99s= omeds= op99s= fails=0
     for ((r = 1; r <= RUNS; r++)); do
-        read -r m p f < <(client timeout "$2" python3 "$WORK/connlat.py" "$1" "$HTTP_BENCH_PORT" "$CONNECTS" ||
-            echo "- - $CONNECTS")
-        meds+=" $m" p99s+=" $p" fails=$((fails + f))
-        echo "$1 batch $r: median $m us, p99 $p us, failures $f" >>"$WORK/connlat.log"
+        read -r m p f mo po < <(client timeout "$2" python3 "$WORK/connlat.py" "$1" "$HTTP_BENCH_PORT" "$CONNECTS" ||
+            echo "- - $CONNECTS - -")
+        meds+=" $m" p99s+=" $p" omeds+=" $mo" op99s+=" $po" fails=$((fails + f))
+        echo "$1 batch $r: median $m us, p99 $p us, failures $f; without the probe's own CPU wait: median $mo us, p99 $po us" >>"$WORK/connlat.log"
     done
-    echo "$(median <<<"$meds") $(median <<<"$p99s") $fails"
+    echo "$(median <<<"$meds") $(median <<<"$p99s") $fails $(median <<<"$omeds") $(median <<<"$op99s")"
 }
 
 # The part-3 background load: 60-byte UDP frames to VIP:9 (new source port each) at HALF_PPS,
@@ -429,7 +450,7 @@ load_start() {  # dst-mac
 }
 
 CASES=(1k-keepalive 1k-close 100k-keepalive 100k-close)
-declare -A RPS=() DCPU=() DSI=() PCPU=() LAT_MED=() LAT_P99=() LAT_FAIL=() LLAT_MED=() LLAT_P99=() LLAT_FAIL=() LOAD_RATE=() LOAD_SHARE=()
+declare -A RPS=() DCPU=() DSI=() PCPU=() LAT_MED=() LAT_P99=() LAT_FAIL=() LLAT_MED=() LLAT_P99=() LLAT_FAIL=() LAT_P99_OWN=() LLAT_P99_OWN=() LOAD_RATE=() LOAD_SHARE=()
 say "SwiftLVS benchmark suite, $(date -u '+%Y-%m-%d %H:%M:%S UTC'); bed $BED; load average at start $LOAD_START; autogroup: $(cat /proc/self/autogroup 2>/dev/null || echo none)"
 say "machine: $NCPU CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r); git $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown)"
 say "placement: director CPU $LVSD_CPU (lvsd, haproxy: taskset, haproxy nbthread 1); wrk, nginx, the load generator and the probes on CPU(s) $OTHER_CPUS, for every peer"
@@ -466,9 +487,9 @@ for peer in "${PEERS[@]}"; do
             "$peer" "$case" "${RPS[$peer,$case]}" "$runs" "$LVSD_CPU" "${DCPU[$peer,$case]}" "${DSI[$peer,$case]}" \
             "$peer" "${PCPU[$peer,$case]}")"
     done
-    read -r m p f < <(latency_batches "$TARGET_HOST" $((CONNECTS * 2 + 30)))
-    LAT_MED[$peer]=$m LAT_P99[$peer]=$p LAT_FAIL[$peer]=$f
-    say "$(printf '%-8s connect latency, idle: median %s us, p99 %s us, failures %s' "$peer" "$m" "$p" "$f")"
+    read -r m p f mo po < <(latency_batches "$TARGET_HOST" $((CONNECTS * 2 + 30)))
+    LAT_MED[$peer]=$m LAT_P99[$peer]=$p LAT_FAIL[$peer]=$f LAT_P99_OWN[$peer]=$po
+    say "$(printf '%-8s connect latency, idle: median %s us, p99 %s us, failures %s; without the probe'"'"'s own CPU wait: median %s us, p99 %s us' "$peer" "$m" "$p" "$f" "$mo" "$po")"
     # Loaded: not for haproxy (its handshake ends on the director, and the UDP load has no
     # VIP to go to there).
     if [[ -n $HALF_PPS && $peer != haproxy ]]; then
@@ -478,7 +499,7 @@ for peer in "${PEERS[@]}"; do
         r0=$(rs_load_count) x0=$(client_tx) t0=$EPOCHREALTIME
         load_start "$LOAD_MAC"
         sleep "$LOAD_WARMUP_S"
-        read -r m p f < <(latency_batches "$TARGET_HOST" $(((LOAD_MAX_S - LOAD_WARMUP_S - 5) / RUNS)))
+        read -r m p f mo po < <(latency_batches "$TARGET_HOST" $(((LOAD_MAX_S - LOAD_WARMUP_S - 5) / RUNS)))
         alive=1
         kill -0 "$TPID" 2>/dev/null || alive=0
         stop_pid "$TPID"; TPID=
@@ -490,11 +511,11 @@ for peer in "${PEERS[@]}"; do
         if ((!alive)); then
             say "$peer: the background load ended before the connects did (trafgen's bound or an error): loaded latency discarded"
             sed 's/^/    /' "$WORK/load.log" >&2
-            m=- p=- f=-
+            m=- p=- f=- mo=- po=-
         fi
-        LLAT_MED[$peer]=$m LLAT_P99[$peer]=$p LLAT_FAIL[$peer]=$f
-        say "$(printf '%-8s connect latency under load (%s frames/s asked, %s sent on average, %s %% of them delivered to the servers): median %s us, p99 %s us, failures %s' \
-            "$peer" "$HALF_PPS" "${LOAD_RATE[$peer]}" "${LOAD_SHARE[$peer]}" "$m" "$p" "$f")"
+        LLAT_MED[$peer]=$m LLAT_P99[$peer]=$p LLAT_FAIL[$peer]=$f LLAT_P99_OWN[$peer]=$po
+        say "$(printf '%-8s connect latency under load (%s frames/s asked, %s sent on average, %s %% of them delivered to the servers): median %s us, p99 %s us, failures %s; without the probe'"'"'s own CPU wait: median %s us, p99 %s us' \
+            "$peer" "$HALF_PPS" "${LOAD_RATE[$peer]}" "${LOAD_SHARE[$peer]}" "$m" "$p" "$f" "$mo" "$po")"
     fi
     teardown_peer "$peer"
 done
@@ -585,9 +606,11 @@ lat_cells() {  # array -> five cells "value (extra over direct)"
     row " lvsd's drain rate to a p-dir ingress drop, frames/s on one core (same, lvsd's transmit alone) " "$DRAIN_PDIR||||$(v PPS direct)|||$(ratio "$DRAIN_PDIR" "$(v PPS direct)")||" " " ""
     row " connect latency median, µs, idle (extra over direct) " "$(lat_cells LAT_MED)||||" " reported " ""
     row " connect latency p99, µs, idle (extra over direct) " "$(lat_cells LAT_P99)||||" " reported " ""
+    row " connect latency p99, µs, idle, the probe's own wait for its CPU taken out (extra over direct) " "$(lat_cells LAT_P99_OWN)||||" " reported " ""
     if [[ -n $HALF_PPS ]]; then
         row " connect latency median, µs, at half load ($HALF_PPS UDP frames/s through the VIP; extra over direct) " "$(lat_cells LLAT_MED)||||" " reported " ""
         row " connect latency p99, µs, at half load (extra over direct) " "$(lat_cells LLAT_P99)||||" " p99 extra ≤ 50 µs " " $(met_pair met_lat) "
+        row " connect latency p99, µs, at half load, the probe's own wait for its CPU taken out (extra over direct) " "$(lat_cells LLAT_P99_OWN)||||" " reported " ""
         row " the half load: frames/s sent, averaged over the load (% of them delivered to the real servers) " "$(for p in lvsd lvsd-xdp nftlb haproxy direct; do printf '%s (%s %%)|' "$(v LOAD_RATE "$p")" "$(v LOAD_SHARE "$p")"; done)||||" " $HALF_PPS " ""
     fi
 } >"$TABLE"
