@@ -10,8 +10,10 @@
 #   LVSD_BIN=/path/to/lvsd   use this binary instead of building one (and LVSADM_BIN for lvsadm)
 #   DEMO_STREAMS=40          number of streams (2..200)
 # Exit status: 0 when the backup took over, the returning master preempted after pulling the
-# table, and every stream answered throughout (no error, no gap over 2 s, one real server
-# each); 1 otherwise.
+# table, and every stream answered throughout (no error, one real server each, no pause longer
+# than TCP needs to get through the takeover: 2 × the master down interval + 0.4 s, about 4 s
+# here, because a request lost while no director answers is retransmitted with exponential
+# backoff); 1 otherwise.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -182,16 +184,21 @@ wait_file "$WORK/result.json"
 
 say ""
 say "Streams (each: requests every 100 ms through the VIP, across both failovers):"
-summary=$(python3 - "$WORK/result.json" "$STREAMS" <<'EOF'
+# The longest pause a stream may see: a request lost during the takeover is retransmitted with
+# exponential backoff, so the first retransmission after the takeover comes at most about one
+# more takeover later (the tests' SyncFailoverTests.survivableGap says the same).
+master_down=$(awk 'BEGIN { printf "%.3f", 3 * 0.5 + (256 - 100) * 0.5 / 256 }')
+max_gap=$(awk -v m="$master_down" 'BEGIN { printf "%.2f", 2 * m + 0.4 }')
+summary=$(python3 - "$WORK/result.json" "$STREAMS" "$max_gap" <<'EOF'
 import json, sys
-results, wanted = json.load(open(sys.argv[1])), int(sys.argv[2])
-broken = [r for r in results if r["error"] or len(r["servers"]) != 1 or r["gap"] > 2.0]
+results, wanted, max_gap = json.load(open(sys.argv[1])), int(sys.argv[2]), float(sys.argv[3])
+broken = [r for r in results if r["error"] or len(r["servers"]) != 1 or r["gap"] > max_gap]
 worst = max((r["gap"] for r in results), default=0)
 per = {}
 for r in results:
     for s in r["servers"]:
         per[s] = per.get(s, 0) + 1
-print("  %d of %d streams kept going on the real server they started on; longest gap %.2f s" % (len(results) - len(broken), wanted, worst))
+print("  %d of %d streams kept going on the real server they started on; longest gap %.2f s (at most %.2f s expected)" % (len(results) - len(broken), wanted, worst, max_gap))
 print("  streams per real server: " + ", ".join("%s %d" % kv for kv in sorted(per.items())))
 for r in broken[:10]:
     print("  broken: port %d: servers %s, gap %.2f s, %s" % (r["port"], r["servers"], r["gap"], r["error"]))

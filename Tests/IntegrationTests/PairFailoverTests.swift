@@ -121,7 +121,8 @@ struct PairFailoverTests {
 
         _ = FileManager.default.createFile(atPath: work.appendingPathComponent("stop").path, contents: nil)
         try SyncFailoverTests.waitFor(work.appendingPathComponent("result.json"), seconds: 30, what: "the client's result")
-        let (reported, failures) = try SyncFailoverTests.streamFailures(work, servers: onMaster)
+        let (reported, failures) = try SyncFailoverTests.streamFailures(
+            work, servers: onMaster, maximumGap: SyncFailoverTests.survivableGap(outage: Self.masterDownInterval(priority: 100)))
         #expect(reported == 100)
         #expect(failures.isEmpty, "\(failures.count) of 100 streams broke:\n\(failures.prefix(20).joined(separator: "\n"))\nsecond:\n\(second.log)\nreturned:\n\(returned.log)")
         // Both takeovers really carried traffic: the second director forwarded while it was
