@@ -56,7 +56,7 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
     // only (after start); the control thread reads `status` and sets `stopRequested`.
     var machine: VRRPStateMachine
     let socket: VRRPSocket
-    let filter: VRRPReceiveFilter
+    var filter: VRRPReceiveFilter
     let hooks: VRRPHooks
     let wakeup: Int32
     let stopRequested = Atomic<Bool>(false)
@@ -66,10 +66,15 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
     var nextAnnouncementAt: UInt64?
     var children: [pid_t] = []
 
-    public var configuration: VRRPInstanceConfiguration { machine.configuration }
+    /// The configuration the instance started with (its name, interface and router id never
+    /// change; a reload's other settings are in `machine`, read on the instance's thread only).
+    public let configuration: VRRPInstanceConfiguration
+    /// A reloaded configuration waiting for the instance's thread (`reconfigure`).
+    let pendingConfiguration = Mutex<VRRPInstanceConfiguration?>(nil)
 
     public init(configuration: VRRPInstanceConfiguration, interface: NetworkInterface, hooks: VRRPHooks) throws(SystemError) {
         socket = try VRRPSocket(interface: interface, unicastSource: configuration.unicastSource)
+        self.configuration = configuration
         machine = VRRPStateMachine(configuration: configuration, primaryAddress: socket.source)
         machine.mayPreempt = hooks.mayPreempt
         filter = VRRPReceiveFilter(configuration: configuration, localAddress: socket.source)
@@ -106,7 +111,37 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
         thread = nil
     }
 
-    var trackedInterfaces: [String] { [socket.interface.name] + configuration.trackInterfaces }
+    /// Hands a reloaded configuration (SIGHUP) to the instance's thread, which applies it
+    /// between two events without leaving its state. False, and nothing changes, when it is
+    /// not the same instance (another name, interface, router id, version or peers): that
+    /// needs a restart.
+    public func reconfigure(_ new: VRRPInstanceConfiguration) -> Bool {
+        guard VRRPStateMachine(configuration: configuration, primaryAddress: socket.source).canReconfigure(to: new) else {
+            return false
+        }
+        pendingConfiguration.withLock { $0 = new }
+        var one: UInt64 = 1
+        _ = write(wakeup, &one, 8)
+        return true
+    }
+
+    /// On the instance's thread: the reloaded configuration, if one is waiting.
+    func applyPendingConfiguration(now: UInt64) {
+        guard let new = pendingConfiguration.withLock({ pending -> VRRPInstanceConfiguration? in
+            defer { pending = nil }
+            return pending
+        }) else { return }
+        var drain: UInt64 = 0
+        _ = read(wakeup, &drain, 8)
+        let old = machine.configuration
+        guard new != old else { return }
+        filter = VRRPReceiveFilter(configuration: new, localAddress: socket.source)
+        let actions = machine.reconfigure(new, now: now)
+        hooks.log("VRRP \(new.name): reloaded in state \(machine.state.rawValue): priority \(old.priority) -> \(new.priority), advert_int \(Double(new.advertIntervalCentiseconds) / 100) s, \(new.preempt ? "preempt" : "nopreempt")")
+        execute(actions, now: now)
+    }
+
+    var trackedInterfaces: [String] { [socket.interface.name] + machine.configuration.trackInterfaces }
 
     func linksUp() -> Bool { trackedInterfaces.allSatisfy(VRRPSocket.linkIsUp) }
 
@@ -131,6 +166,7 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
             }
             if stopRequested.load(ordering: .acquiring) { break }
             now = Linux.monotonicNanos()
+            applyPendingConfiguration(now: now)
             while let datagram = socket.receive() { receive(datagram, now: now) }
             if now >= nextLinkCheck {
                 nextLinkCheck = now &+ 100_000_000
@@ -147,7 +183,7 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
             if let g = nextAnnouncementAt, now >= g {
                 nextAnnouncementAt = nil
                 if machine.state == .master {
-                    for _ in 0..<c.garpMasterRepeat { hooks.announce() }
+                    for _ in 0..<machine.configuration.garpMasterRepeat { hooks.announce() }
                 }
             }
             reapChildren()
@@ -176,7 +212,7 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
         for action in actions {
             switch action {
             case .sendAdvertisement(let priority):
-                let c = configuration
+                let c = machine.configuration
                 let advert = VRRPMessage.advertisement(for: c, priority: priority)
                 let destinations = c.unicastPeers.isEmpty ? [VRRPInstanceConfiguration.multicastGroup] : c.unicastPeers
                 for d in destinations where socket.send(advert, to: d) {
@@ -189,7 +225,7 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
     }
 
     func enter(_ state: VRRPState, now: UInt64) {
-        let c = configuration
+        let c = machine.configuration
         let was = status.withLock { s -> VRRPState in
             let old = s.state
             s.state = state

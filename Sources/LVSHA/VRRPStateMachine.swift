@@ -35,7 +35,7 @@ public enum VRRPEvent: Sendable, Equatable {
 /// on any monotonic clock), and what to do comes back as `VRRPAction`s. It keeps one timer,
 /// `deadline`; the caller delivers `.timerExpired` once the clock reaches it.
 public struct VRRPStateMachine: Sendable {
-    public let configuration: VRRPInstanceConfiguration
+    public private(set) var configuration: VRRPInstanceConfiguration
     /// The local primary address, the tie-break between equal priorities (§6.4.3).
     public let primaryAddress: IPv4Address
     public private(set) var state: VRRPState = .initialize
@@ -138,6 +138,37 @@ public struct VRRPStateMachine: Sendable {
             }
             return []
         case (.backup, .startup), (.master, .startup), (_, .interfaceUp):
+            return []
+        }
+    }
+
+    /// Whether `new` can replace the running configuration in place (SIGHUP): the same instance
+    /// on the same interface and virtual router, speaking the same version to the same peers.
+    /// Anything else is another instance, which only a restart brings up.
+    public func canReconfigure(to new: VRRPInstanceConfiguration) -> Bool {
+        new.name == configuration.name && new.interface == configuration.interface
+            && new.virtualRouterID == configuration.virtualRouterID && new.version == configuration.version
+            && new.unicastSource == configuration.unicastSource && new.unicastPeers == configuration.unicastPeers
+    }
+
+    /// Applies a reloaded configuration without leaving the current state, as keepalived's
+    /// reload keeps a running instance's state: a master announces a changed priority or
+    /// interval at once (a backup with a higher priority and preempt then takes over at its
+    /// next timer, a lower one keeps waiting); a backup uses its new priority from the next
+    /// advert on (and, with v2, its new interval for the master down interval). The caller
+    /// checked `canReconfigure(to:)`.
+    public mutating func reconfigure(_ new: VRRPInstanceConfiguration, now: UInt64) -> [VRRPAction] {
+        let old = configuration
+        configuration = new
+        if new.preemptDelaySeconds != old.preemptDelaySeconds { preemptAllowedAt = nil }
+        switch state {
+        case .master where new.priority != old.priority || new.advertIntervalCentiseconds != old.advertIntervalCentiseconds:
+            deadline = now &+ advertInterval
+            return [.sendAdvertisement(priority: priority)]
+        case .backup where new.version == .v2:
+            masterAdvertInterval = new.advertIntervalCentiseconds
+            return []
+        default:
             return []
         }
     }

@@ -47,6 +47,9 @@ struct Director {
     /// Asked by the VRRP instance before it preempts a lower-priority master (e.g. "has sync
     /// pulled the whole connection table yet?"); always yes by default.
     var mayPreempt: @Sendable () -> Bool = { true }
+    /// Reads the VRRP instance lvsd runs from a reloaded keepalived.conf (LVSDaemon's
+    /// `vrrpInstance(keepalived:)`: --vrrp-config if given, else the file's own blocks).
+    var readVRRP: ((KeepalivedConfiguration) throws(ConfigurationError) -> VRRPInstanceConfiguration?)?
 
     func run() throws {
         var backendName = DataPlaneBackend.afPacket.rawValue
@@ -195,7 +198,7 @@ struct Director {
                 }
             case SIGHUP:
                 if let configPath {
-                    reload(configPath, monitor: monitor)
+                    reload(configPath, monitor: monitor, vrrp: vrrpRunner)
                 } else {
                     Log.warning("SIGHUP: lvsd was started without --config, so there is no file to reload; change the table with lvsadm (it is saved and restored)")
                 }
@@ -282,25 +285,44 @@ struct Director {
 
     /// SIGHUP with --config: read the file again and switch to it as one table batch; on any
     /// error, say where and keep the running configuration.
-    func reload(_ path: String, monitor: HealthMonitor) {
+    /// SIGHUP: the file is applied whole or not at all. Its VRRP instance is read first (an
+    /// error there keeps everything as it runs), then the table and checks change as one
+    /// batch, then the running VRRP instance takes the new settings in place — priority,
+    /// advert_int, preempt, preempt_delay, VIPs, authentication, tracked interfaces, notify
+    /// scripts, GARP — without leaving its state, as keepalived's reload keeps a running
+    /// instance. Another instance (name, interface, router id, version, unicast peers), or
+    /// VRRP where none ran, needs a restart: lvsd says so and keeps VRRP as it runs.
+    func reload(_ path: String, monitor: HealthMonitor, vrrp runner: VRRPInstanceRunner?) {
         Log.info("SIGHUP: reloading \(path)")
         let next: KeepalivedConfiguration
+        var nextVRRP: VRRPInstanceConfiguration?
         do {
             next = try KeepalivedLoader.load(path)
+            if runner != nil || !next.vrrpInstances.isEmpty { nextVRRP = try readVRRP?(next) }
         } catch {
             Log.error("reload: \(error.description); keeping the running configuration")
             return
         }
         for warning in next.warnings { Log.warning(warning.description) }
-        if keepalived?.vrrpInstances != next.vrrpInstances || keepalived?.vrrpVersion?.version != next.vrrpVersion?.version {
-            Log.warning("reload: the vrrp_instance blocks (or vrrp_version) changed; VRRP keeps running as started (restart lvsd to apply them, the peer takes over meanwhile)")
-        }
         do {
             let commands = try monitor.reload(to: next)
             let servers = next.director.services.reduce(0) { $0 + $1.realServers.count }
             Log.info("reloaded \(path): \(next.director.services.count) virtual services, \(servers) real servers; \(commands.count) table change\(commands.count == 1 ? "" : "s")")
         } catch {
             Log.error("reload of \(path): \(error); keeping the running configuration")
+            return
+        }
+        switch (runner, nextVRRP) {
+        case (nil, nil):
+            break
+        case (nil, let added?):
+            Log.warning("reload: vrrp_instance \(added.name) is new; lvsd started without VRRP and keeps owning the VIPs (restart lvsd to run it)")
+        case (let runner?, nil):
+            Log.warning("reload: vrrp_instance \(runner.configuration.name) is gone from the file; VRRP keeps running as started (restart lvsd to stop it)")
+        case (let runner?, let changed?):
+            if !runner.reconfigure(changed) {
+                Log.warning("reload: vrrp_instance \(changed.name): a different instance (name, interface, virtual_router_id, version or unicast peers changed); VRRP keeps running as started (restart lvsd to apply it, the peer takes over meanwhile)")
+            }
         }
     }
 

@@ -290,6 +290,8 @@ struct LVSDaemon: ParsableCommand {
                                 ringFrames: ringFrames, batch: batch, settings: settings, socketPath: socketPath,
                                 savedTable: savedTable, keepalived: keepalived, configPath: config, vrrp: vrrp)
         director.syncAtStart = sync
+        let command = self
+        director.readVRRP = { next throws(ConfigurationError) in try command.vrrpInstance(keepalived: next) }
         director.busyPoll = busyPoll
         director.kernelDrop = kernelDrop
         director.backend = DataPlaneBackend(rawValue: backend) ?? .afPacket
