@@ -10,6 +10,25 @@ import Testing
 struct PairFailoverTests {
     static let advertInterval = 0.5
 
+    /// The bed's service in keepalived.conf: rr over the three real servers, DR (shared with
+    /// VRRPReloadTests).
+    static let virtualServer = """
+        virtual_server 10.200.0.100 80 {
+            lb_algo rr
+            lb_kind DR
+            protocol TCP
+            real_server 10.200.0.11 80 {
+                weight 1
+            }
+            real_server 10.200.0.12 80 {
+                weight 1
+            }
+            real_server 10.200.0.13 80 {
+                weight 1
+            }
+        }
+        """
+
     /// keepalived.conf for one director of the pair: the service, the VRRP instance and the
     /// sync daemon that follows it.
     static func config(priority: Int) -> String {
@@ -28,20 +47,7 @@ struct PairFailoverTests {
                 10.200.0.100
             }
         }
-        virtual_server 10.200.0.100 80 {
-            lb_algo rr
-            lb_kind DR
-            protocol TCP
-            real_server 10.200.0.11 80 {
-                weight 1
-            }
-            real_server 10.200.0.12 80 {
-                weight 1
-            }
-            real_server 10.200.0.13 80 {
-                weight 1
-            }
-        }
+        \(virtualServer)
 
         """
     }

@@ -19,17 +19,7 @@ struct VRRPReloadTests {
                 10.200.0.100
             }
         }
-        virtual_server 10.200.0.100 80 {
-            lb_algo rr
-            lb_kind DR
-            protocol TCP
-            real_server 10.200.0.11 80 {
-                weight 1
-            }
-            real_server 10.200.0.12 80 {
-                weight 1
-            }
-        }
+        \(PairFailoverTests.virtualServer)
 
         """
     }
