@@ -84,13 +84,8 @@ struct PairFailoverTests {
         #expect(servers?.count == 3 && servers?.allSatisfy { $0["up"] as? Bool == true } == true, "\(String(describing: health))")
 
         // 100 streams through the VIP, opened while the first director is master.
-        let work = first.directory.appendingPathComponent("streams")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let work = try SyncFailoverTests.openStreams(bed, in: first.directory, first: 50, second: 50, seconds: 120)
         defer { _ = FileManager.default.createFile(atPath: work.appendingPathComponent("stop").path, contents: nil) }
-        _ = FileManager.default.createFile(atPath: work.appendingPathComponent("go").path, contents: nil)
-        try bed.background("client", "python3 \(SyncFailoverTests.streamsScript.path) \(TestBed.vip) 50 50 \(work.path) 120",
-                           log: work.appendingPathComponent("client.log").path)
-        try SyncFailoverTests.waitFor(work.appendingPathComponent("ready"), seconds: 30, what: "100 streams")
         let (onMaster, onBackup) = try SyncFailoverTests.waitForSynced(master: first, backup: second, count: 100, seconds: 10)
         #expect(onMaster.count == 100)
         #expect(onBackup.count == 100, "synced entries on the backup: \(onBackup.count)\n\(second.log)")

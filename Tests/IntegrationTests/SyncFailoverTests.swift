@@ -32,6 +32,25 @@ struct SyncFailoverTests {
         return result
     }
 
+    /// Opens `first` + `second` keep-alive streams (streams.py) from the client through the VIP
+    /// in `directory`/streams, started at once ("go"), bounded by `seconds`, and waits until
+    /// they are all open. Returns the streams' directory; the caller creates its "stop" file
+    /// (in a defer) to end them. On failure the streams are stopped here.
+    static func openStreams(_ bed: TestBed, in directory: URL, first: Int, second: Int, seconds: Int) throws -> URL {
+        let work = directory.appendingPathComponent("streams")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: work.appendingPathComponent("go").path, contents: nil)
+        do {
+            try bed.background("client", "python3 \(streamsScript.path) \(TestBed.vip) \(first) \(second) \(work.path) \(seconds)",
+                               log: work.appendingPathComponent("client.log").path)
+            try waitFor(work.appendingPathComponent("ready"), seconds: 30, what: "\(first + second) streams")
+        } catch {
+            _ = FileManager.default.createFile(atPath: work.appendingPathComponent("stop").path, contents: nil)
+            throw error
+        }
+        return work
+    }
+
     static func waitFor(_ file: URL, seconds: Double, what: String) throws {
         let deadline = Date().addingTimeInterval(seconds)
         while !FileManager.default.fileExists(atPath: file.path) {
@@ -193,13 +212,8 @@ extension SyncFailoverTests {
             == "master sync daemon (mcast=eth0, syncid=7, maxlen=1472, group=10.200.0.3, port=8848, ttl=1)\n")
 
         try bed.check("client", "ip neigh replace \(TestBed.vip) lladdr \(TestBed.directorMAC) dev eth0 nud permanent")
-        let work = master.directory.appendingPathComponent("streams")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let work = try Self.openStreams(bed, in: master.directory, first: 10, second: 10, seconds: 60)
         defer { _ = FileManager.default.createFile(atPath: work.appendingPathComponent("stop").path, contents: nil) }
-        _ = FileManager.default.createFile(atPath: work.appendingPathComponent("go").path, contents: nil)
-        try bed.background("client", "python3 \(Self.streamsScript.path) \(TestBed.vip) 10 10 \(work.path) 60",
-                           log: work.appendingPathComponent("client.log").path)
-        try Self.waitFor(work.appendingPathComponent("ready"), seconds: 20, what: "20 streams")
         let (onMaster, onBackup) = try Self.waitForSynced(master: master, backup: backup, count: 20, seconds: 5)
         #expect(onMaster.count == 20)
         #expect(onBackup.count == 20, "backup entries: \(onBackup.count)\n\(backup.log)")
