@@ -31,12 +31,16 @@ public struct DataPlaneSnapshot: Sendable {
     public var vipConflict: VIPConflict?
     /// With several workers: each one's share (empty with one, whose share is the whole).
     public var workers: [WorkerShare] = []
+    /// How long frames waited in the receive ring (the worker's, or all workers' merged); nil
+    /// with AF_XDP, whose descriptors carry no receive time.
+    public var ringWait: RingWait?
 
     /// One worker's part of a merged snapshot: its shard's connections and its traffic.
     public struct WorkerShare: Sendable {
         public var connections: Int
         public var receivedFrames: UInt64
         public var forwardedFrames: UInt64
+        public var ringWait: RingWait?
     }
 
     public init() {}
@@ -48,8 +52,9 @@ public struct DataPlaneSnapshot: Sendable {
         guard parts.count > 1 else { return total }
         total.workers = parts.map {
             WorkerShare(connections: $0.connections, receivedFrames: $0[.receivedFrames],
-                        forwardedFrames: $0[.forwardedFrames])
+                        forwardedFrames: $0[.forwardedFrames], ringWait: $0.ringWait)
         }
+        total.ringWait = RingWait.merging(parts.compactMap(\.ringWait))
         for part in parts.dropFirst() {
             for i in total.counters.indices where i < part.counters.count { total.counters[i] &+= part.counters[i] }
             total.connections += part.connections
@@ -104,7 +109,8 @@ public struct DataPlaneSnapshot: Sendable {
 
     /// The snapshot as one JSON object (hand-written: the daemon stays free of Foundation).
     /// The stats file: `backend` (the data path in use, "af_packet" or "af_xdp", when the caller
-    /// knows it), the data plane's counters, services and workers, then `sections`
+    /// knows it), the data plane's counters, services, ring wait (`ring_wait_us`, null with
+    /// AF_XDP) and workers (each with its own ring wait), then `sections`
     /// (already-encoded members such as lvsd's `"vrrp"`, `"sync"` and `"health"`) in order.
     public func json(backend: String? = nil, sections: [(name: String, value: String)] = []) -> String {
         func q(_ s: String) -> String { "\"" + s + "\"" }
@@ -135,10 +141,11 @@ public struct DataPlaneSnapshot: Sendable {
             return o
         }.joined(separator: ",")
         out += "\n  ]"
+        out += ",\n  \"ring_wait_us\": \(ringWait?.json ?? "null")"
         if !workers.isEmpty {
             out += ",\n  \"workers\": ["
             out += workers.enumerated().map { i, w in
-                "\n    {\"worker\": \(i), \"connections\": \(w.connections), \"rx_frames\": \(w.receivedFrames), \"forwarded_frames\": \(w.forwardedFrames)}"
+                "\n    {\"worker\": \(i), \"connections\": \(w.connections), \"rx_frames\": \(w.receivedFrames), \"forwarded_frames\": \(w.forwardedFrames), \"ring_wait_us\": \(w.ringWait?.json ?? "null")}"
             }.joined(separator: ",")
             out += "\n  ]"
         }

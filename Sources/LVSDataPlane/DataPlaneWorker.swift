@@ -215,8 +215,9 @@ public final class DataPlaneWorker: @unchecked Sendable {
         _ = write(shared.wakeup, &one, 8)
     }
 
-    /// Runs the queued jobs (on the worker thread).
-    func runJobs() {
+    /// Runs the queued jobs (on the worker thread); true if there were any (the caller then
+    /// publishes, so a change shows in the stats at once).
+    func runJobs() -> Bool {
         let jobs = shared.jobs.withLock { list -> [WorkerJob] in
             let taken = list
             list.removeAll()
@@ -227,7 +228,7 @@ public final class DataPlaneWorker: @unchecked Sendable {
         _ = read(shared.wakeup, &drain, 8)
         let context = WorkerContext(engine: engine, worker: self)
         for job in jobs { job.run(context) }
-        if !jobs.isEmpty { publish() }
+        return !jobs.isEmpty
     }
 
     // MARK: - The loop
@@ -243,10 +244,13 @@ public final class DataPlaneWorker: @unchecked Sendable {
         } else {
             loop(packetRing, alsoARP: false)
         }
-        // Whoever still waits for a job gets an answer rather than a timeout.
-        runJobs()
-        publish()
     }
+
+    /// Empty `--busy-poll` turns between two clock readings. An empty turn costs tens of
+    /// nanoseconds, so the clock the housekeeping goes by (100 ms ticks, the once-a-second
+    /// publishing, ARP and expiry) is at most a few microseconds stale; a turn that finds frames
+    /// always reads it afresh before handling them.
+    static let idleTurnsPerClockRead = 64
 
     /// The loop over `ring`; with `alsoARP` (the AF_XDP backend) the AF_PACKET ring is read
     /// too, each turn, for ARP.
@@ -266,14 +270,35 @@ public final class DataPlaneWorker: @unchecked Sendable {
         if engine.ownsVirtualAddresses { announceVirtualAddresses() }
         var neighborUpdatesHandedOver = UInt64.max
         let secondFD: Int32 = alsoARP ? packetRing.pollDescriptor : -1
+        // In locals, not properties of this class: a class property's access on every turn
+        // goes through Swift's dynamic exclusivity check (a runtime call), which a busy-polling
+        // worker would pay millions of times a second for nothing.
+        let spin = busyPoll
+        var idleTurns = 0
+        /// The ring wait of this worker's turns (nil in what it publishes when the ring does
+        /// not stamp frames: AF_XDP).
+        var ringWait = RingWait()
+        let measureWait = Ring.stampsFrames
 
         while !shared.stopRequested.load(ordering: .relaxed) {
-            if shared.pendingJobs.load(ordering: .acquiring) > 0 { runJobs() }
-            now = Linux.monotonicNanos()
-            // Read once a batch: a job (the only writer) runs between batches.
-            let owns = engine.ownsVirtualAddresses
-            var pending = drain(ring, now: now, owns: owns)
-            if alsoARP { pending += drain(packetRing, now: now, owns: owns) }
+            if shared.pendingJobs.load(ordering: .acquiring) > 0 && runJobs() {
+                publish(ringWait: measureWait ? ringWait : nil)
+            }
+            // `drain` reads the clock into `now` when it finds frames (`fresh`).
+            var fresh = false
+            var pending = drain(ring, now: &now, fresh: &fresh, measureWait: measureWait, ringWait: &ringWait)
+            if alsoARP {
+                pending += drain(packetRing, now: &now, fresh: &fresh, measureWait: false, ringWait: &ringWait)
+            }
+            if !fresh {
+                // An empty turn. Sleeping in poll() is far dearer than a clock read; spinning,
+                // every `idleTurnsPerClockRead`-th turn reads it.
+                idleTurns &+= 1
+                if !spin || idleTurns >= Self.idleTurnsPerClockRead {
+                    now = Linux.monotonicNanos()
+                    idleTurns = 0
+                }
+            }
 
             if now >= nextTick {
                 housekeeping(ring, now: now, sweepBudget: sweepBudget)
@@ -298,10 +323,11 @@ public final class DataPlaneWorker: @unchecked Sendable {
             if now >= nextPublish {
                 // Also once a second: real servers a table change just gave the others.
                 onNeighbors?(engine.learnedNeighbors)
-                publish()
+                ringWait.endSecond()
+                publish(ringWait: measureWait ? ringWait : nil)
                 nextPublish = now &+ publishNanos
             }
-            if pending == 0 && !busyPoll {
+            if pending == 0 && !spin {
                 // Idle: sleep until a frame arrives or the next tick is due.
                 var pfds = (pollfd(fd: ring.pollDescriptor, events: Int16(POLLIN), revents: 0),
                             pollfd(fd: shared.wakeup, events: Int16(POLLIN), revents: 0),
@@ -312,22 +338,48 @@ public final class DataPlaneWorker: @unchecked Sendable {
                 }
             }
         }
+        // Whoever still waits for a job gets an answer rather than a timeout.
+        _ = runJobs()
+        publish(ringWait: measureWait ? ringWait : nil)
     }
 
     /// One batch from `ring`: receive, let the engine decide, send, hand the frames back. A
     /// frame too large for an AF_PACKET slot ends the batch; it is read whole from the socket
     /// queue and the batch goes on after it. Returns the frames handled.
+    ///
+    /// An empty ring returns at once, before any clock read or engine access (the busy-poll
+    /// spin). With frames, `now` is read once for the turn (`fresh`), and with `measureWait`
+    /// the first frame's ring wait goes into `ringWait`: one CLOCK_REALTIME read a turn.
     @inline(__always)
-    func drain<Ring: FrameRing>(_ ring: Ring, now: UInt64, owns: Bool) -> Int {
+    func drain<Ring: FrameRing>(_ ring: Ring, now: inout UInt64, fresh: inout Bool, measureWait: Bool,
+                                ringWait: inout RingWait) -> Int {
         var total = 0
+        var measure = measureWait
         while true {
             let count = ring.receive(into: received, capacity: batchSize)
-            forwardReceived(ring, count, now: now, owns: owns)
-            let failed = ring.flush()
-            if failed > 0 { engine.add(.transmitErrors, UInt64(failed)) }
-            ring.release(count)
-            total += count
-            guard ring.stoppedAtOversize else { return total }
+            let oversize = ring.stoppedAtOversize
+            if count == 0 && !oversize { return total }
+            if !fresh {
+                now = Linux.monotonicNanos()
+                fresh = true
+            }
+            if count > 0 {
+                if measure {
+                    let stamp = ring.receiveTime(ofFrame: 0)
+                    let pickedUp = Linux.realtime()
+                    ringWait.record(ageNanos: RingWait.ageNanos(
+                        frameSeconds: stamp.seconds, frameNanoseconds: stamp.nanoseconds,
+                        nowSeconds: pickedUp.seconds, nowNanoseconds: pickedUp.nanoseconds))
+                    measure = false
+                }
+                // Read once a batch: a job (the only writer) runs between turns.
+                forwardReceived(ring, count, now: now, owns: engine.ownsVirtualAddresses)
+                let failed = ring.flush()
+                if failed > 0 { engine.add(.transmitErrors, UInt64(failed)) }
+                ring.release(count)
+                total += count
+            }
+            guard oversize else { return total }
             forwardOversize(now: now)
             ring.skipOversize()
             total += 1
@@ -448,8 +500,11 @@ public final class DataPlaneWorker: @unchecked Sendable {
         }
     }
 
-    func publish() {
-        let snapshot = DataPlaneSnapshot(engine: engine)
+    /// Hands the control thread a snapshot of the engine and of `ringWait` (nil: the ring
+    /// has no receive times, AF_XDP).
+    func publish(ringWait: RingWait?) {
+        var snapshot = DataPlaneSnapshot(engine: engine)
+        snapshot.ringWait = ringWait
         shared.snapshot.withLock { $0 = snapshot }
     }
 }

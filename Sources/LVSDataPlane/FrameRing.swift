@@ -25,6 +25,12 @@ protocol FrameRing: AnyObject {
     func release(_ count: Int)
     /// Frames the kernel dropped for want of room since the last call.
     func takeDropCount() -> UInt64
+    /// Whether the kernel stamps each received frame with its receive time (`receiveTime`):
+    /// the AF_PACKET ring does; AF_XDP descriptors carry no time.
+    static var stampsFrames: Bool { get }
+    /// The kernel's receive time (CLOCK_REALTIME) of frame `index` of the last `receive`,
+    /// valid until `release`; (0, 0) where `stampsFrames` is false.
+    func receiveTime(ofFrame index: Int) -> (seconds: UInt64, nanoseconds: UInt64)
 }
 
 /// The AF_PACKET path: a `PacketSocket`'s TPACKET_V2 ring, read slot by slot, and sendmmsg.
@@ -33,8 +39,15 @@ final class AFPacketRing: FrameRing {
     let batch: TransmitBatch
     let frameCount: Int
     let vnet: Int
-    var head = 0
-    private(set) var stoppedAtOversize = false
+    // @exclusivity(unchecked): these two are read and written on every loop turn, empty ones
+    // included (--busy-poll spins through millions a second). Only the worker thread touches
+    // them, and never while another access to them is open (no inout, no closure captures
+    // them), so Swift's dynamic exclusivity check cannot find a conflict here; it only costs a
+    // swift_beginAccess call, a thread-local access set and an insert per access, which showed
+    // as ~8 % of a busy-polling worker's samples (BENCHMARKS.md).
+    /// The slot of the next frame to read.
+    @exclusivity(unchecked) var head = 0
+    @exclusivity(unchecked) private(set) var stoppedAtOversize = false
 
     init(socket: PacketSocket, batchSize: Int) {
         self.socket = socket
@@ -92,4 +105,15 @@ final class AFPacketRing: FrameRing {
     }
 
     func takeDropCount() -> UInt64 { socket.takeDropCount() }
+
+    /// TPACKET_V2 always fills tp_sec/tp_nsec, no socket option needed: tpacket_rcv takes the
+    /// skb's software receive stamp if the stack took one (TP_STATUS_TS_SOFTWARE), else reads
+    /// CLOCK_REALTIME itself as it copies the frame into the slot. Either is the wall clock.
+    static var stampsFrames: Bool { true }
+
+    @inline(__always)
+    func receiveTime(ofFrame index: Int) -> (seconds: UInt64, nanoseconds: UInt64) {
+        let header = socket.slot((head + index) % frameCount).assumingMemoryBound(to: tpacket2_hdr.self)
+        return (UInt64(header.pointee.tp_sec), UInt64(header.pointee.tp_nsec))
+    }
 }

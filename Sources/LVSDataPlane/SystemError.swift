@@ -57,6 +57,15 @@ public enum Linux {
         try call("setsockopt", name) { setsockopt(fd, level, option, &v, socklen_t(MemoryLayout<T>.size)) }
     }
 
+    /// The wall clock (CLOCK_REALTIME, full resolution), the clock the kernel stamps received
+    /// frames with: what a frame's ring wait is measured against.
+    @inline(__always)
+    public static func realtime() -> (seconds: UInt64, nanoseconds: UInt64) {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return (UInt64(max(0, ts.tv_sec)), UInt64(max(0, ts.tv_nsec)))
+    }
+
     /// Monotonic time in nanoseconds (coarse clock: a vDSO read, a few ns, 1-4 ms resolution,
     /// which is plenty for timeouts counted in seconds).
     public static func monotonicNanos() -> UInt64 {

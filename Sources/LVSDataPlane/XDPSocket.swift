@@ -251,6 +251,13 @@ public final class XDPSocket: FrameRing {
         clinuxnet_store_release_u32(fill.producer, fillProducer)
     }
 
+    /// An RX descriptor is a UMEM address and a length: no receive time. (XDP metadata could
+    /// carry one from a driver with the rx-timestamp kfunc, but veth and generic mode have none.)
+    /// The stats file shows the ring wait as null for this backend.
+    static var stampsFrames: Bool { false }
+
+    func receiveTime(ofFrame index: Int) -> (seconds: UInt64, nanoseconds: UInt64) { (0, 0) }
+
     /// Frames the kernel dropped for this socket since the last call (RX ring full, no fill
     /// frame, invalid descriptors), from XDP_STATISTICS.
     func takeDropCount() -> UInt64 {

@@ -379,9 +379,13 @@ struct Director {
             let servers = service.destinations.map { "\($0.address):\($0.port)=\($0.stats.connections)" }
             parts.append("\(service.key) conns: " + servers.joined(separator: " "))
         }
+        if let wait = s.ringWait {
+            parts.append("ring_wait_max_last_second_us=\(wait.maxLastSecondNanos / 1000)")
+        }
         if !s.workers.isEmpty {
             parts.append("per worker: " + s.workers.enumerated().map { i, w in
                 "\(i): conns=\(w.connections) forwarded_frames=\(w.forwardedFrames)"
+                    + (w.ringWait.map { " ring_wait_max_last_second_us=\($0.maxLastSecondNanos / 1000)" } ?? "")
             }.joined(separator: ", "))
         }
         if let c = s.vipConflict { parts.append("last VIP conflict: \(c.mac) (\(c.senderAddress)) claimed \(c.vip)") }
