@@ -347,18 +347,31 @@ public final class DataPlaneWorker: @unchecked Sendable {
     /// frame too large for an AF_PACKET slot ends the batch; it is read whole from the socket
     /// queue and the batch goes on after it. Returns the frames handled.
     ///
-    /// An empty ring returns at once, before any clock read or engine access (the busy-poll
-    /// spin). With frames, `now` is read once for the turn (`fresh`), and with `measureWait`
-    /// the first frame's ring wait goes into `ringWait`: one CLOCK_REALTIME read a turn.
+    /// An empty ring returns at once: the busy-poll spin is this receive and nothing else (no
+    /// clock read, no engine access). The rest is `forwardTurn`, kept out of line because the
+    /// compiler hoists the engine's exclusivity checks (its properties are another module's, so
+    /// they stay dynamic) to the top of the function that uses them: in line here, every empty
+    /// turn would pay for them.
     @inline(__always)
     func drain<Ring: FrameRing>(_ ring: Ring, now: inout UInt64, fresh: inout Bool, measureWait: Bool,
                                 ringWait: inout RingWait) -> Int {
+        let count = ring.receive(into: received, capacity: batchSize)
+        if count == 0 && !ring.stoppedAtOversize { return 0 }
+        return forwardTurn(ring, count, now: &now, fresh: &fresh, measureWait: measureWait, ringWait: &ringWait)
+    }
+
+    /// The frames of a turn, the first `count` already received: `now` is read once for the
+    /// turn (unless `fresh`), and with `measureWait` the first frame's ring wait goes into
+    /// `ringWait` (one CLOCK_REALTIME read a turn). Goes on receiving until the ring is empty
+    /// or a batch is short.
+    @inline(never)
+    func forwardTurn<Ring: FrameRing>(_ ring: Ring, _ first: Int, now: inout UInt64, fresh: inout Bool,
+                                      measureWait: Bool, ringWait: inout RingWait) -> Int {
         var total = 0
         var measure = measureWait
+        var count = first
         while true {
-            let count = ring.receive(into: received, capacity: batchSize)
             let oversize = ring.stoppedAtOversize
-            if count == 0 && !oversize { return total }
             if !fresh {
                 now = Linux.monotonicNanos()
                 fresh = true
@@ -383,6 +396,8 @@ public final class DataPlaneWorker: @unchecked Sendable {
             forwardOversize(now: now)
             ring.skipOversize()
             total += 1
+            count = ring.receive(into: received, capacity: batchSize)
+            if count == 0 && !ring.stoppedAtOversize { return total }
         }
     }
 
