@@ -246,11 +246,12 @@ public final class DataPlaneWorker: @unchecked Sendable {
         }
     }
 
-    /// Empty `--busy-poll` turns between two clock readings. An empty turn costs tens of
-    /// nanoseconds, so the clock the housekeeping goes by (100 ms ticks, the once-a-second
-    /// publishing, ARP and expiry) is at most a few microseconds stale; a turn that finds frames
-    /// always reads it afresh before handling them.
-    static let idleTurnsPerClockRead = 64
+    /// Empty `--busy-poll` turns between two clock readings. An empty turn takes about 10 ns
+    /// (BENCHMARKS.md, "The busy-poll spin"), so the clock the housekeeping goes by (100 ms
+    /// ticks, the once-a-second publishing, ARP and expiry) is some 10-20 µs stale at most,
+    /// while the clock read drops from a few percent of the spin to noise. A turn that finds
+    /// frames always reads the clock afresh before handling them.
+    static let idleTurnsPerClockRead = 1024
 
     /// The loop over `ring`; with `alsoARP` (the AF_XDP backend) the AF_PACKET ring is read
     /// too, each turn, for ARP.
