@@ -89,8 +89,9 @@ struct LVSDaemon: ParsableCommand {
     @Flag(name: .long, help: "Workers spin on their rings instead of sleeping in poll() when idle: lower latency, one busy CPU per worker.")
     var busyPoll = false
 
-    @Flag(name: .long, help: "Install an nftables netdev-ingress rule (table netdev lvsd, removed at exit) that drops IPv4 frames to the VIPs after lvsd's packet tap, so the director's own IP stack does not process them too. Needs nft.")
-    var kernelDrop = false
+    @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(
+        "Keep the director's own IP stack out of VIP frames: an nftables netdev-ingress rule (table netdev lvsd, removed at exit) drops IPv4 to the VIPs after lvsd's packet tap. Default: on when nft is in PATH (else a warning); --kernel-drop makes a failure fatal, --no-kernel-drop leaves the stack to see them (with IP forwarding on it then forwards them and sends ICMP redirects)."))
+    var kernelDrop: Bool?
 
     @Option(name: .long, help: ArgumentHelp(
         "The data path: af_packet (a TPACKET_V2 ring) or af_xdp (an XDP program redirects VIP frames to one AF_XDP socket per worker; if its set-up fails, lvsd says why in one line and uses af_packet).",
@@ -293,7 +294,7 @@ struct LVSDaemon: ParsableCommand {
         let command = self
         director.readVRRP = { next throws(ConfigurationError) in try command.vrrpInstance(keepalived: next) }
         director.busyPoll = busyPoll
-        director.kernelDrop = kernelDrop
+        director.kernelDrop = kernelDrop.map { $0 ? .required : .off } ?? .bestEffort
         director.backend = DataPlaneBackend(rawValue: backend) ?? .afPacket
         director.xdpMode = XDPMode(rawValue: xdpMode) ?? .auto
         do {
