@@ -24,6 +24,8 @@ struct Director {
     var placement = WorkerPlacement(workerCount: 1)
     /// Workers spin on their rings instead of sleeping when idle (`--busy-poll`).
     var busyPoll = false
+    /// `--idle-spin`: microseconds an idle worker spins before it sleeps.
+    var idleSpinMicroseconds: UInt64 = 0
     /// `--kernel-drop` / `--no-kernel-drop`; best effort when neither is given.
     var kernelDrop: KernelDropMode = .bestEffort
     /// `--backend` and `--xdp-mode`: AF_XDP falls back to AF_PACKET if its set-up fails.
@@ -83,6 +85,7 @@ struct Director {
                 let worker = DataPlaneWorker(socket: socket, engine: engine, options: ringOptions, index: index,
                                              cpu: placement.cpus?[index], xdp: xdp?.sockets[index], xdpProgram: xdp?.program)
                 worker.busyPoll = busyPoll
+                worker.idleSpinNanos = idleSpinMicroseconds &* 1000
                 workers.append(worker)
             }
             pool = try WorkerPool(workers: workers, steering: TableController.steering(for: configuration, workerCount: count))
