@@ -11,12 +11,13 @@
 # Rate = delivered / (last change - SIGCONT), the poller sending the SIGCONT.
 #
 #   sudo scripts/bench-drain.sh [--sink rs|pdir|both] [--runs N] [--frames F]
-#                               [--modes lvsd,lvsd-kdrop,lvsd-kernel-drop] [--perf FILE]
+#                               [--modes lvsd,lvsd-no-kernel-drop,lvsd-kdrop,lvsd-kernel-drop] [--perf FILE]
 #
-#   modes: lvsd              lvsd as it is
-#          lvsd-kdrop        plus a hand-made nft netdev-ingress drop of VIP frames in the
-#                            director (TESTBED's KDROP), so its IP stack skips them
-#          lvsd-kernel-drop  lvsd --kernel-drop (lvsd installs that rule itself)
+#   modes: lvsd              lvsd as it starts by default (with its kernel drop of VIP frames)
+#          lvsd-no-kernel-drop  lvsd --no-kernel-drop: the director's IP stack sees VIP frames too
+#          lvsd-kdrop        lvsd --no-kernel-drop plus a hand-made nft netdev-ingress drop of VIP
+#                            frames in the director (TESTBED's KDROP)
+#          lvsd-kernel-drop  lvsd --kernel-drop (the default drop, made mandatory)
 #   --perf FILE  record `perf record -g` of lvsd's process during the first run of each mode
 #                into FILE.<mode>.<sink> (and print the top of `perf report`)
 #   LVSD_BIN=path  lvsd to run (default: .build/release/lvsd; build it with
@@ -34,7 +35,7 @@ source "$HERE/lib/bench-common.sh"
 LVSD=${LVSD_BIN:-$ROOT/.build/release/lvsd}
 LVSD_CPU=${LVSD_CPU:-1}
 GEN_CPU=${GEN_CPU:-0}
-SINKS=both RUNS=3 FRAMES=60000 RING=65536 MODES=lvsd,lvsd-kdrop PERF=
+SINKS=both RUNS=3 FRAMES=60000 RING=65536 MODES=lvsd,lvsd-no-kernel-drop PERF=
 
 die() { echo "bench-drain.sh: $*" >&2; exit 1; }
 note() { echo "# $*" >&2; }
@@ -109,6 +110,7 @@ EOF
 start_lvsd() {  # mode
     local extra=() i
     [[ $1 == lvsd-kernel-drop ]] && extra=(--kernel-drop)
+    [[ $1 == lvsd-no-kernel-drop || $1 == lvsd-kdrop ]] && extra=(--no-kernel-drop)
     if [[ $1 == lvsd-kdrop ]]; then
         ip netns exec "$NS_DIRECTOR" nft -f - <<EOF
 table netdev kdrop {

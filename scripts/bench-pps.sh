@@ -3,10 +3,12 @@
 # client namespace to VIP:9, counted where they reach the real servers, for
 #   direct      client -> rs1, no director at all: the ceiling of the path on one generator core
 #   nftlb       nftlb DSR farm (hash on source address and port) in the director: the in-kernel peer
-#   lvsd        lvsd pinned to one CPU in the director
-#   lvsd-kdrop  lvsd plus an nft netdev-ingress drop of VIP frames in the director namespace, so
-#               the director's own IP stack skips them (lvsd's packet tap still sees them first)
-#   lvsd-kernel-drop  lvsd --kernel-drop: the same drop, installed (and removed) by lvsd itself
+#   lvsd        lvsd pinned to one CPU in the director, as it starts by default: with its kernel
+#               drop (an nft netdev-ingress drop of VIP frames, installed and removed by lvsd,
+#               so the director's own IP stack skips them; lvsd's packet tap sees them first)
+#   lvsd-no-kernel-drop  lvsd --no-kernel-drop: the director's IP stack handles VIP frames too
+#   lvsd-kdrop  lvsd --no-kernel-drop plus the same drop made by hand (TESTBED's KDROP)
+#   lvsd-kernel-drop  lvsd --kernel-drop (the default drop, made mandatory)
 #   lvsd-xdp    lvsd --backend af_xdp: an XDP program redirects VIP frames to an AF_XDP socket
 #               (the run fails if lvsd logs that it fell back to AF_PACKET)
 # all in one test bed, one mode after the other. Method: ../shared/design/TESTBED.md §4/§5 and
@@ -16,8 +18,8 @@
 #   --runs N          measured runs per mode (default 5); the median is reported
 #   --seconds S       measuring window per run, seconds (default 5)
 #   --warmup S        generator running before the window opens, seconds (default 1.5)
-#   --modes LIST      comma-separated subset of direct,nftlb,lvsd,lvsd-kdrop,lvsd-kernel-drop,lvsd-xdp
-#                     (default: direct,nftlb,lvsd,lvsd-kdrop)
+#   --modes LIST      comma-separated subset of direct,nftlb,lvsd,lvsd-no-kernel-drop,lvsd-kdrop,
+#                     lvsd-kernel-drop,lvsd-xdp (default: direct,nftlb,lvsd,lvsd-no-kernel-drop)
 #   --wait-quiet S    before each run, wait for the machine to be quiet; S is the budget for all
 #                     these waits together, seconds (default 300; 0: never wait)
 #   --noise-max PCT   a run is "noisy" (left out of the median, and retried) when processes
@@ -48,7 +50,7 @@ source "$ROOT/scripts/lib/bench-common.sh"
 RUNS=5
 SECONDS_WINDOW=5
 WARMUP=1.5
-MODES=direct,nftlb,lvsd,lvsd-kdrop
+MODES=direct,nftlb,lvsd,lvsd-no-kernel-drop
 WAIT_QUIET=300
 NOISE_MAX=20
 RETRIES=3
@@ -106,7 +108,7 @@ if ! [[ $LVSD_CPU =~ ^[0-9]+$ ]] || ((LVSD_CPU >= NCPU)); then die "--lvsd-cpu: 
 if ! [[ $LVSD_WORKERS =~ ^[1-9][0-9]*$ ]]; then die "--lvsd-workers: a number of workers, 1 or more"; fi
 IFS=, read -r -a MODE_LIST <<<"$MODES"
 for m in "${MODE_LIST[@]}"; do
-    case $m in direct | nftlb | lvsd | lvsd-kdrop | lvsd-kernel-drop | lvsd-xdp) ;; *) die "unknown mode '$m'" ;; esac
+    case $m in direct | nftlb | lvsd | lvsd-no-kernel-drop | lvsd-kdrop | lvsd-kernel-drop | lvsd-xdp) ;; *) die "unknown mode '$m'" ;; esac
 done
 ((EUID == 0)) || die "needs root (network namespaces, packet sockets): sudo $0"
 
@@ -499,8 +501,9 @@ declare -A MODE_OK=() MODE_DESC=(
     [direct]="client -> rs1, no director"
     [nftlb]="nftlb $(nftlb -h 2>&1 | awk '/Version/ { print $NF; exit }') DSR, hash srcip srcport"
     [lvsd]="lvsd (rr), $LVSD_WORKERS worker(s), pinned to CPU${LVSD_CPUS:-$LVSD_CPU}"
-    [lvsd-kdrop]="lvsd + nft ingress drop of VIP frames in the director (KDROP)"
-    [lvsd-kernel-drop]="lvsd --kernel-drop (lvsd installs that drop itself)"
+    [lvsd-no-kernel-drop]="lvsd --no-kernel-drop (the director's IP stack sees VIP frames too)"
+    [lvsd-kdrop]="lvsd --no-kernel-drop + a hand-made nft ingress drop of VIP frames (KDROP)"
+    [lvsd-kernel-drop]="lvsd --kernel-drop (its default drop, made mandatory)"
     [lvsd-xdp]="lvsd --backend af_xdp (XDP redirect to an AF_XDP socket)"
 )
 
@@ -524,9 +527,10 @@ for mode in "${MODE_LIST[@]}"; do
                 say "  nftlb: setup FAILED"
             fi
             nftlb_dsr_down ;;
-        lvsd | lvsd-kdrop | lvsd-kernel-drop | lvsd-xdp)
+        lvsd | lvsd-no-kernel-drop | lvsd-kdrop | lvsd-kernel-drop | lvsd-xdp)
             kd=0; [[ $mode == lvsd-kdrop ]] && kd=1
             KERNEL_DROP=; [[ $mode == lvsd-kernel-drop ]] && KERNEL_DROP=--kernel-drop
+            [[ $mode == lvsd-no-kernel-drop || $mode == lvsd-kdrop ]] && KERNEL_DROP=--no-kernel-drop
             LVSD_BACKEND=; [[ $mode == lvsd-xdp ]] && LVSD_BACKEND="--backend af_xdp"
             if setup_lvsd "$kd" && { [[ $mode != lvsd-xdp ]] || ! grep -q 'AF_XDP unavailable' "$WORK/lvsd.log" ||
                 { say "  $(grep 'AF_XDP unavailable' "$WORK/lvsd.log")"; false; }; }; then

@@ -117,6 +117,13 @@ public final class DataPlaneWorker: @unchecked Sendable {
     /// Spin on the ring instead of sleeping in poll() when idle (`--busy-poll`): no wake-up
     /// latency, at the price of a whole CPU per worker. Set before `start()`.
     public var busyPoll = false
+    /// How long an idle worker keeps looking at its ring before it sleeps in poll()
+    /// (`--idle-spin`, nanoseconds; 0: sleep at once). Request/response traffic leaves gaps of
+    /// tens of microseconds between frames; sleeping in each of them makes every next frame
+    /// pay a wake-up, on the CPU that receives it (an IPI and the scheduler's work) and in
+    /// latency. A short spin takes those wake-ups out while the worker still sleeps whenever
+    /// traffic pauses for longer. Set before `start()`.
+    public var idleSpinNanos: UInt64 = 0
     /// Time the worker may wait for real-server MACs before it declares itself ready.
     public var resolveWait: UInt64 = 2_000_000_000
     /// Called once, on the worker thread, when forwarding starts (after initial ARP resolution).
@@ -234,6 +241,8 @@ public final class DataPlaneWorker: @unchecked Sendable {
     // MARK: - The loop
 
     func run() {
+        // `top -H`, `ps -L` and /proc/PID/task show which thread is which worker.
+        _ = clinuxnet_set_thread_name("lvsd-worker-\(index)")
         if let cpu {
             let r = clinuxnet_pin_current_thread(Int32(cpu))
             if r != 0 { Log.warning("worker \(index): cannot pin to CPU \(cpu): \(String(cString: strerror(r))); it runs unpinned") }
@@ -272,10 +281,13 @@ public final class DataPlaneWorker: @unchecked Sendable {
         var neighborUpdatesHandedOver = UInt64.max
         let secondFD: Int32 = alsoARP ? packetRing.pollDescriptor : -1
         // In locals, not properties of this class: a class property's access on every turn
-        // goes through Swift's dynamic exclusivity check (a runtime call), which a busy-polling
+        // goes through Swift's dynamic exclusivity check (a runtime call), which a spinning
         // worker would pay millions of times a second for nothing.
         let spin = busyPoll
+        let idleSpin = idleSpinNanos
         var idleTurns = 0
+        /// When the current idle spin ends (0: not spinning; 1: it ran out, sleep).
+        var spinUntil: UInt64 = 0
         /// The ring wait of this worker's turns (nil in what it publishes when the ring does
         /// not stamp frames: AF_XDP).
         var ringWait = RingWait()
@@ -292,10 +304,11 @@ public final class DataPlaneWorker: @unchecked Sendable {
                 pending += drain(packetRing, now: &now, fresh: &fresh, measureWait: false, ringWait: &ringWait)
             }
             if !fresh {
-                // An empty turn. Sleeping in poll() is far dearer than a clock read; spinning,
-                // every `idleTurnsPerClockRead`-th turn reads it.
+                // An empty turn. Before a sleep in poll() (far dearer) the clock is read; while
+                // spinning (--busy-poll, or within an --idle-spin), every
+                // `idleTurnsPerClockRead`-th turn reads it.
                 idleTurns &+= 1
-                if !spin || idleTurns >= Self.idleTurnsPerClockRead {
+                if !(spin || spinUntil > 1) || idleTurns >= Self.idleTurnsPerClockRead {
                     now = Linux.monotonicNanos()
                     idleTurns = 0
                 }
@@ -327,6 +340,19 @@ public final class DataPlaneWorker: @unchecked Sendable {
                 ringWait.endSecond()
                 publish(ringWait: measureWait ? ringWait : nil)
                 nextPublish = now &+ publishNanos
+            }
+            if pending > 0 {
+                spinUntil = 0
+            } else if !spin && idleSpin > 0 && spinUntil != 1 {
+                // Idle: look again until the spin has lasted idleSpin, then sleep (1 marks
+                // a spin that ran out, so the next empty turn sleeps without reading the clock).
+                let t = Linux.preciseMonotonicNanos()
+                if spinUntil == 0 {
+                    spinUntil = t &+ idleSpin
+                    continue
+                }
+                if t < spinUntil { continue }
+                spinUntil = 1
             }
             if pending == 0 && !spin {
                 // Idle: sleep until a frame arrives or the next tick is due.

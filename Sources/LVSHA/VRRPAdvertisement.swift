@@ -58,8 +58,6 @@ public struct VRRPAdvertisement: Sendable, Equatable {
 public enum VRRPPacketError: String, Error, Sendable, CaseIterable {
     /// Shorter than an IPv4 header plus the VRRP header, or not IPv4 / not protocol 112.
     case truncated = "truncated"
-    /// TTL other than 255: the packet crossed a router (RFC 5798 §7.1).
-    case badTTL = "bad_ttl"
     /// Not the instance's version (a v2 advert to a v3 instance, or the reverse).
     case badVersion = "bad_version"
     case badType = "bad_type"
@@ -73,10 +71,14 @@ public struct ReceivedAdvertisement: Sendable, Equatable {
     public var advertisement: VRRPMessage
     public var source: IPv4Address
     public var destination: IPv4Address
+    /// The IPv4 TTL it arrived with: 255 unless it crossed a router. Checked by the receive
+    /// filter, which knows whether the instance is multicast (TTL 255 required, RFC 5798 /
+    /// RFC 3768 §7.1) or unicast (a peer may be routed, so keepalived does not check it).
+    public var ttl: UInt8
 
     /// Decodes a whole IPv4 datagram (as a raw socket delivers it: header included) and checks
     /// it as §7.1 of RFC 5798 (v3) or RFC 3768 (v2) asks, except what only the receiving
-    /// instance knows (router id, interval, authentication). Another `version` than the
+    /// instance knows (TTL, router id, interval, authentication, addresses). Another `version` than the
     /// instance's is `.badVersion`, as keepalived drops it.
     public static func decode(_ datagram: [UInt8], version: VRRPVersion = .v3) -> Swift.Result<ReceivedAdvertisement, VRRPPacketError> {
         guard datagram.count >= 20, datagram[0] >> 4 == 4 else { return .failure(.truncated) }
@@ -86,19 +88,19 @@ public struct ReceivedAdvertisement: Sendable, Equatable {
         guard totalLength <= datagram.count, totalLength >= headerLength + VRRPAdvertisement.headerLength else {
             return .failure(.truncated)
         }
-        guard datagram[8] == VRRPAdvertisement.requiredTTL else { return .failure(.badTTL) }
         func address(_ at: Int) -> IPv4Address {
             IPv4Address(UInt32(datagram[at]) << 24 | UInt32(datagram[at + 1]) << 16
                         | UInt32(datagram[at + 2]) << 8 | UInt32(datagram[at + 3]))
         }
         let source = address(12)
         let destination = address(16)
+        let ttl = datagram[8]
         let message = Array(datagram[headerLength..<totalLength])
         guard message[0] >> 4 == version.rawValue else { return .failure(.badVersion) }
         switch version {
         case .v2:
             return VRRPv2Advertisement.decode(message).map {
-                ReceivedAdvertisement(advertisement: .v2($0), source: source, destination: destination)
+                ReceivedAdvertisement(advertisement: .v2($0), source: source, destination: destination, ttl: ttl)
             }
         case .v3:
             guard message[0] & 0x0F == 1 else { return .failure(.badType) }
@@ -110,7 +112,7 @@ public struct ReceivedAdvertisement: Sendable, Equatable {
             let interval = UInt16(message[4] & 0x0F) << 8 | UInt16(message[5])
             let advertisement = VRRPAdvertisement(virtualRouterID: message[1], priority: message[2], maxAdvertInterval: interval,
                                                   addresses: VRRPMessage.addresses(message, at: VRRPAdvertisement.headerLength, count: count))
-            return .success(ReceivedAdvertisement(advertisement: .v3(advertisement), source: source, destination: destination))
+            return .success(ReceivedAdvertisement(advertisement: .v3(advertisement), source: source, destination: destination, ttl: ttl))
         }
     }
 }

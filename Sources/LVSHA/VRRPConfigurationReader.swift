@@ -240,6 +240,7 @@ public enum VRRPConfigurationReader {
         }
         instance.interface = interface
         instance.virtualRouterID = routerID
+        instance.strict = strict
         return instance
     }
 

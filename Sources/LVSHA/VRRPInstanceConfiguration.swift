@@ -36,6 +36,11 @@ public struct VRRPInstanceConfiguration: Sendable, Equatable {
     /// advert without the same is dropped. Always `.none` with v3.
     public var authentication: VRRPAuthentication = .none
     public var preempt = true
+    /// keepalived's `vrrp_strict` / `strict_mode`: besides ignoring authentication (done by the
+    /// reader), a received advert whose address list differs from `virtualAddresses` is
+    /// dropped, as keepalived drops it; without it lvsd accepts the advert and logs the
+    /// difference (a backup that dropped its master's adverts would take the VIPs too).
+    public var strict = false
     /// Seconds from first hearing a lower-priority master until preempting it (keepalived's
     /// `preempt_delay`; 0: at once).
     public var preemptDelaySeconds: UInt32 = 0

@@ -40,10 +40,14 @@ public struct VRRPStatus: Sendable, Equatable, CustomStringConvertible {
     public var becameMaster: UInt64 = 0
     /// Datagrams dropped, by reason.
     public var dropped: [VRRPDropReason: UInt64] = [:]
+    /// Adverts accepted although their address list differs from `virtual_ipaddress`
+    /// (outside strict mode; in strict mode they are `dropped[.addressListMismatch]`).
+    public var addressListMismatchAccepted: UInt64 = 0
 
     public var description: String {
         var parts = ["state \(state.rawValue)", "adverts sent \(advertisementsSent)", "received \(advertisementsReceived)",
                      "priority-0 received \(priorityZeroReceived)", "became master \(becameMaster)"]
+        if addressListMismatchAccepted > 0 { parts.append("accepted with another address list \(addressListMismatchAccepted)") }
         parts += VRRPDropReason.allCases.compactMap { r in dropped[r].map { "dropped \(r.rawValue) \($0)" } }
         return parts.joined(separator: ", ")
     }
@@ -57,6 +61,8 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
     var machine: VRRPStateMachine
     let socket: VRRPSocket
     var filter: VRRPReceiveFilter
+    /// The receive checks' log lines, one per problem and change (instance's thread only).
+    var checkLog: VRRPCheckLog
     let hooks: VRRPHooks
     let wakeup: Int32
     let stopRequested = Atomic<Bool>(false)
@@ -78,6 +84,7 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
         machine = VRRPStateMachine(configuration: configuration, primaryAddress: socket.source)
         machine.mayPreempt = hooks.mayPreempt
         filter = VRRPReceiveFilter(configuration: configuration, localAddress: socket.source)
+        checkLog = VRRPCheckLog(instance: configuration.name, virtualRouterID: configuration.virtualRouterID)
         self.hooks = hooks
         wakeup = clinuxnet_eventfd()
     }
@@ -136,6 +143,8 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
         let old = machine.configuration
         guard new != old else { return }
         filter = VRRPReceiveFilter(configuration: new, localAddress: socket.source)
+        // Problems still there are logged again, against the new settings.
+        checkLog = VRRPCheckLog(instance: new.name, virtualRouterID: new.virtualRouterID)
         let actions = machine.reconfigure(new, now: now)
         hooks.log("VRRP \(new.name): reloaded in state \(machine.state.rawValue): priority \(old.priority) -> \(new.priority), advert_int \(Double(new.advertIntervalCentiseconds) / 100) s, \(new.preempt ? "preempt" : "nopreempt")")
         execute(actions, now: now)
@@ -194,17 +203,26 @@ public final class VRRPInstanceRunner: @unchecked Sendable {
     }
 
     func receive(_ datagram: [UInt8], now: UInt64) {
-        switch filter.event(for: datagram) {
-        case .failure(let reason):
-            status.withLock { $0.dropped[reason, default: 0] += 1 }
-        case .success(let event):
+        let outcome = filter.check(datagram)
+        for line in checkLog.lines(for: outcome) { hooks.log(line) }
+        switch outcome {
+        case .dropped(let drop):
+            status.withLock { $0.dropped[drop.reason, default: 0] += 1 }
+        case .accepted(let event, let mismatch):
             if case .advertisement(let priority, _, _) = event {
                 status.withLock {
                     $0.advertisementsReceived += 1
                     if priority == 0 { $0.priorityZeroReceived += 1 }
+                    if mismatch != nil { $0.addressListMismatchAccepted += 1 }
                 }
             }
             execute(machine.handle(event, now: now), now: now)
+            if case .advertisement(let priority, _, let source) = event, priority > 0, machine.state == .backup,
+               let line = checkLog.masterIntervalLine(machine.masterAdvertInterval, from: source,
+                                                      own: machine.configuration.advertIntervalCentiseconds,
+                                                      masterDownNanoseconds: machine.masterDownInterval) {
+                hooks.log(line)
+            }
         }
     }
 

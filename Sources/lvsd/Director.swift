@@ -24,7 +24,10 @@ struct Director {
     var placement = WorkerPlacement(workerCount: 1)
     /// Workers spin on their rings instead of sleeping when idle (`--busy-poll`).
     var busyPoll = false
-    var kernelDrop = false
+    /// `--idle-spin`: microseconds an idle worker spins before it sleeps.
+    var idleSpinMicroseconds: UInt64 = 0
+    /// `--kernel-drop` / `--no-kernel-drop`; best effort when neither is given.
+    var kernelDrop: KernelDropMode = .bestEffort
     /// `--backend` and `--xdp-mode`: AF_XDP falls back to AF_PACKET if its set-up fails.
     var backend: DataPlaneBackend = .afPacket
     var xdpMode: XDPMode = .auto
@@ -60,9 +63,6 @@ struct Director {
         let sync: SyncDaemon
         do {
             interface = try NetworkInterface.lookup(interfaceName)
-            if interface.kernelForwardsIPv4() {
-                Log.warning("IPv4 forwarding is on for \(interface.name): the kernel would route VIP frames too and real servers would get every packet twice; set net.ipv4.conf.\(interface.name).forwarding=0")
-            }
             var ringOptions = RingOptions()
             ringOptions.frameCount = ringFrames
             ringOptions.batchSize = batch
@@ -85,6 +85,7 @@ struct Director {
                 let worker = DataPlaneWorker(socket: socket, engine: engine, options: ringOptions, index: index,
                                              cpu: placement.cpus?[index], xdp: xdp?.sockets[index], xdpProgram: xdp?.program)
                 worker.busyPoll = busyPoll
+                worker.idleSpinNanos = idleSpinMicroseconds &* 1000
                 workers.append(worker)
             }
             pool = try WorkerPool(workers: workers, steering: TableController.steering(for: configuration, workerCount: count))
@@ -128,17 +129,24 @@ struct Director {
             Log.error("VRRP \(vrrp.name): \(interface.name) has no IPv4 address to send adverts from; give it one, or set unicast_src_ip")
             throw ExitCode(1)
         }
-        let dropRule = kernelDrop ? KernelDropRule(interfaceName: interface.name) : nil
-        if let dropRule {
+        var dropRule = kernelDrop == .off ? nil : KernelDropRule(interfaceName: interface.name)
+        if let rule = dropRule {
             do {
-                try dropRule.install(configuration.virtualAddresses)
-                Log.info("--kernel-drop: table netdev \(KernelDropRule.tableName) drops IPv4 to the VIPs at \(interface.name)'s ingress, after lvsd's tap")
+                try rule.install(configuration.virtualAddresses)
+                Log.info("kernel drop: table netdev \(KernelDropRule.tableName) drops IPv4 to the VIPs at \(interface.name)'s ingress, after lvsd's tap (--no-kernel-drop: leave it out)")
             } catch {
-                Log.error(error.description)
-                control.stop()
-                pool.stop()
-                throw ExitCode(1)
+                guard kernelDrop == .bestEffort else {
+                    Log.error(error.description)
+                    control.stop()
+                    pool.stop()
+                    throw ExitCode(1)
+                }
+                Log.warning("\(error.description); the director's own IP stack receives the VIP frames too")
+                dropRule = nil
             }
+        }
+        if dropRule == nil && interface.kernelForwardsIPv4() {
+            Log.warning(KernelDropRule.forwardingWarning(interface: interface.name, optedOut: kernelDrop == .off))
         }
         defer { dropRule?.remove() }
         var vrrpRunner: VRRPInstanceRunner?

@@ -3,19 +3,30 @@ import Glibc
 import LVSCore
 import LVSDataPlane
 
+/// `--kernel-drop` (required: lvsd does not start without the rule), `--no-kernel-drop` (off),
+/// or neither (best effort: the rule when nft can install it, else a warning).
+enum KernelDropMode: Equatable {
+    case bestEffort, required, off
+}
+
 /// What `lvsd --kernel-drop` could not do with nft.
 struct KernelDropError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// `lvsd --kernel-drop`: an nftables netdev-ingress rule, in lvsd's own table `netdev lvsd`,
-/// that drops IPv4 frames addressed to a VIP on the forwarding interface.
+/// The kernel drop (on by default, `--kernel-drop` to insist, `--no-kernel-drop` to leave it
+/// out): an nftables netdev-ingress rule, in lvsd's own table `netdev lvsd`, that drops IPv4
+/// frames addressed to a VIP on the forwarding interface.
 ///
 /// Why: lvsd's packet socket is an ETH_P_ALL tap, and the kernel hands every frame to the taps
 /// before the netdev ingress hook (docs/DATAPLANE.md). Without the rule the director's own IP
-/// stack then receives each VIP frame too, finds the address is not its own (`ip_forward=0`)
-/// and drops it, counting `IpInAddrErrors`: work on the forwarding CPU for nothing. With the
-/// rule lvsd still sees the frame and the stack never does.
+/// stack then receives each VIP frame too. With IP forwarding off it finds the address is not
+/// its own and drops it, counting `IpInAddrErrors`: work on the receiving CPU for nothing. With
+/// forwarding on (usual on directors that also do NAT) it is worse: the stack routes the frame
+/// back out of the interface it came in on, sends the client an ICMP redirect "VIP to host
+/// VIP", ARPs for the VIP (nobody answers: the real servers hold it on a non-ARPing device)
+/// and, after the ARP times out, an ICMP host unreachable. With the rule lvsd still sees the
+/// frame and the stack never does.
 ///
 /// Only single VIP addresses are dropped, not the wider networks of mark rules (they can hold
 /// the director's own address). The kernel stack therefore never sees IPv4 to a VIP: a service
@@ -32,8 +43,12 @@ final class KernelDropRule {
 
     /// The nft command (one transaction: create-or-keep the table, delete it, build it again),
     /// so installing twice or over a table a killed lvsd left behind replaces it whole.
+    /// The chain's priority: late, so that ingress chains of the admin's own (counters, rate
+    /// limits, other balancers' rules, at the usual priorities ≤ 0) still see the VIP frames.
+    static let priority = 500
+
     static func command(interface: String, addresses: [IPv4Address]) -> String {
-        var chain = "type filter hook ingress device \"\(interface)\" priority -500; policy accept;"
+        var chain = "type filter hook ingress device \"\(interface)\" priority \(priority); policy accept;"
         if !addresses.isEmpty {
             chain += " ip daddr { \(addresses.map(\.description).joined(separator: ", ")) } drop;"
         }
@@ -47,7 +62,7 @@ final class KernelDropRule {
         let sorted = Array(Set(addresses)).sorted { $0.value < $1.value }
         if sorted == installed { return }
         try Self.runNft(["nft", Self.command(interface: interfaceName, addresses: sorted)],
-                        doing: "install the --kernel-drop rule (table netdev \(Self.tableName))")
+                        doing: "install the kernel drop rule (table netdev \(Self.tableName))")
         installed = sorted
     }
 
@@ -56,11 +71,20 @@ final class KernelDropRule {
         guard installed != nil else { return }
         do {
             try Self.runNft(["nft", "delete table netdev \(Self.tableName)"],
-                            doing: "remove the --kernel-drop table netdev \(Self.tableName)")
+                            doing: "remove the kernel drop table netdev \(Self.tableName)")
             installed = nil
         } catch {
             Log.warning("\(error.description); remove it by hand: nft delete table netdev \(Self.tableName)")
         }
+    }
+
+    /// The warning for a director without the rule whose stack forwards IPv4 on `interface`
+    /// (`net.ipv4.conf.<interface>.forwarding` = 1).
+    static func forwardingWarning(interface: String, optedOut: Bool) -> String {
+        "IP forwarding is on for \(interface) and no kernel drop is in place: the director's own stack forwards every VIP frame too, "
+            + "sending clients ICMP redirects and host unreachables; "
+            + (optedOut ? "start lvsd without --no-kernel-drop" : "install nftables (Debian: apt-get install nftables)")
+            + " or turn forwarding off: sysctl -w net.ipv4.conf.\(interface).forwarding=0"
     }
 
     static func runNft(_ arguments: [String], doing what: String) throws(KernelDropError) {
@@ -71,7 +95,7 @@ final class KernelDropRule {
         if pid < 0 {
             let e = errno
             if e == ENOENT {
-                throw KernelDropError(description: "--kernel-drop needs nft, which is not in PATH: install nftables (Debian: apt-get install nftables) or run without --kernel-drop")
+                throw KernelDropError(description: "the kernel drop needs nft, which is not in PATH: install nftables (Debian: apt-get install nftables), or start lvsd with --no-kernel-drop")
             }
             throw KernelDropError(description: "could not start nft to \(what): \(String(cString: strerror(e)))")
         }

@@ -89,8 +89,14 @@ struct LVSDaemon: ParsableCommand {
     @Flag(name: .long, help: "Workers spin on their rings instead of sleeping in poll() when idle: lower latency, one busy CPU per worker.")
     var busyPoll = false
 
-    @Flag(name: .long, help: "Install an nftables netdev-ingress rule (table netdev lvsd, removed at exit) that drops IPv4 frames to the VIPs after lvsd's packet tap, so the director's own IP stack does not process them too. Needs nft.")
-    var kernelDrop = false
+    @Option(name: .long, help: ArgumentHelp(
+        "Microseconds an idle worker keeps looking at its ring before it sleeps in poll(): saves a wake-up per frame when frames come a few microseconds apart (request/response traffic); 0 sleeps at once. Not with --busy-poll, which never sleeps.",
+        valueName: "usec"))
+    var idleSpin: UInt64 = 0
+
+    @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(
+        "Keep the director's own IP stack out of VIP frames: an nftables netdev-ingress rule (table netdev lvsd, removed at exit) drops IPv4 to the VIPs after lvsd's packet tap. Default: on when nft is in PATH (else a warning); --kernel-drop makes a failure fatal, --no-kernel-drop leaves the stack to see them (with IP forwarding on it then forwards them and sends ICMP redirects)."))
+    var kernelDrop: Bool?
 
     @Option(name: .long, help: ArgumentHelp(
         "The data path: af_packet (a TPACKET_V2 ring) or af_xdp (an XDP program redirects VIP frames to one AF_XDP socket per worker; if its set-up fails, lvsd says why in one line and uses af_packet).",
@@ -165,6 +171,9 @@ struct LVSDaemon: ParsableCommand {
             throw ValidationError("--max-real-servers must be between 1 and \(1 << 24)")
         }
         guard batch >= 1, batch <= 1024 else { throw ValidationError("--batch must be between 1 and 1024") }
+        guard idleSpin <= 100_000 else {
+            throw ValidationError("--idle-spin must be between 0 and 100000 microseconds (use --busy-poll to never sleep)")
+        }
         guard DataPlaneBackend(rawValue: backend) != nil else {
             throw ValidationError("--backend must be af_packet or af_xdp, got '\(backend)'")
         }
@@ -293,7 +302,8 @@ struct LVSDaemon: ParsableCommand {
         let command = self
         director.readVRRP = { next throws(ConfigurationError) in try command.vrrpInstance(keepalived: next) }
         director.busyPoll = busyPoll
-        director.kernelDrop = kernelDrop
+        director.idleSpinMicroseconds = idleSpin
+        director.kernelDrop = kernelDrop.map { $0 ? .required : .off } ?? .bestEffort
         director.backend = DataPlaneBackend(rawValue: backend) ?? .afPacket
         director.xdpMode = XDPMode(rawValue: xdpMode) ?? .auto
         do {

@@ -251,17 +251,20 @@ import LVSCore
         #expect(warnings.first?.message.contains("VRRPv3") == true)
     }
 
-    @Test("strict mode (global vrrp_strict or the instance's strict_mode) ignores authentication, as keepalived")
+    @Test("strict mode (global vrrp_strict or the instance's strict_mode) ignores authentication, as keepalived, and is kept for the receive checks")
     func strictModeIgnoresAuthentication() throws {
         let auth = " authentication {\n auth_type PASS\n auth_pass s3cret\n }"
         let (global, globalWarnings) = try Self.instance(auth, globals: " vrrp_strict")
         #expect(global.authentication == .none)
+        #expect(global.strict)
         #expect(globalWarnings.map(\.line) == [11])
         #expect(globalWarnings.first?.message.contains("strict") == true)
         let (instance, _) = try Self.instance(" strict_mode\n" + auth)
         #expect(instance.authentication == .none)
+        #expect(instance.strict)
         let (off, offWarnings) = try Self.instance(" strict_mode off\n" + auth, globals: " vrrp_strict")
         #expect(off.authentication == .password(text: "s3cret"))
+        #expect(!off.strict)
         #expect(offWarnings.isEmpty)
     }
 }

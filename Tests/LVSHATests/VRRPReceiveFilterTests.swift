@@ -9,10 +9,14 @@ import LVSCore
     static let peer = IPv4Address(10, 200, 0, 3)
     static let me = IPv4Address(10, 200, 0, 2)
 
+    static let vip = IPv4Address(10, 200, 0, 100)
+    static let vip2 = IPv4Address(10, 200, 0, 101)
+
     static func datagram(vrid: UInt8 = 51, priority: UInt8 = 100, from source: IPv4Address = peer,
-                         to destination: IPv4Address = A.group, ttl: UInt8 = 255) -> [UInt8] {
+                         to destination: IPv4Address = A.group, ttl: UInt8 = 255,
+                         addresses: [IPv4Address] = [vip]) -> [UInt8] {
         let advert = VRRPAdvertisement(virtualRouterID: vrid, priority: priority, maxAdvertInterval: 50,
-                                       addresses: [IPv4Address(10, 200, 0, 100)])
+                                       addresses: addresses)
         return A.datagram(advert.encode(source: source, destination: destination), ttl: ttl,
                           source: source, destination: destination)
     }
@@ -82,5 +86,63 @@ import LVSCore
         // A v3 instance drops a v2 advert.
         let v3 = VRRPReceiveFilter(virtualRouterID: 51, localAddress: Self.me, peers: [])
         #expect(v3.event(for: Self.v2()) == .failure(.badVersion))
+    }
+
+    @Test("TTL: a multicast instance drops anything but 255; a unicast one accepts a routed peer's advert, as keepalived")
+    func ttlOnlyForMulticast() {
+        let multicast = VRRPReceiveFilter(virtualRouterID: 51, localAddress: Self.me, peers: [])
+        #expect(multicast.check(Self.datagram(ttl: 64)) == .dropped(VRRPDrop(.badTTL, source: Self.peer, detail: "TTL 64, 255 required")))
+        let unicast = VRRPReceiveFilter(virtualRouterID: 51, localAddress: Self.me, peers: [Self.peer])
+        #expect(unicast.event(for: Self.datagram(to: Self.me, ttl: 62)) == .success(.advertisement(priority: 100, maxAdvertInterval: 50, source: Self.peer)))
+    }
+
+    @Test("unicast advert to a multicast instance, multicast advert to a unicast one: dropped, as keepalived")
+    func unicastMulticastMismatch() {
+        let multicast = VRRPReceiveFilter(virtualRouterID: 51, localAddress: Self.me, peers: [])
+        #expect(multicast.event(for: Self.datagram(to: Self.me)) == .failure(.unicastMulticastMismatch))
+        let unicast = VRRPReceiveFilter(virtualRouterID: 51, localAddress: Self.me, peers: [Self.peer])
+        #expect(unicast.event(for: Self.datagram(to: A.group)) == .failure(.unicastMulticastMismatch))
+        // The stranger check comes after: a stranger's unicast advert is not_from_peer.
+        #expect(unicast.event(for: Self.datagram(from: IPv4Address(10, 200, 0, 10), to: Self.me)) == .failure(.notFromPeer))
+    }
+
+    static func instance(strict: Bool) -> VRRPReceiveFilter {
+        VRRPReceiveFilter(virtualRouterID: 51, localAddress: me, peers: [], virtualAddresses: [vip], strict: strict)
+    }
+
+    @Test("another address list: accepted with the difference, or dropped in strict mode (keepalived's addr_list_err)")
+    func addressList() {
+        let event = VRRPEvent.advertisement(priority: 100, maxAdvertInterval: 50, source: Self.peer)
+        let lenient = Self.instance(strict: false)
+        #expect(lenient.check(Self.datagram()) == .accepted(event, addressMismatch: nil))
+        let extra = VRRPAddressListMismatch(missing: [], extra: [Self.vip2], receivedCount: 2, expectedCount: 1)
+        #expect(lenient.check(Self.datagram(addresses: [Self.vip2, Self.vip])) == .accepted(event, addressMismatch: extra))
+        let other = VRRPAddressListMismatch(missing: [Self.vip], extra: [Self.vip2], receivedCount: 1, expectedCount: 1)
+        #expect(lenient.check(Self.datagram(addresses: [Self.vip2])) == .accepted(event, addressMismatch: other))
+        #expect(other.description == "1 address, virtual_ipaddress has 1; missing 10.200.0.100; extra 10.200.0.101")
+        let none = VRRPAddressListMismatch(missing: [Self.vip], extra: [], receivedCount: 0, expectedCount: 1)
+        #expect(lenient.check(Self.datagram(addresses: [])) == .accepted(event, addressMismatch: none))
+
+        let strict = Self.instance(strict: true)
+        #expect(strict.check(Self.datagram()) == .accepted(event, addressMismatch: nil))
+        #expect(strict.check(Self.datagram(addresses: [Self.vip2])) == .dropped(VRRPDrop(.addressListMismatch, source: Self.peer, detail: other.description)))
+        #expect(strict.event(for: Self.datagram(addresses: [Self.vip, Self.vip2])) == .failure(.addressListMismatch))
+    }
+
+    @Test("the address lists are compared as sets with their counts: order does not matter, a duplicate does")
+    func addressListComparison() {
+        #expect(VRRPAddressListMismatch.between(received: [Self.vip2, Self.vip], expected: [Self.vip, Self.vip2]) == nil)
+        let twice = VRRPAddressListMismatch.between(received: [Self.vip, Self.vip], expected: [Self.vip])
+        #expect(twice == VRRPAddressListMismatch(missing: [], extra: [], receivedCount: 2, expectedCount: 1))
+        #expect(twice?.description == "2 addresses, virtual_ipaddress has 1; an address listed twice")
+    }
+
+    @Test("v2: the drop says what differs (interval, auth type, version)")
+    func v2DropDetails() {
+        #expect(Self.v2Filter.check(Self.v2(interval: 2)) == .dropped(VRRPDrop(.advertIntervalMismatch, source: Self.peer,
+                                                                              detail: "advert_int 2 s, ours 1 s (VRRPv2 needs the same on both)")))
+        #expect(Self.v2Filter.check(Self.v2(authentication: .none)) == .dropped(VRRPDrop(.authTypeMismatch, source: Self.peer,
+                                                                                        detail: "auth type 0, ours 1")))
+        #expect(Self.v2Filter.check(Self.datagram()) == .dropped(VRRPDrop(.badVersion, source: Self.peer, detail: "VRRPv3, ours VRRPv2")))
     }
 }

@@ -14,6 +14,7 @@ import Testing
         status.priorityZeroReceived = 1
         status.becameMaster = 2
         status.dropped[.badChecksum] = 5
+        status.addressListMismatchAccepted = 7
         let text = status.json(instance: "VI_1")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(object["instance"] as? String == "VI_1")
@@ -22,9 +23,12 @@ import Testing
         #expect((object["advertisements_received"] as? NSNumber)?.intValue == 42)
         #expect((object["priority_zero_received"] as? NSNumber)?.intValue == 1)
         #expect((object["became_master"] as? NSNumber)?.intValue == 2)
+        #expect((object["address_list_mismatch_accepted"] as? NSNumber)?.intValue == 7)
         let dropped = try #require(object["dropped"] as? [String: NSNumber])
         #expect(Set(dropped.keys) == Set(VRRPDropReason.allCases.map(\.rawValue)))
         #expect(dropped["bad_checksum"]?.intValue == 5)
         #expect(dropped["bad_ttl"]?.intValue == 0)
+        #expect(dropped["address_list_mismatch"]?.intValue == 0)
+        #expect(dropped["unicast_multicast_mismatch"]?.intValue == 0)
     }
 }

@@ -12,8 +12,11 @@ final class KeepalivedProcess {
     let host: String
     private var stopped = false
 
+    /// `initialState` keepalived's `state` (MASTER: it takes the VIPs at once, without waiting
+    /// one master down interval); `virtualAddresses` its `virtual_ipaddress` list.
     init(bed: TestBed, host: String, priority: Int, advertInterval: Double = HighAvailabilityTests.advertInterval,
-         vrrpVersion: Int? = 3, authPass: String? = nil) throws {
+         vrrpVersion: Int? = 3, authPass: String? = nil, initialState: String = "BACKUP",
+         virtualAddresses: [String] = ["10.200.0.100"]) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/keepalived") else {
             throw IntegrationError(description: "no /usr/sbin/keepalived: run scripts/install-deps.sh (Debian package keepalived)")
         }
@@ -30,13 +33,13 @@ final class KeepalivedProcess {
                 script_user root
             }
             vrrp_instance VI_1 {
-                state BACKUP
+                state \(initialState)
                 interface eth0
                 virtual_router_id 51
                 priority \(priority)
                 advert_int \(advertInterval)\(authentication)
                 virtual_ipaddress {
-                    10.200.0.100/32 dev eth0
+            \(virtualAddresses.map { "        \($0)/32 dev eth0" }.joined(separator: "\n"))
                 }
             }
 
