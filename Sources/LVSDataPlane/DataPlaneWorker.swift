@@ -255,7 +255,8 @@ public final class DataPlaneWorker: @unchecked Sendable {
         }
     }
 
-    /// Empty `--busy-poll` turns between two clock readings. An empty turn takes about 10 ns
+    /// Empty spinning turns (`--busy-poll`, or within an `--idle-spin`) between two clock
+    /// readings. An empty turn takes about 10 ns
     /// (BENCHMARKS.md, "The busy-poll spin"), so the clock the housekeeping goes by (100 ms
     /// ticks, the once-a-second publishing, ARP and expiry) is some 10-20 µs stale at most,
     /// while the clock read drops from a few percent of the spin to noise. A turn that finds
@@ -292,6 +293,9 @@ public final class DataPlaneWorker: @unchecked Sendable {
         /// not stamp frames: AF_XDP).
         var ringWait = RingWait()
         let measureWait = Ring.stampsFrames
+        // At once, not after the first second: the stats file then shows this backend's shape
+        // (a ring wait of 0 turns, or null) from the start.
+        publish(ringWait: measureWait ? ringWait : nil)
 
         while !shared.stopRequested.load(ordering: .relaxed) {
             if shared.pendingJobs.load(ordering: .acquiring) > 0 && runJobs() {
@@ -389,8 +393,8 @@ public final class DataPlaneWorker: @unchecked Sendable {
 
     /// The frames of a turn, the first `count` already received: `now` is read once for the
     /// turn (unless `fresh`), and with `measureWait` the first frame's ring wait goes into
-    /// `ringWait` (one CLOCK_REALTIME read a turn). Goes on receiving until the ring is empty
-    /// or a batch is short.
+    /// `ringWait` (one CLOCK_REALTIME read a turn). One batch a turn, except that a frame too
+    /// large for a slot is forwarded from the socket queue and receiving goes on after it.
     @inline(never)
     func forwardTurn<Ring: FrameRing>(_ ring: Ring, _ first: Int, now: inout UInt64, fresh: inout Bool,
                                       measureWait: Bool, ringWait: inout RingWait) -> Int {
