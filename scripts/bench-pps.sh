@@ -47,7 +47,8 @@
 # Output: every run, the rounds with their per-round ratios, a table (medians, ratios of the
 # medians, and the paired ratios: median of the per-round ratios) and one `RESULT mode=...` line
 # per mode (x_direct/x_nftlb: ratio of the medians; x_direct_paired/x_nftlb_paired: median of
-# the per-round ratios), on stdout and in the result file. Exit status 0 when every mode produced a median (clean, or marked noisy), 1 when a
+# the per-round ratios), on stdout and in the result file. Exit status 0 when every mode
+# produced a median (clean, or marked noisy), 1 when a
 # mode failed (setup, functional check or every run).
 set -euo pipefail
 
