@@ -630,11 +630,13 @@ paired() {  # mode base -> "median rounds quality" ("- 0 -" when no round has bo
     elif ((na > 0)); then echo "$(median_ratio <<<"$any") $na noisy"
     else echo "- 0 -"; fi
 }
-declare -A PD=() PN=() PDN=() PNN=()
+declare -A PD=() PN=() PDN=() PNN=() PDQ=() PNQ=()
 for mode in "${MODE_LIST[@]}"; do
-    read -r PD[$mode] PDN[$mode] _ < <(paired "$mode" direct)
-    read -r PN[$mode] PNN[$mode] _ < <(paired "$mode" nftlb)
+    read -r PD[$mode] PDN[$mode] PDQ[$mode] < <(paired "$mode" direct)
+    read -r PN[$mode] PNN[$mode] PNQ[$mode] < <(paired "$mode" nftlb)
 done
+# "(rounds)" after a paired ratio, "(rounds*)" when they include noisy runs.
+used() { if [[ $2 == noisy ]]; then echo "($1*)"; else echo "($1)"; fi; }
 
 say ""
 say "Per round (the mode's pps, then its ratio to nftlb / to direct in that same round; * = noisy run; - = no figure):"
@@ -653,14 +655,14 @@ done
 
 say ""
 say "Summary ($(date -u '+%Y-%m-%d %H:%M UTC'), bed $BED, $((SECONDS - T_START)) s of measuring):"
-say "x direct, x nftlb: the ratio of the medians; paired: the median of the per-round ratios above (rounds used)"
+say "x direct, x nftlb: the ratio of the medians; paired: the median of the per-round ratios above (rounds used: those where both runs were clean; * = no such round, every round with both figures used)"
 say "$(printf '%-11s %12s %-6s %12s %9s %8s %-12s %-12s %-10s %-10s %-7s %s' mode 'pps (median)' runs 'offered pps' 'x direct' 'x nftlb' 'paired x dir' 'paired x nft' "CPU$GEN_CPU b/si" "CPU$LVSD_CPU b/si" quality 'every run (pps)')"
 fail=0
 for mode in "${MODE_LIST[@]}"; do
     [[ -n ${MODE_OK[$mode]:-} && ${QUAL[$mode]} != failed ]] || fail=1
     say "$(printf '%-11s %12s %-6s %12s %9s %8s %-12s %-12s %-10s %-10s %-7s %s' "$mode" "${MED[$mode]}" "${NUSED[$mode]}/$RUNS" \
         "${OFFM[$mode]}" "$(ratio "${MED[$mode]}" "$base_direct")" "$(ratio "${MED[$mode]}" "$base_nftlb")" \
-        "${PD[$mode]} (${PDN[$mode]})" "${PN[$mode]} (${PNN[$mode]})" \
+        "${PD[$mode]} $(used "${PDN[$mode]}" "${PDQ[$mode]}")" "${PN[$mode]} $(used "${PNN[$mode]}" "${PNQ[$mode]}")" \
         "${C0B[$mode]}/${C0S[$mode]}" "${C1B[$mode]}/${C1S[$mode]}" "${QUAL[$mode]}" "$(words "${D_PPS[$mode]:-}")")"
 done
 say "(every run: in the order they ran; * = noisy, left out of the median unless no run was clean; b/si = busy/softirq %)"
@@ -668,7 +670,7 @@ say ""
 for mode in "${MODE_LIST[@]}"; do
     drops=-
     [[ $mode == lvsd* ]] && drops=$(awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }' <<<"${R_DROPS[$mode]:-0}")
-    say "RESULT mode=$mode pps=${MED[$mode]} quality=${QUAL[$mode]} runs=${NUSED[$mode]}/$RUNS offered_pps=${OFFM[$mode]} x_direct=$(ratio "${MED[$mode]}" "$base_direct") x_nftlb=$(ratio "${MED[$mode]}" "$base_nftlb") x_direct_paired=${PD[$mode]} x_nftlb_paired=${PN[$mode]} paired_rounds_direct=${PDN[$mode]} paired_rounds_nftlb=${PNN[$mode]} cpu${GEN_CPU}_busy=${C0B[$mode]} cpu${GEN_CPU}_si=${C0S[$mode]} cpu${LVSD_CPU}_busy=${C1B[$mode]} cpu${LVSD_CPU}_si=${C1S[$mode]} ring_drops=$drops all_runs=$(words "${D_PPS[$mode]:-}" | tr ' ' ,) seconds=$SECONDS_WINDOW nice=$NICE kernel=$(uname -r) cpus=$NCPU date=$TS"
+    say "RESULT mode=$mode pps=${MED[$mode]} quality=${QUAL[$mode]} runs=${NUSED[$mode]}/$RUNS offered_pps=${OFFM[$mode]} x_direct=$(ratio "${MED[$mode]}" "$base_direct") x_nftlb=$(ratio "${MED[$mode]}" "$base_nftlb") x_direct_paired=${PD[$mode]} x_nftlb_paired=${PN[$mode]} paired_rounds_direct=${PDN[$mode]} paired_rounds_nftlb=${PNN[$mode]} paired_quality_direct=${PDQ[$mode]} paired_quality_nftlb=${PNQ[$mode]} cpu${GEN_CPU}_busy=${C0B[$mode]} cpu${GEN_CPU}_si=${C0S[$mode]} cpu${LVSD_CPU}_busy=${C1B[$mode]} cpu${LVSD_CPU}_si=${C1S[$mode]} ring_drops=$drops all_runs=$(words "${D_PPS[$mode]:-}" | tr ' ' ,) seconds=$SECONDS_WINDOW nice=$NICE kernel=$(uname -r) cpus=$NCPU date=$TS"
 done
 for mode in "${!LVSD_FINAL[@]}"; do say "final lvsd counters ($mode): ${LVSD_FINAL[$mode]}"; done
 say "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
