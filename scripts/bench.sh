@@ -698,15 +698,20 @@ lat_cells() {  # array -> five cells "value (extra over direct)"
 } >"$TABLE"
 {
     echo "# figure lvsd/nftlb lvsd/haproxy lvsd/direct lvsd-xdp/nftlb lvsd-xdp/haproxy"
+    # Each figure twice: the ratio of the medians, then the paired ratio (median of per-round).
     ((SKIP_PPS)) || echo "\"UDP pps\" $(ratios PPS '' '' | tr '|' ' ')"
-    for case in "${CASES[@]}"; do echo "\"$case\" $(ratios RPS '' ",$case" | tr '|' ' ')"; done
+    ((SKIP_PPS)) || echo "\"(paired)\" $(v PPS_PN lvsd) - $(v PPS_PD lvsd) $(v PPS_PN lvsd-xdp) -"
+    for case in "${CASES[@]}"; do
+        echo "\"$case\" $(ratios RPS '' ",$case" | tr '|' ' ')"
+        echo "\"(paired)\" $(paired_cells "$case" | tr '|' ' ')"
+    done
 } >"$DAT"
 PLOT="plot \"$DAT\" using 2:xtic(1) title \"lvsd / nftlb\", \"\" using 3 title \"lvsd / haproxy\", \"\" using 4 title \"lvsd / direct\""
 ((XDP_OK)) && PLOT+=", \"\" using 5 title \"lvsd-xdp / nftlb\", \"\" using 6 title \"lvsd-xdp / haproxy\""
 gnuplot <<EOF || note "gnuplot failed; the table is still in $TABLE"
-set terminal pngcairo size 1000,500 noenhanced
+set terminal pngcairo size 1200,500 noenhanced
 set output "$OUTDIR/ratios.png"
-set title "lvsd relative to its peers (median of $RUNS runs; load $LOAD_START .. $LOAD_END)"
+set title "lvsd relative to its peers, $RUNS interleaved rounds: each figure's ratio of the medians, then (paired) the median of its per-round ratios\nload average $LOAD_START .. $LOAD_END"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
