@@ -11,11 +11,17 @@
 #   lvsd-kernel-drop  lvsd --kernel-drop (the default drop, made mandatory)
 #   lvsd-xdp    lvsd --backend af_xdp: an XDP program redirects VIP frames to an AF_XDP socket
 #               (the run fails if lvsd logs that it fell back to AF_PACKET)
-# all in one test bed, one mode after the other. Method: ../shared/design/TESTBED.md §4/§5 and
-# BENCHMARKS.md.
+# all in one test bed, interleaved: round r = 1..N runs every mode once, in an order rotated by
+# r-1 (round 1: direct nftlb lvsd ..., round 2: nftlb lvsd ... direct), each mode set up and torn
+# down again within its slot (its functional check in round 1 only). The host's speed swings 2x
+# within a minute; run one mode after the other and a slow minute lands on one mode's runs and
+# moves the ratios. Interleaved, it hits every mode alike. Reported: per mode the median of its
+# runs and the ratio of those medians (as before), and the paired ratios: per round each mode's
+# figure over nftlb's and over direct's from that same round, and the median of those.
+# Method: ../shared/design/TESTBED.md §4/§5 and BENCHMARKS.md.
 #
 # Usage: sudo scripts/bench-pps.sh [options]
-#   --runs N          measured runs per mode (default 5); the median is reported
+#   --runs N          rounds, i.e. measured runs per mode (default 5); the median is reported
 #   --seconds S       measuring window per run, seconds (default 5)
 #   --warmup S        generator running before the window opens, seconds (default 1.5)
 #   --modes LIST      comma-separated subset of direct,nftlb,lvsd,lvsd-no-kernel-drop,lvsd-kdrop,
@@ -25,8 +31,9 @@
 #   --noise-max PCT   a run is "noisy" (left out of the median, and retried) when processes
 #                     outside the bed used more than PCT % of one CPU in user time during its
 #                     window (default 20)
-#   --retries N       extra attempts per mode to replace noisy or failed runs (default 3; noisy
-#                     runs are only retried while some of the wait budget is left)
+#   --retries N       extra attempts per mode, over all rounds, to replace noisy or failed runs
+#                     (default 3); a retry runs within the same round, right after the run it
+#                     replaces; noisy runs are only retried while some of the wait budget is left
 #   --gen-cpu N       CPU of the generator (default 0)
 #   --lvsd-cpu N      CPU lvsd is pinned to (default 1)
 #   --lvsd-workers N  lvsd's data-plane workers (--workers; default 1)
@@ -37,8 +44,11 @@
 #                     the softirq work the kernel defers to ksoftirqd)
 #   --out FILE        result file (default bench-results/pps-<UTC timestamp>.txt)
 # Environment: LVSD_BIN=/path/to/lvsd skips the release build.
-# Output: every run, a table, and one `RESULT mode=...` line per mode, on stdout and in the
-# result file. Exit status 0 when every mode produced a median (clean, or marked noisy), 1 when a
+# Output: every run, the rounds with their per-round ratios, a table (medians, ratios of the
+# medians, and the paired ratios: median of the per-round ratios) and one `RESULT mode=...` line
+# per mode (x_direct/x_nftlb: ratio of the medians; x_direct_paired/x_nftlb_paired: median of
+# the per-round ratios), on stdout and in the result file. Exit status 0 when every mode
+# produced a median (clean, or marked noisy), 1 when a
 # mode failed (setup, functional check or every run).
 set -euo pipefail
 
@@ -326,8 +336,8 @@ sample_counters() {
     echo "$out"
 }
 
-run_once() {  # mode cfg attempt
-    local mode=$1 cfg=$2 attempt=$3
+run_once() {  # mode cfg attempt round
+    local mode=$1 cfg=$2 attempt=$3 round=$4
     local timeout_s bound sA sB snapA snapB
     local -a pids
     # The run normally ends with our SIGTERM right after the window; the timeout is only the
@@ -377,8 +387,8 @@ run_once() {  # mode cfg attempt
     local fa=${cpu##*foreign_all=}
     status=ok
     ((fu > NOISE_MAX)) && status=noisy
-    line=$(printf '%-10s run %d: delivered %7d pps  offered %7d pps  split rs1/rs2/rs3 %s  veth_drops %d  %s' \
-        "$mode" "$attempt" "$pps" "$off" \
+    line=$(printf '%-10s round %d run %d: delivered %7d pps  offered %7d pps  split rs1/rs2/rs3 %s  veth_drops %d  %s' \
+        "$mode" "$round" "$attempt" "$pps" "$off" \
         "$(awk -v a="$r1" -v b="$r2" -v c="$r3" 'BEGIN { s = a + b + c; if (!s) s = 1; printf "%.0f/%.0f/%.0f%%", 100*a/s, 100*b/s, 100*c/s }')" \
         "$drops" "${cpu%% foreign*}")
     line+=" foreign_user=${fu}% (all ${fa}%)"
@@ -406,20 +416,32 @@ run_once() {  # mode cfg attempt
     N_PPS[$mode]+="$pps " N_OFF[$mode]+="$off " N_C0[$mode]+="$c0 " N_C1[$mode]+="$c1 "
     if [[ $status == ok ]]; then D_PPS[$mode]+="$pps "; else D_PPS[$mode]+="${pps}* "; fi
     N_RUNS[$mode]=$(( ${N_RUNS[$mode]:-0} + 1 ))
+    # The round's figure for the paired ratios: its clean run, else its last noisy one.
+    if [[ $status == ok || ${RQ[$mode,$round]:-} != ok ]]; then
+        RP[$mode,$round]=$pps RQ[$mode,$round]=$status
+    fi
+    LAST_STATUS=$status
     return 0
 }
 
-run_mode() {  # mode cfg
-    local mode=$1 cfg=$2 attempt=0 max=$((RUNS + RETRIES))
-    R_CLEAN[$mode]=0
-    while ((${R_CLEAN[$mode]} < RUNS && attempt < max)); do
-        # Noisy runs are only worth replacing while we may still wait for quiet.
-        ((${N_RUNS[$mode]:-0} >= RUNS && WAIT_LEFT == 0)) && break
-        attempt=$((attempt + 1))
-        run_once "$mode" "$cfg" "$attempt" || R_FAIL[$mode]=$(( ${R_FAIL[$mode]:-0} + 1 ))
+# One round of one mode: one run; a failed run is retried, and a noisy one while some of the
+# quiet-wait budget is left (waiting may help), both within the round and within the mode's
+# --retries extra attempts over the whole bench.
+run_round() {  # mode cfg round
+    local mode=$1 cfg=$2 round=$3
+    while :; do
+        ATTEMPTS[$mode]=$(( ${ATTEMPTS[$mode]:-0} + 1 ))
+        LAST_STATUS=failed
+        run_once "$mode" "$cfg" "${ATTEMPTS[$mode]}" "$round" || R_FAIL[$mode]=$(( ${R_FAIL[$mode]:-0} + 1 ))
+        [[ $LAST_STATUS == ok ]] && return 0
+        (( ${RETRIED[$mode]:-0} < RETRIES )) || return 0
+        [[ $LAST_STATUS == noisy ]] && ((WAIT_LEFT == 0)) && return 0
+        RETRIED[$mode]=$(( ${RETRIED[$mode]:-0} + 1 ))
+        note "$mode round $round: run $LAST_STATUS, retrying (extra attempt ${RETRIED[$mode]} of $RETRIES)"
     done
-    ((${R_CLEAN[$mode]} >= RUNS)) || note "$mode: only ${R_CLEAN[$mode]} clean runs out of $attempt attempts"
 }
+declare -A ATTEMPTS=() RETRIED=() RP=() RQ=()
+LAST_STATUS=
 
 # ------------------------------------------------------------------ the modes
 
@@ -482,20 +504,26 @@ teardown_lvsd() {  # mode
 }
 declare -A LVSD_FINAL=()
 
-# Functional check, then the runs.
-check_and_run() {  # mode cfg
-    local mode=$1 cfg=$2 got
-    if ! got=$(probe "$cfg" "$PROBE_FRAMES"); then
-        say "  $mode: functional check FAILED: $PROBE_FRAMES frames sent, rs1/rs2/rs3 got ${got:-?}"
-        return 1
+# The functional check (the first round only: a mode that fails it is left out of the later
+# rounds), then the round's run.
+check_and_run() {  # mode cfg round
+    local mode=$1 cfg=$2 round=$3 got
+    if [[ -z ${CHECKED[$mode]:-} ]]; then
+        if ! got=$(probe "$cfg" "$PROBE_FRAMES"); then
+            say "  $mode: functional check FAILED: $PROBE_FRAMES frames sent, rs1/rs2/rs3 got ${got:-?}"
+            return 1
+        fi
+        CHECKED[$mode]=1
+        say "  $mode: functional check: $PROBE_FRAMES frames -> rs1/rs2/rs3 ${got// //}"
     fi
-    say "  $mode: functional check: $PROBE_FRAMES frames -> rs1/rs2/rs3 ${got// //}"
+    LAST_STATS="0 0 0 0"   # a new lvsd each round: its counters start at 0
     if [[ $mode == lvsd* ]]; then
-        sleep 2.2   # let the stats file catch up with the probe
+        sleep 2.2   # let the stats file catch up with the probe (and show this lvsd's counters)
         LAST_STATS="$(lvsd_counter ring_drops) $(lvsd_counter forwarded_frames) $(lvsd_counter rx_frames) $(lvsd_counter transmit_errors)"
     fi
-    run_mode "$mode" "$cfg"
+    run_round "$mode" "$cfg" "$round"
 }
+declare -A CHECKED=() DEAD=()
 
 declare -A MODE_OK=() MODE_DESC=(
     [direct]="client -> rs1, no director"
@@ -509,38 +537,54 @@ declare -A MODE_OK=() MODE_DESC=(
 
 T_START=$SECONDS
 say ""
-say "runs: ${RUNS} per mode, ${WARMUP} s warm-up + ${SECONDS_WINDOW} s window; generator on CPU$GEN_CPU:"
+say "runs: ${RUNS} rounds; each round runs every mode once, in a rotated order (round 1: ${MODE_LIST[*]}; round 2 starts with the second, ...), so a slow minute of the host hits every mode alike; ${WARMUP} s warm-up + ${SECONDS_WINDOW} s window; generator on CPU$GEN_CPU:"
 say "  ip netns exec ${BED}client taskset -c $GEN_CPU timeout T trafgen -o eth0 -i CFG -n BOUND -P 1 --no-sock-mem -Q -C"
 say "  CFG: $(cat "$CFG_DIRECTOR")   (da = rs1's MAC for direct)"
+say "  each mode is set up (nftlb farm, lvsd started) and torn down again in every round; its functional check runs in round 1 only"
 say "cpuN=busy/softirq % of that CPU over the window; foreign_user = user CPU outside the bed, % of one CPU"
-for mode in "${MODE_LIST[@]}"; do
+for ((round = 1; round <= RUNS; round++)); do
+    mapfile -t ORDER < <(rotated "$round" "${MODE_LIST[@]}")
     say ""
-    say "== $mode: ${MODE_DESC[$mode]}"
-    t0=$SECONDS
-    case $mode in
-        direct)
-            check_and_run direct "$CFG_DIRECT" && MODE_OK[$mode]=1 ;;
-        nftlb)
-            if setup_nftlb; then
-                check_and_run nftlb "$CFG_DIRECTOR" && MODE_OK[$mode]=1
-            else
-                say "  nftlb: setup FAILED"
-            fi
-            nftlb_dsr_down ;;
-        lvsd | lvsd-no-kernel-drop | lvsd-kdrop | lvsd-kernel-drop | lvsd-xdp)
-            kd=0; [[ $mode == lvsd-kdrop ]] && kd=1
-            KERNEL_DROP=; [[ $mode == lvsd-kernel-drop ]] && KERNEL_DROP=--kernel-drop
-            [[ $mode == lvsd-no-kernel-drop || $mode == lvsd-kdrop ]] && KERNEL_DROP=--no-kernel-drop
-            LVSD_BACKEND=; [[ $mode == lvsd-xdp ]] && LVSD_BACKEND="--backend af_xdp"
-            if setup_lvsd "$kd" && { [[ $mode != lvsd-xdp ]] || ! grep -q 'AF_XDP unavailable' "$WORK/lvsd.log" ||
-                { say "  $(grep 'AF_XDP unavailable' "$WORK/lvsd.log")"; false; }; }; then
-                check_and_run "$mode" "$CFG_DIRECTOR" && MODE_OK[$mode]=1
-            else
-                say "  $mode: setup FAILED"
-            fi
-            teardown_lvsd "$mode" ;;
-    esac
-    note "$mode took $((SECONDS - t0)) s"
+    say "== round $round of $RUNS: ${ORDER[*]}"
+    for mode in "${ORDER[@]}"; do
+        [[ -z ${DEAD[$mode]:-} ]] || continue
+        t0=$SECONDS
+        ((round > 1)) || say "  $mode: ${MODE_DESC[$mode]}"
+        ok=0
+        case $mode in
+            direct)
+                check_and_run direct "$CFG_DIRECT" "$round" && ok=1 ;;
+            nftlb)
+                if setup_nftlb; then
+                    check_and_run nftlb "$CFG_DIRECTOR" "$round" && ok=1
+                else
+                    say "  nftlb: setup FAILED (round $round)"
+                fi
+                nftlb_dsr_down ;;
+            lvsd | lvsd-no-kernel-drop | lvsd-kdrop | lvsd-kernel-drop | lvsd-xdp)
+                kd=0; [[ $mode == lvsd-kdrop ]] && kd=1
+                KERNEL_DROP=; [[ $mode == lvsd-kernel-drop ]] && KERNEL_DROP=--kernel-drop
+                [[ $mode == lvsd-no-kernel-drop || $mode == lvsd-kdrop ]] && KERNEL_DROP=--no-kernel-drop
+                LVSD_BACKEND=; [[ $mode == lvsd-xdp ]] && LVSD_BACKEND="--backend af_xdp"
+                if setup_lvsd "$kd" && { [[ $mode != lvsd-xdp ]] || ! grep -q 'AF_XDP unavailable' "$WORK/lvsd.log" ||
+                    { say "  $(grep 'AF_XDP unavailable' "$WORK/lvsd.log")"; false; }; }; then
+                    check_and_run "$mode" "$CFG_DIRECTOR" "$round" && ok=1
+                else
+                    say "  $mode: setup FAILED (round $round)"
+                fi
+                teardown_lvsd "$mode" ;;
+        esac
+        if ((ok)); then
+            MODE_OK[$mode]=1
+        elif [[ -z ${CHECKED[$mode]:-} ]]; then
+            DEAD[$mode]=1   # never got past its set-up and check: no point in the later rounds
+            say "  $mode: left out of the later rounds"
+        fi
+        note "$mode (round $round) took $((SECONDS - t0)) s"
+    done
+done
+for mode in "${MODE_LIST[@]}"; do
+    ((${R_CLEAN[$mode]:-0} >= RUNS)) || note "$mode: only ${R_CLEAN[$mode]:-0} clean runs out of ${ATTEMPTS[$mode]:-0} attempts"
 done
 
 # ------------------------------------------------------------------ summary
@@ -569,22 +613,64 @@ done
 base_direct=${MED[direct]:--}
 base_nftlb=${MED[nftlb]:--}
 
+# Paired ratios: each mode's figure over the base's figure of the same round (seconds apart, so
+# a slow minute of the host divides out), then the median of those per-round ratios. Rounds
+# where both runs were clean; when there is none, every round where both have a figure
+# (then marked noisy).
+paired() {  # mode base -> "median rounds quality" ("- 0 -" when no round has both)
+    local m=$1 b=$2 r clean= any= nc=0 na=0
+    for ((r = 1; r <= RUNS; r++)); do
+        [[ -n ${RP[$m,$r]:-} && -n ${RP[$b,$r]:-} ]] || continue
+        any+=" $(ratio "${RP[$m,$r]}" "${RP[$b,$r]}")"; na=$((na + 1))
+        if [[ ${RQ[$m,$r]} == ok && ${RQ[$b,$r]} == ok ]]; then
+            clean+=" $(ratio "${RP[$m,$r]}" "${RP[$b,$r]}")"; nc=$((nc + 1))
+        fi
+    done
+    if ((nc > 0)); then echo "$(median_ratio <<<"$clean") $nc clean"
+    elif ((na > 0)); then echo "$(median_ratio <<<"$any") $na noisy"
+    else echo "- 0 -"; fi
+}
+declare -A PD=() PN=() PDN=() PNN=() PDQ=() PNQ=()
+for mode in "${MODE_LIST[@]}"; do
+    read -r PD[$mode] PDN[$mode] PDQ[$mode] < <(paired "$mode" direct)
+    read -r PN[$mode] PNN[$mode] PNQ[$mode] < <(paired "$mode" nftlb)
+done
+# "(rounds)" after a paired ratio, "(rounds*)" when they include noisy runs.
+used() { if [[ $2 == noisy ]]; then echo "($1*)"; else echo "($1)"; fi; }
+
+say ""
+say "Per round (the mode's pps, then its ratio to nftlb / to direct in that same round; * = noisy run; - = no figure):"
+for ((r = 1; r <= RUNS; r++)); do
+    line="  round $r:"
+    for mode in "${MODE_LIST[@]}"; do
+        if [[ -n ${RP[$mode,$r]:-} ]]; then
+            mark=; [[ ${RQ[$mode,$r]} == ok ]] || mark='*'
+            line+=" $mode ${RP[$mode,$r]}$mark ($(ratio "${RP[$mode,$r]}" "${RP[nftlb,$r]:--}") / $(ratio "${RP[$mode,$r]}" "${RP[direct,$r]:--}"));"
+        else
+            line+=" $mode -;"
+        fi
+    done
+    say "${line%;}"
+done
+
 say ""
 say "Summary ($(date -u '+%Y-%m-%d %H:%M UTC'), bed $BED, $((SECONDS - T_START)) s of measuring):"
-say "$(printf '%-11s %12s %-6s %12s %9s %8s %-10s %-10s %-7s %s' mode 'pps (median)' runs 'offered pps' 'x direct' 'x nftlb' "CPU$GEN_CPU b/si" "CPU$LVSD_CPU b/si" quality 'every run (pps)')"
+say "x direct, x nftlb: the ratio of the medians; paired: the median of the per-round ratios above (rounds used: those where both runs were clean; * = no such round, every round with both figures used)"
+say "$(printf '%-11s %12s %-6s %12s %9s %8s %-12s %-12s %-10s %-10s %-7s %s' mode 'pps (median)' runs 'offered pps' 'x direct' 'x nftlb' 'paired x dir' 'paired x nft' "CPU$GEN_CPU b/si" "CPU$LVSD_CPU b/si" quality 'every run (pps)')"
 fail=0
 for mode in "${MODE_LIST[@]}"; do
     [[ -n ${MODE_OK[$mode]:-} && ${QUAL[$mode]} != failed ]] || fail=1
-    say "$(printf '%-11s %12s %-6s %12s %9s %8s %-10s %-10s %-7s %s' "$mode" "${MED[$mode]}" "${NUSED[$mode]}/$RUNS" \
+    say "$(printf '%-11s %12s %-6s %12s %9s %8s %-12s %-12s %-10s %-10s %-7s %s' "$mode" "${MED[$mode]}" "${NUSED[$mode]}/$RUNS" \
         "${OFFM[$mode]}" "$(ratio "${MED[$mode]}" "$base_direct")" "$(ratio "${MED[$mode]}" "$base_nftlb")" \
+        "${PD[$mode]} $(used "${PDN[$mode]}" "${PDQ[$mode]}")" "${PN[$mode]} $(used "${PNN[$mode]}" "${PNQ[$mode]}")" \
         "${C0B[$mode]}/${C0S[$mode]}" "${C1B[$mode]}/${C1S[$mode]}" "${QUAL[$mode]}" "$(words "${D_PPS[$mode]:-}")")"
 done
-say "(every run: in order; * = noisy, left out of the median unless no run was clean; b/si = busy/softirq %)"
+say "(every run: in the order they ran; * = noisy, left out of the median unless no run was clean; b/si = busy/softirq %)"
 say ""
 for mode in "${MODE_LIST[@]}"; do
     drops=-
     [[ $mode == lvsd* ]] && drops=$(awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }' <<<"${R_DROPS[$mode]:-0}")
-    say "RESULT mode=$mode pps=${MED[$mode]} quality=${QUAL[$mode]} runs=${NUSED[$mode]}/$RUNS offered_pps=${OFFM[$mode]} x_direct=$(ratio "${MED[$mode]}" "$base_direct") x_nftlb=$(ratio "${MED[$mode]}" "$base_nftlb") cpu${GEN_CPU}_busy=${C0B[$mode]} cpu${GEN_CPU}_si=${C0S[$mode]} cpu${LVSD_CPU}_busy=${C1B[$mode]} cpu${LVSD_CPU}_si=${C1S[$mode]} ring_drops=$drops all_runs=$(words "${D_PPS[$mode]:-}" | tr ' ' ,) seconds=$SECONDS_WINDOW nice=$NICE kernel=$(uname -r) cpus=$NCPU date=$TS"
+    say "RESULT mode=$mode pps=${MED[$mode]} quality=${QUAL[$mode]} runs=${NUSED[$mode]}/$RUNS offered_pps=${OFFM[$mode]} x_direct=$(ratio "${MED[$mode]}" "$base_direct") x_nftlb=$(ratio "${MED[$mode]}" "$base_nftlb") x_direct_paired=${PD[$mode]} x_nftlb_paired=${PN[$mode]} paired_rounds_direct=${PDN[$mode]} paired_rounds_nftlb=${PNN[$mode]} paired_quality_direct=${PDQ[$mode]} paired_quality_nftlb=${PNQ[$mode]} cpu${GEN_CPU}_busy=${C0B[$mode]} cpu${GEN_CPU}_si=${C0S[$mode]} cpu${LVSD_CPU}_busy=${C1B[$mode]} cpu${LVSD_CPU}_si=${C1S[$mode]} ring_drops=$drops all_runs=$(words "${D_PPS[$mode]:-}" | tr ' ' ,) seconds=$SECONDS_WINDOW nice=$NICE kernel=$(uname -r) cpus=$NCPU date=$TS"
 done
 for mode in "${!LVSD_FINAL[@]}"; do say "final lvsd counters ($mode): ${LVSD_FINAL[$mode]}"; done
 say "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -2,6 +2,16 @@
 # The benchmark suite in one command (issue 8): lvsd against its peers in the namespace test bed,
 # each figure the median of several short runs, the ratios in one table and one plot.
 #
+# Interleaved: the host's speed swings 2x within a minute, so the peers are not measured one
+# after the other (a slow minute would land on one peer and move the ratios). Round r = 1..R
+# runs every peer once, in an order rotated by one each round (round 1: A B C D, round 2:
+# B C D A, ...): part 1 in bench-pps.sh's rounds, parts 2 and 3 in rounds here (per round and
+# peer: set-up, the four HTTP cases once, one idle and one loaded latency batch, teardown).
+# Each figure is the median over the rounds, its ratios the ratio of the medians; the table's
+# "↳ paired" rows give the median of the per-round ratios (each peer over the other peer's
+# figure from the same round; for latency, the per-round extra over direct) in the same ratio
+# columns, with their own met column.
+#
 #   1. Packet rate (scripts/bench-pps.sh, modes direct, nftlb, lvsd, and lvsd-xdp when both lvsd
 #      and bench-pps.sh know it): 60-byte UDP frames from trafgen, counted at the real servers'
 #      ingress; lvsd pinned to one CPU.
@@ -21,7 +31,7 @@
 #      connect()), closed with RST; median and p99, and the extra over direct; once on an idle
 #      bed and once while trafgen sends 60-byte UDP frames to VIP:9 at half of lvsd's part-1
 #      rate (rs1's MAC for direct; the real servers count and drop them at their ingress).
-#      R batches each; the median of their medians and of their p99s. The probe also reads its
+#      One batch per round each; the median of their medians and of their p99s. The probe also reads its
 #      own run-queue wait around each connect (it shares a CPU with trafgen); a second p99 row
 #      takes that wait out (BENCHMARKS.md, "why lvsd's loaded connect p99 was ~3 ms").
 #   4. lvsd's own capacity (scripts/bench-drain.sh, its own bed): 1024 UDP flows opened, then
@@ -33,7 +43,7 @@
 #      lvsd's sendmmsg). The method of TESTBED §4.2 (design notes). Not for nftlb: no ring.
 #
 # Usage: sudo scripts/bench.sh [options]
-#   --runs N        runs per figure, the median is reported (default 3)
+#   --runs N        rounds, i.e. runs per figure; the median is reported (default 3)
 #   --seconds S     length of one packet-rate window or one wrk run, seconds (default 3)
 #   --connections C wrk connections (default 32)
 #   --connects N    connects per latency batch (default 300)
@@ -426,17 +436,14 @@ wrk_once() {  # url close(0/1)
         }' <<<"$out"
 }
 
-# R batches of C connects -> the median of their medians and of their p99s, and the failures;
-# then the same two with the probe's own run-queue wait taken out (see connlat.py).
-latency_batches() {  # host per-batch-timeout -> "median p99 failures median-own p99-own"
-    local r m p f mo po meds= p99s= omeds= op99s= fails=0
-    for ((r = 1; r <= RUNS; r++)); do
-        read -r m p f mo po < <(client timeout "$2" python3 "$WORK/connlat.py" "$1" "$HTTP_BENCH_PORT" "$CONNECTS" ||
-            echo "- - $CONNECTS - -")
-        meds+=" $m" p99s+=" $p" omeds+=" $mo" op99s+=" $po" fails=$((fails + f))
-        echo "$1 batch $r: median $m us, p99 $p us, failures $f; without the probe's own CPU wait: median $mo us, p99 $po us" >>"$WORK/connlat.log"
-    done
-    echo "$(median <<<"$meds") $(median <<<"$p99s") $fails $(median <<<"$omeds") $(median <<<"$op99s")"
+# One batch of C connects -> "median p99 failures median-own p99-own" (the last two with the
+# probe's own run-queue wait taken out, see connlat.py); "-" figures when it failed.
+latency_batch() {  # host timeout label
+    local m p f mo po
+    read -r m p f mo po < <(client timeout "$2" python3 "$WORK/connlat.py" "$1" "$HTTP_BENCH_PORT" "$CONNECTS" ||
+        echo "- - $CONNECTS - -")
+    echo "$3: median $m us, p99 $p us, failures $f; without the probe's own CPU wait: median $mo us, p99 $po us" >>"$WORK/connlat.log"
+    echo "$m $p $f $mo $po"
 }
 
 # The part-3 background load: 60-byte UDP frames to VIP:9 (new source port each) at HALF_PPS,
@@ -451,74 +458,133 @@ load_start() {  # dst-mac
 
 CASES=(1k-keepalive 1k-close 100k-keepalive 100k-close)
 declare -A RPS=() DCPU=() DSI=() PCPU=() LAT_MED=() LAT_P99=() LAT_FAIL=() LLAT_MED=() LLAT_P99=() LLAT_FAIL=() LAT_P99_OWN=() LLAT_P99_OWN=() LOAD_RATE=() LOAD_SHARE=()
+# Per round: R<figure>[peer,case-or-kind,round]; lists of every round's figure: L<figure>[...].
+declare -A RR=() LRPS=() LCPU=() LSI=() LPROC=() RLAT=() LLAT=() PEER_DEAD=() PEER_CHECKED=()
 say "SwiftLVS benchmark suite, $(date -u '+%Y-%m-%d %H:%M:%S UTC'); bed $BED; load average at start $LOAD_START; autogroup: $(cat /proc/self/autogroup 2>/dev/null || echo none)"
 say "machine: $NCPU CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r); git $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo unknown)"
 say "placement: director CPU $LVSD_CPU (lvsd, haproxy: taskset, haproxy nbthread 1); wrk, nginx, the load generator and the probes on CPU(s) $OTHER_CPUS, for every peer"
-say "wrk: ip netns exec ${BED}client taskset -c $OTHER_CPUS wrk -t1 -c$CONNS -d${SECS}s [-H 'Connection: close'] http://TARGET:$HTTP_BENCH_PORT/{1k,100k}; $RUNS runs each, median"
-say "connect latency: $RUNS batches of $CONNECTS connects (connlat.py), idle and under ${HALF_PPS:-no} frames/s of UDP load (${HALF_FROM}); median of the batches' medians and p99s"
-for peer in "${PEERS[@]}"; do
-    note "peer $peer"
-    if ! setup_peer "$peer"; then
-        say "$peer: setup FAILED"; teardown_peer "$peer"; continue
-    fi
-    url=http://$TARGET_HOST:$HTTP_BENCH_PORT
-    ok=0
-    for ((t = 0; t < READY_TIMEOUT_S * 10; t++)); do
-        if client curl -s --max-time 1 -o /dev/null "$url/1k"; then ok=1; break; fi
-        sleep 0.1
-    done
-    if ((!ok)); then
-        say "$peer: functional check FAILED (GET $url/1k)"
-        for log in "$WORK/${peer%-xdp}.log"; do [[ -f $log ]] && sed 's/^/    /' "$log" >&2; done
-        teardown_peer "$peer"; continue
-    fi
-    [[ -z $PEER_PID ]] || say "$(printf '%-8s process %s: %s' "$peer" "$PEER_PID" "$(pin_report "$PEER_PID")")"
-    for case in "${CASES[@]}"; do
-        size=${case%%-*} close=0
-        [[ $case == *close ]] && close=1
-        runs= cpus= sis= procs=
-        for ((r = 1; r <= RUNS; r++)); do
-            read -r rps busy si proc < <(wrk_once "$url/$size" "$close")
-            runs+=" $rps" cpus+=" $busy" sis+=" $si" procs+=" $proc"
+say "interleaved: $RUNS rounds; each round sets up every peer in turn (order rotated by one each round: round 1 ${PEERS[*]}, round 2 starts with the second, ...), runs each HTTP case once, one idle and one loaded latency batch, and tears it down; figures: the median over the rounds, plus paired ratios (per round, over the same round's peer; their median)"
+say "wrk: ip netns exec ${BED}client taskset -c $OTHER_CPUS wrk -t1 -c$CONNS -d${SECS}s [-H 'Connection: close'] http://TARGET:$HTTP_BENCH_PORT/{1k,100k}; one run each per round, median of $RUNS"
+say "connect latency: one batch of $CONNECTS connects (connlat.py) per round, idle and under ${HALF_PPS:-no} frames/s of UDP load (${HALF_FROM}); median of the batches' medians and p99s"
+for ((round = 1; round <= RUNS; round++)); do
+    mapfile -t ORDER < <(rotated "$round" "${PEERS[@]}")
+    say "== round $round of $RUNS: ${ORDER[*]}"
+    for peer in "${ORDER[@]}"; do
+        [[ -z ${PEER_DEAD[$peer]:-} ]] || continue
+        note "round $round: peer $peer"
+        if ! setup_peer "$peer"; then
+            say "$peer: setup FAILED (round $round)"; teardown_peer "$peer"
+            [[ -n ${PEER_CHECKED[$peer]:-} ]] || { PEER_DEAD[$peer]=1; say "$peer: left out of the later rounds"; }
+            continue
+        fi
+        url=http://$TARGET_HOST:$HTTP_BENCH_PORT
+        ok=0
+        for ((t = 0; t < READY_TIMEOUT_S * 10; t++)); do
+            if client curl -s --max-time 1 -o /dev/null "$url/1k"; then ok=1; break; fi
+            sleep 0.1
         done
-        RPS[$peer,$case]=$(median <<<"$runs")
-        DCPU[$peer,$case]=$(median <<<"$cpus") DSI[$peer,$case]=$(median <<<"$sis") PCPU[$peer,$case]=$(median <<<"$procs")
-        say "$(printf '%-8s %-15s %8s req/s (median; runs:%s); CPU%s busy %s%% (softirq %s%%), %s process %s%% of one CPU' \
-            "$peer" "$case" "${RPS[$peer,$case]}" "$runs" "$LVSD_CPU" "${DCPU[$peer,$case]}" "${DSI[$peer,$case]}" \
+        if ((!ok)); then
+            say "$peer: functional check FAILED (GET $url/1k, round $round)"
+            for log in "$WORK/${peer%-xdp}.log"; do [[ -f $log ]] && sed 's/^/    /' "$log" >&2; done
+            teardown_peer "$peer"
+            [[ -n ${PEER_CHECKED[$peer]:-} ]] || { PEER_DEAD[$peer]=1; say "$peer: left out of the later rounds"; }
+            continue
+        fi
+        if [[ -z ${PEER_CHECKED[$peer]:-} && -n $PEER_PID ]]; then
+            say "$(printf '%-8s process %s: %s' "$peer" "$PEER_PID" "$(pin_report "$PEER_PID")")"
+        fi
+        PEER_CHECKED[$peer]=1
+        for case in "${CASES[@]}"; do
+            size=${case%%-*} close=0
+            [[ $case == *close ]] && close=1
+            read -r rps busy si proc < <(wrk_once "$url/$size" "$close")
+            RR[$peer,$case,$round]=$rps
+            LRPS[$peer,$case]+=" $rps" LCPU[$peer,$case]+=" $busy" LSI[$peer,$case]+=" $si" LPROC[$peer,$case]+=" $proc"
+            say "$(printf '%-8s %-15s round %d: %8s req/s; CPU%s busy %s%% (softirq %s%%), %s process %s%% of one CPU' \
+                "$peer" "$case" "$round" "$rps" "$LVSD_CPU" "$busy" "$si" "$peer" "$proc")"
+        done
+        read -r m p f mo po < <(latency_batch "$TARGET_HOST" $((CONNECTS * 2 + 30)) "$peer idle round $round")
+        RLAT[$peer,idle_med,$round]=$m RLAT[$peer,idle_p99,$round]=$p RLAT[$peer,idle_p99_own,$round]=$po
+        LLAT[$peer,idle_med]+=" $m" LLAT[$peer,idle_p99]+=" $p" LLAT[$peer,idle_p99_own]+=" $po"
+        LLAT[$peer,idle_med_own]+=" $mo" LLAT[$peer,idle_fail]=$(( ${LLAT[$peer,idle_fail]:-0} + ${f//-/0} ))
+        say "$(printf '%-8s connect latency, idle, round %d: median %s us, p99 %s us, failures %s; without the probe'"'"'s own CPU wait: median %s us, p99 %s us' "$peer" "$round" "$m" "$p" "$f" "$mo" "$po")"
+        # Loaded: not for haproxy (its handshake ends on the director, and the UDP load has no
+        # VIP to go to there).
+        if [[ -n $HALF_PPS && $peer != haproxy ]]; then
+            # Offered: the client's transmit counter (a cheap sysfs read) around the connects;
+            # delivered: the real servers' counts over the whole load, as a share of what was
+            # sent. trafgen's rate mode overshoots somewhat: the rate it really sent.
+            r0=$(rs_load_count) x0=$(client_tx) t0=$EPOCHREALTIME
+            load_start "$LOAD_MAC"
+            sleep "$LOAD_WARMUP_S"
+            read -r m p f mo po < <(latency_batch "$TARGET_HOST" $((LOAD_MAX_S - LOAD_WARMUP_S - 5)) "$peer loaded round $round")
+            alive=1
+            kill -0 "$TPID" 2>/dev/null || alive=0
+            stop_pid "$TPID"; TPID=
+            x1=$(client_tx) t1=$EPOCHREALTIME
+            sleep 0.2
+            r1=$(rs_load_count)
+            rate=$(awk -v a="$t0" -v b="$t1" -v n=$((x1 - x0)) 'BEGIN { printf "%.0f", (b > a) ? n / (b - a) : 0 }')
+            share=$(awk -v r=$((r1 - r0)) -v x=$((x1 - x0)) 'BEGIN { printf "%.0f", (x > 0) ? 100 * r / x : 0 }')
+            if ((!alive)); then
+                say "$peer: the background load ended before the connects did (trafgen's bound or an error): loaded latency of round $round discarded"
+                sed 's/^/    /' "$WORK/load.log" >&2
+                m=- p=- f=- mo=- po=-
+            fi
+            RLAT[$peer,load_med,$round]=$m RLAT[$peer,load_p99,$round]=$p RLAT[$peer,load_p99_own,$round]=$po
+            LLAT[$peer,load_med]+=" $m" LLAT[$peer,load_p99]+=" $p" LLAT[$peer,load_p99_own]+=" $po"
+            LLAT[$peer,load_fail]=$(( ${LLAT[$peer,load_fail]:-0} + ${f//-/0} ))
+            LLAT[$peer,load_rate]+=" $rate" LLAT[$peer,load_share]+=" $share"
+            say "$(printf '%-8s connect latency under load, round %d (%s frames/s asked, %s sent on average, %s %% of them delivered to the servers): median %s us, p99 %s us, failures %s; without the probe'"'"'s own CPU wait: median %s us, p99 %s us' \
+                "$peer" "$round" "$HALF_PPS" "$rate" "$share" "$m" "$p" "$f" "$mo" "$po")"
+        fi
+        teardown_peer "$peer"
+    done
+done
+
+# Medians over the rounds, per peer.
+for peer in "${PEERS[@]}"; do
+    [[ -n ${PEER_CHECKED[$peer]:-} ]] || continue
+    for case in "${CASES[@]}"; do
+        RPS[$peer,$case]=$(median <<<"${LRPS[$peer,$case]:-}")
+        DCPU[$peer,$case]=$(median <<<"${LCPU[$peer,$case]:-}") DSI[$peer,$case]=$(median <<<"${LSI[$peer,$case]:-}")
+        PCPU[$peer,$case]=$(median <<<"${LPROC[$peer,$case]:-}")
+        say "$(printf '%-8s %-15s %8s req/s (median; rounds:%s); CPU%s busy %s%% (softirq %s%%), %s process %s%% of one CPU' \
+            "$peer" "$case" "${RPS[$peer,$case]}" "${LRPS[$peer,$case]:-}" "$LVSD_CPU" "${DCPU[$peer,$case]}" "${DSI[$peer,$case]}" \
             "$peer" "${PCPU[$peer,$case]}")"
     done
-    read -r m p f mo po < <(latency_batches "$TARGET_HOST" $((CONNECTS * 2 + 30)))
-    LAT_MED[$peer]=$m LAT_P99[$peer]=$p LAT_FAIL[$peer]=$f LAT_P99_OWN[$peer]=$po
-    say "$(printf '%-8s connect latency, idle: median %s us, p99 %s us, failures %s; without the probe'"'"'s own CPU wait: median %s us, p99 %s us' "$peer" "$m" "$p" "$f" "$mo" "$po")"
-    # Loaded: not for haproxy (its handshake ends on the director, and the UDP load has no
-    # VIP to go to there).
-    if [[ -n $HALF_PPS && $peer != haproxy ]]; then
-        # Offered: the client's transmit counter (a cheap sysfs read) around the connects;
-        # delivered: the real servers' counts over the whole load, as a share of what was sent.
-        # trafgen's rate mode overshoots somewhat: the rate it really sent, over the whole load.
-        r0=$(rs_load_count) x0=$(client_tx) t0=$EPOCHREALTIME
-        load_start "$LOAD_MAC"
-        sleep "$LOAD_WARMUP_S"
-        read -r m p f mo po < <(latency_batches "$TARGET_HOST" $(((LOAD_MAX_S - LOAD_WARMUP_S - 5) / RUNS)))
-        alive=1
-        kill -0 "$TPID" 2>/dev/null || alive=0
-        stop_pid "$TPID"; TPID=
-        x1=$(client_tx) t1=$EPOCHREALTIME
-        sleep 0.2
-        r1=$(rs_load_count)
-        LOAD_RATE[$peer]=$(awk -v a="$t0" -v b="$t1" -v n=$((x1 - x0)) 'BEGIN { printf "%.0f", (b > a) ? n / (b - a) : 0 }')
-        LOAD_SHARE[$peer]=$(awk -v r=$((r1 - r0)) -v x=$((x1 - x0)) 'BEGIN { printf "%.0f", (x > 0) ? 100 * r / x : 0 }')
-        if ((!alive)); then
-            say "$peer: the background load ended before the connects did (trafgen's bound or an error): loaded latency discarded"
-            sed 's/^/    /' "$WORK/load.log" >&2
-            m=- p=- f=- mo=- po=-
-        fi
-        LLAT_MED[$peer]=$m LLAT_P99[$peer]=$p LLAT_FAIL[$peer]=$f LLAT_P99_OWN[$peer]=$po
-        say "$(printf '%-8s connect latency under load (%s frames/s asked, %s sent on average, %s %% of them delivered to the servers): median %s us, p99 %s us, failures %s; without the probe'"'"'s own CPU wait: median %s us, p99 %s us' \
-            "$peer" "$HALF_PPS" "${LOAD_RATE[$peer]}" "${LOAD_SHARE[$peer]}" "$m" "$p" "$f" "$mo" "$po")"
+    LAT_MED[$peer]=$(median <<<"${LLAT[$peer,idle_med]:-}") LAT_P99[$peer]=$(median <<<"${LLAT[$peer,idle_p99]:-}")
+    LAT_P99_OWN[$peer]=$(median <<<"${LLAT[$peer,idle_p99_own]:-}") LAT_FAIL[$peer]=${LLAT[$peer,idle_fail]:-0}
+    say "$(printf '%-8s connect latency, idle: median %s us, p99 %s us, failures %s; without the probe'"'"'s own CPU wait: median %s us, p99 %s us' \
+        "$peer" "${LAT_MED[$peer]}" "${LAT_P99[$peer]}" "${LAT_FAIL[$peer]}" "$(median <<<"${LLAT[$peer,idle_med_own]:-}")" "${LAT_P99_OWN[$peer]}")"
+    if [[ -n ${LLAT[$peer,load_p99]:-} ]]; then
+        LLAT_MED[$peer]=$(median <<<"${LLAT[$peer,load_med]}") LLAT_P99[$peer]=$(median <<<"${LLAT[$peer,load_p99]}")
+        LLAT_P99_OWN[$peer]=$(median <<<"${LLAT[$peer,load_p99_own]}") LLAT_FAIL[$peer]=${LLAT[$peer,load_fail]:-0}
+        LOAD_RATE[$peer]=$(median <<<"${LLAT[$peer,load_rate]}") LOAD_SHARE[$peer]=$(median <<<"${LLAT[$peer,load_share]}")
+        say "$(printf '%-8s connect latency under load (median of the rounds: %s frames/s sent, %s %% delivered): median %s us, p99 %s us, failures %s; without the probe'"'"'s own CPU wait: p99 %s us' \
+            "$peer" "${LOAD_RATE[$peer]}" "${LOAD_SHARE[$peer]}" "${LLAT_MED[$peer]}" "${LLAT_P99[$peer]}" "${LLAT_FAIL[$peer]}" "${LLAT_P99_OWN[$peer]}")"
     fi
-    teardown_peer "$peer"
 done
+
+# Paired figures: per round, a peer's figure over (or, for latency, minus) the same round's
+# figure of another peer; the median of those. Rounds where either has no figure are left out.
+paired_ratio() {  # case peer base -> median of RR[peer,case,r] / RR[base,case,r]
+    local r l=
+    for ((r = 1; r <= RUNS; r++)); do l+=" $(ratio "${RR[$2,$1,$r]:--}" "${RR[$3,$1,$r]:--}")"; done
+    median_ratio <<<"$l"
+}
+paired_extra() {  # kind peer -> median of RLAT[peer,kind,r] - RLAT[direct,kind,r], signed
+    local r l=
+    for ((r = 1; r <= RUNS; r++)); do l+=" $(extra "${RLAT[$2,$1,$r]:--}" "${RLAT[direct,$1,$r]:--}")"; done
+    l=$(median <<<"${l//+/}")
+    [[ $l == - ]] && echo - || printf '%+d\n' "$l"
+}
+# The packet-rate paired ratios, from bench-pps.sh's RESULT lines.
+declare -A PPS_PD=() PPS_PN=()
+if ((!SKIP_PPS)) && [[ -f $OUTDIR/pps.txt ]]; then
+    while read -r mode pd pn; do PPS_PD[$mode]=$pd PPS_PN[$mode]=$pn; done < <(
+        sed -n 's/^RESULT mode=\([a-z-]*\) .* x_direct_paired=\([0-9.-]*\) x_nftlb_paired=\([0-9.-]*\) .*/\1 \2 \3/p' "$OUTDIR/pps.txt")
+fi
 sed 's/^/connlat: /' "$WORK/connlat.log" >>"$HTTP_OUT" 2>/dev/null || true
 
 # ------------------------------------------------------------------ part 4: lvsd's drain rate
@@ -569,6 +635,16 @@ met_pair() {  # expression-producing function name -> "lvsd; lvsd-xdp" (lvsd-xdp
 met_pps() { all "$(ge "$(v PPS "$1")" "$(v PPS nftlb)" 1.5)" "$(ge "$(v PPS "$1")" "$(v PPS direct)" 0.8)"; }
 met_small() { ge "$(v RPS "$1,$CASE")" "$(v RPS "nftlb,$CASE")" 1; }
 met_big() { all "$(ge "$(v RPS "$1,$CASE")" "$(v RPS "nftlb,$CASE")" 1)" "$(ge "$(v RPS "$1,$CASE")" "$(v RPS "haproxy,$CASE")" 3)"; }
+# The same checks on the paired ratios (one ratio each).
+gef() { awk -v a="$1" -v f="$2" 'BEGIN { if (a == "-" || a == "") print "-"; else print (a >= f) ? "yes" : "no" }'; }
+met_pps_paired() { all "$(gef "$(v PPS_PN "$1")" 1.5)" "$(gef "$(v PPS_PD "$1")" 0.8)"; }
+met_small_paired() { gef "$(paired_ratio "$CASE" "$1" nftlb)" 1; }
+met_big_paired() { all "$(gef "$(paired_ratio "$CASE" "$1" nftlb)" 1)" "$(gef "$(paired_ratio "$CASE" "$1" haproxy)" 3)"; }
+met_lat_paired() { le "$(paired_extra load_p99 "$1")" 50; }
+paired_cells() {  # case -> the five ratio cells, paired
+    echo "$(paired_ratio "$1" lvsd nftlb)|$(paired_ratio "$1" lvsd haproxy)|$(paired_ratio "$1" lvsd direct)|$(paired_ratio "$1" lvsd-xdp nftlb)|$(paired_ratio "$1" lvsd-xdp haproxy)"
+}
+PAIRED_LABEL="↳ paired: median of the per-round ratios"
 met_lat() { le "$(extra "$(v LLAT_P99 "$1")" "$(v LLAT_P99 direct)")" 50; }
 lat_cells() {  # array -> five cells "value (extra over direct)"
     local p d
@@ -583,16 +659,21 @@ lat_cells() {  # array -> five cells "value (extra over direct)"
     echo "nftlb has no process: its work runs in softirq where the packets arrive (on veth: the sending CPU, mostly $OTHER_CPUS), so its director CPU budget is not the same one CPU; see the CPU$LVSD_CPU row."
     ((XDP_OK)) || echo "lvsd-xdp: left out, $XDP_WHY."
     echo
+    echo "Interleaved: round r = 1..$RUNS runs every peer once, in an order rotated by one each round. Each figure is the median over the rounds and its ratio columns the ratio of those medians; the \"↳ paired\" row under it holds, in the same ratio columns, the median of the per-round ratios (each peer over the other peer's figure of the same round; for latency the per-round extra over direct), which a slow minute of the host moves less. Its met column checks the paired ratios."
+    echo
     echo "| figure | lvsd | lvsd-xdp | nftlb | haproxy | direct | lvsd / nftlb | lvsd / haproxy | lvsd / direct | lvsd-xdp / nftlb | lvsd-xdp / haproxy | target | met (lvsd; lvsd-xdp) |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     if ((!SKIP_PPS)); then
         row " UDP packets/s delivered (60-byte frames) " "$(cells PPS '' '')$(ratios PPS '' '')" " ≥ 1.5 × nftlb, ≥ 0.8 × direct " " $(met_pair met_pps) "
+        row " $PAIRED_LABEL " "|||||$(v PPS_PN lvsd)|-|$(v PPS_PD lvsd)|$(v PPS_PN lvsd-xdp)|-" " ≥ 1.5 × nftlb, ≥ 0.8 × direct " " $(met_pair met_pps_paired) "
     fi
     for CASE in "${CASES[@]}"; do
         if [[ $CASE == 100k* ]]; then
             row " HTTP req/s, $CASE " "$(cells RPS '' ",$CASE")$(ratios RPS '' ",$CASE")" " ≥ 1 × nftlb, ≥ 3 × haproxy " " $(met_pair met_big) "
+            row " $PAIRED_LABEL " "|||||$(paired_cells "$CASE")" " ≥ 1 × nftlb, ≥ 3 × haproxy " " $(met_pair met_big_paired) "
         else
             row " HTTP req/s, $CASE " "$(cells RPS '' ",$CASE")$(ratios RPS '' ",$CASE")" " ≥ 1 × nftlb " " $(met_pair met_small) "
+            row " $PAIRED_LABEL " "|||||$(paired_cells "$CASE")" " ≥ 1 × nftlb " " $(met_pair met_small_paired) "
         fi
     done
     for CASE in 100k-keepalive 1k-close; do
@@ -610,21 +691,27 @@ lat_cells() {  # array -> five cells "value (extra over direct)"
     if [[ -n $HALF_PPS ]]; then
         row " connect latency median, µs, at half load ($HALF_PPS UDP frames/s through the VIP; extra over direct) " "$(lat_cells LLAT_MED)||||" " reported " ""
         row " connect latency p99, µs, at half load (extra over direct) " "$(lat_cells LLAT_P99)||||" " p99 extra ≤ 50 µs " " $(met_pair met_lat) "
+        row " ↳ paired: median of the per-round extras over direct, µs " "($(paired_extra load_p99 lvsd))|($(paired_extra load_p99 lvsd-xdp))|($(paired_extra load_p99 nftlb))|-|-|||||" " p99 extra ≤ 50 µs " " $(met_pair met_lat_paired) "
         row " connect latency p99, µs, at half load, the probe's own wait for its CPU taken out (extra over direct) " "$(lat_cells LLAT_P99_OWN)||||" " reported " ""
         row " the half load: frames/s sent, averaged over the load (% of them delivered to the real servers) " "$(for p in lvsd lvsd-xdp nftlb haproxy direct; do printf '%s (%s %%)|' "$(v LOAD_RATE "$p")" "$(v LOAD_SHARE "$p")"; done)||||" " $HALF_PPS " ""
     fi
 } >"$TABLE"
 {
     echo "# figure lvsd/nftlb lvsd/haproxy lvsd/direct lvsd-xdp/nftlb lvsd-xdp/haproxy"
+    # Each figure twice: the ratio of the medians, then the paired ratio (median of per-round).
     ((SKIP_PPS)) || echo "\"UDP pps\" $(ratios PPS '' '' | tr '|' ' ')"
-    for case in "${CASES[@]}"; do echo "\"$case\" $(ratios RPS '' ",$case" | tr '|' ' ')"; done
+    ((SKIP_PPS)) || echo "\"(paired)\" $(v PPS_PN lvsd) - $(v PPS_PD lvsd) $(v PPS_PN lvsd-xdp) -"
+    for case in "${CASES[@]}"; do
+        echo "\"$case\" $(ratios RPS '' ",$case" | tr '|' ' ')"
+        echo "\"(paired)\" $(paired_cells "$case" | tr '|' ' ')"
+    done
 } >"$DAT"
 PLOT="plot \"$DAT\" using 2:xtic(1) title \"lvsd / nftlb\", \"\" using 3 title \"lvsd / haproxy\", \"\" using 4 title \"lvsd / direct\""
 ((XDP_OK)) && PLOT+=", \"\" using 5 title \"lvsd-xdp / nftlb\", \"\" using 6 title \"lvsd-xdp / haproxy\""
 gnuplot <<EOF || note "gnuplot failed; the table is still in $TABLE"
-set terminal pngcairo size 1000,500 noenhanced
+set terminal pngcairo size 1200,500 noenhanced
 set output "$OUTDIR/ratios.png"
-set title "lvsd relative to its peers (median of $RUNS runs; load $LOAD_START .. $LOAD_END)"
+set title "lvsd relative to its peers, $RUNS interleaved rounds: each figure's ratio of the medians, then (paired) the median of its per-round ratios\nload average $LOAD_START .. $LOAD_END"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1

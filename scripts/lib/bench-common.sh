@@ -47,6 +47,20 @@ median() {
         if (!NR) { print "-"; exit }
         if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+# The same for ratios: two decimals (median() rounds to whole numbers).
+median_ratio() {
+    tr ' ' '\n' | awk 'NF && $1 != "-"' | sort -g | awk '{ v[NR] = $1 } END {
+        if (!NR) { print "-"; exit }
+        if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# The order of round R (1-based) over the given items: rotated left by R-1, so that over the
+# rounds every item runs in every position (round 1: A B C, round 2: B C A, round 3: C A B).
+rotated() {  # round item...
+    local r=$1; shift
+    local n=$# i
+    local -a it=("$@")
+    for ((i = 0; i < n; i++)); do echo "${it[(i + r - 1) % n]}"; done
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 
 # ------------------------------------------------------------------ the nftlb DSR peer
